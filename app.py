@@ -1,0 +1,191 @@
+"""HTTP routes and event handlers: parse the request, call chalicelib, answer.
+
+No route holds logic of its own; errors become 4xx JSON bodies that name the problem.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+from chalice import Chalice, Rate, Response
+
+from chalicelib import config, directory, incidents, links, replies, timers, tokens
+from chalicelib.intake import InvalidEvent, pagerduty
+
+app = Chalice(app_name="astreinte")
+
+FORM = "application/x-www-form-urlencoded"
+JSON_TYPES = ["application/json", "text/plain", FORM, "application/octet-stream"]
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8"})
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json(status, {"error": code, "message": message})
+
+
+def _xml(body: str) -> Response:
+    return Response(body=body, status_code=200, headers={"Content-Type": "text/xml; charset=utf-8"})
+
+
+def _body() -> bytes:
+    raw = app.current_request.raw_body or b""
+    if len(raw) > config.settings().max_body_bytes:
+        raise _TooLarge(len(raw))
+    return raw
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Unauthorised(Exception):
+    pass
+
+
+def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
+    """Turn known failures into 4xx JSON; the service never answers a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return fn(*args, **kwargs)
+        except _TooLarge as exc:
+            limit = config.settings().max_body_bytes
+            return _error(413, "body_too_large", f"the body is {exc.args[0]} bytes; the limit is {limit}")
+        except replies.Forbidden as exc:
+            return _error(403, "bad_signature", str(exc))
+        except _Unauthorised as exc:
+            return _error(401, "unauthorised", str(exc))
+        except links.BadLink as exc:
+            return _error(403, "bad_link", str(exc))
+        except directory.NotConfigured as exc:
+            return _error(503, "not_configured", str(exc))
+    return wrapper
+
+
+def _caller() -> str:
+    """The person an API token acts for."""
+    auth = app.current_request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+    person = tokens.person_for(token) if token else None
+    if person is None:
+        raise _Unauthorised("send 'Authorization: Bearer <token>' with a valid API token")
+    return person
+
+
+# ---------------------------------------------------------------- intake
+
+@app.route("/v2/enqueue", methods=["POST"], content_types=JSON_TYPES)
+@guarded
+def enqueue() -> Response:
+    try:
+        return _json(202, pagerduty.enqueue(_body()))
+    except InvalidEvent as exc:
+        return _json(exc.status, {"status": "invalid event", "message": "Event object is invalid",
+                                  "errors": exc.errors})
+
+
+# ---------------------------------------------------------------- incidents API
+
+@app.route("/v1/incidents/{number}", methods=["GET"])
+@guarded
+def get_incident(number: str) -> Response:
+    _caller()
+    inc = incidents.get(int(number)) if number.isdigit() else None
+    if inc is None:
+        return _error(404, "no_incident", f"there is no incident #{number}")
+    return _json(200, incidents.as_json(inc))
+
+
+@app.route("/v1/incidents/{number}/{action}", methods=["POST"], content_types=JSON_TYPES)
+@guarded
+def act_on_incident(number: str, action: str) -> Response:
+    person = _caller()
+    _body()
+    if action not in replies.ACTIONS:
+        return _error(404, "unknown_action", "action must be acknowledge, resolve or escalate")
+    if not number.isdigit():
+        return _error(404, "no_incident", f"there is no incident #{number}")
+    outcome = replies.api_action(int(number), person, action)
+    status = 200 if outcome.changed else (404 if outcome.result == "no_incident" else 409)
+    return _json(status, {**outcome.as_dict(), "message": replies.answer(outcome, "en")})
+
+
+@app.route("/l/{token}", methods=["GET"])
+@guarded
+def one_click(token: str) -> Response:
+    outcome, sentence = replies.link_clicked(token)
+    status = 200 if outcome.changed else 409
+    if "text/html" in app.current_request.headers.get("accept", ""):
+        page = (f"<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+                f"<title>Astreinte</title><h1>{escape(sentence)}</h1>")
+        return Response(body=page, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+    return _json(status, {**outcome.as_dict(), "message": sentence})
+
+
+# ---------------------------------------------------------------- Twilio webhooks
+
+def _twilio_params(path: str) -> dict[str, str]:
+    url = f"{config.settings().public_url}{path}"
+    return replies.verify_twilio(url, _body(), app.current_request.headers.get("x-twilio-signature"))
+
+
+@app.route("/webhooks/twilio/sms", methods=["POST"], content_types=[FORM])
+@guarded
+def twilio_sms() -> Response:
+    return _xml(replies.sms_received(_twilio_params("/webhooks/twilio/sms")))
+
+
+@app.route("/webhooks/twilio/voice/{ref}", methods=["POST"], content_types=[FORM])
+@guarded
+def twilio_voice(ref: str) -> Response:
+    _twilio_params(f"/webhooks/twilio/voice/{ref}")
+    return _xml(replies.voice_answered(ref))
+
+
+@app.route("/webhooks/twilio/gather/{ref}", methods=["POST"], content_types=[FORM])
+@guarded
+def twilio_gather(ref: str) -> Response:
+    return _xml(replies.voice_key(ref, _twilio_params(f"/webhooks/twilio/gather/{ref}")))
+
+
+@app.route("/webhooks/twilio/status/{ref}", methods=["POST"], content_types=[FORM])
+@guarded
+def twilio_status(ref: str) -> Response:
+    replies.status_callback(ref, _twilio_params(f"/webhooks/twilio/status/{ref}"))
+    return Response(body="", status_code=204)
+
+
+# ---------------------------------------------------------------- Slack webhook
+
+@app.route("/webhooks/slack/interactivity", methods=["POST"], content_types=[FORM])
+@guarded
+def slack_interactivity() -> Response:
+    headers = app.current_request.headers
+    try:
+        payload = replies.verify_slack(_body(), headers.get("x-slack-request-timestamp"),
+                                       headers.get("x-slack-signature"))
+    except ValueError as exc:
+        return _error(400, "bad_payload", str(exc))
+    replies.slack_clicked(payload)
+    return Response(body="", status_code=200)
+
+
+# ---------------------------------------------------------------- timers
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="escalation-sweeper")
+def sweeper(event: Any) -> None:
+    """Backstop: run every escalation step or page whose timer was lost."""
+    incidents.sweep()
+
+
+@app.on_sqs_message(queue="astreinte-timers", batch_size=10, name="escalation-timer")
+def escalation_timer(event: Any) -> None:
+    for record in event:
+        timers.on_message(record.body)

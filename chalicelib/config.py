@@ -1,0 +1,109 @@
+"""Settings from the environment, and the clients built from them once per container.
+
+Secrets (Twilio auth token, Slack tokens, the link-signing key) come from environment
+variables; in AWS they are set from Secrets Manager/SSM by infra/ (see README).
+Clients are built lazily so a Lambda that never sends SMS never imports twilio.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    dynamodb_endpoint: str | None
+    region: str
+    public_url: str
+    signing_secret: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_from: str
+    twilio_api_base: str
+    slack_bot_token: str
+    slack_signing_secret: str
+    slack_api_base: str
+    timer_queue_url: str
+    config_ttl_seconds: float
+    max_body_bytes: int
+    http_timeout_seconds: float
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token)
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+@functools.lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings(
+        table_name=_env("ASTREINTE_TABLE", "astreinte"),
+        dynamodb_endpoint=_env("DYNAMODB_ENDPOINT") or None,
+        region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-3")),
+        public_url=_env("ASTREINTE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        signing_secret=_env("ASTREINTE_SIGNING_SECRET"),
+        twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
+        twilio_from=_env("TWILIO_FROM_NUMBER"),
+        twilio_api_base=_env("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
+        slack_bot_token=_env("SLACK_BOT_TOKEN"),
+        slack_signing_secret=_env("SLACK_SIGNING_SECRET"),
+        slack_api_base=_env("SLACK_API_BASE", "https://slack.com/api/"),
+        timer_queue_url=_env("ASTREINTE_TIMER_QUEUE_URL"),
+        config_ttl_seconds=float(_env("ASTREINTE_CONFIG_TTL", "30")),
+        max_body_bytes=int(_env("ASTREINTE_MAX_BODY_BYTES", str(512 * 1024))),
+        http_timeout_seconds=float(_env("ASTREINTE_HTTP_TIMEOUT", "5")),
+    )
+
+
+def reload() -> None:
+    """Forget cached settings and clients (tests change the environment between stacks)."""
+    settings.cache_clear()
+    twilio_client.cache_clear()
+    slack_client.cache_clear()
+    sqs_client.cache_clear()
+
+
+@functools.lru_cache(maxsize=1)
+def twilio_client():  # noqa: ANN201 - twilio is imported lazily, so no annotation
+    """The real twilio Client; TWILIO_API_BASE points it at a fake on loopback in tests."""
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    s = settings()
+
+    class _BaseUrlHttpClient(TwilioHttpClient):
+        """Twilio's own HTTP client, sending to another base URL when one is configured."""
+
+        def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if s.twilio_api_base != "https://api.twilio.com":
+                url = url.replace("https://api.twilio.com", s.twilio_api_base, 1)
+            return super().request(method, url, *args, **kwargs)
+
+    http = _BaseUrlHttpClient(timeout=s.http_timeout_seconds)
+    return Client(s.twilio_account_sid, s.twilio_auth_token, http_client=http)
+
+
+@functools.lru_cache(maxsize=1)
+def slack_client():  # noqa: ANN201
+    from slack_sdk import WebClient
+
+    s = settings()
+    return WebClient(token=s.slack_bot_token, base_url=s.slack_api_base,
+                     timeout=int(max(1, s.http_timeout_seconds)))
+
+
+@functools.lru_cache(maxsize=1)
+def sqs_client():  # noqa: ANN201
+    import boto3
+
+    return boto3.client("sqs", region_name=settings().region)

@@ -1,0 +1,112 @@
+"""Escalation decisions: which step runs, who gets paged on which channel, and when.
+
+Pure functions over plain data (the policy, the rota bundle, the incident's escalation
+state and an instant); chalicelib.incidents does the I/O around them.  The state is a
+small dict stored on the incident:
+
+  step          index of the step that last ran (-1 before the first)
+  loop          how many times the policy has already been repeated
+  next_step_at  when the next step runs, or None once the policy has run out
+  pending       pages planned for later (a voice call 2 minutes after the SMS, say)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .rotas import on_call
+
+
+@dataclass
+class Decision:
+    state: dict[str, Any]
+    pages: list[dict[str, Any]] = field(default_factory=list)  # to send now
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # for the timeline
+    exhausted: bool = False  # the policy ran out: incident unanswered
+
+
+def initial_state() -> dict[str, Any]:
+    return {"step": -1, "loop": 0, "next_step_at": None, "pending": []}
+
+
+def recipients(step: dict[str, Any], bundle: dict[str, Any], at: float) -> list[str]:
+    """Person ids (and slack:<channel> for channel targets) a step reaches at instant `at`."""
+    out: list[str] = []
+    for target in step["targets"]:
+        if "rota" in target:
+            who = on_call(bundle["rotas"][target["rota"]], target["layer"], at)
+        elif "person" in target:
+            who = target["person"]
+        else:
+            who = "slack:" + target["slack_channel"]
+        if who and who not in out:
+            out.append(who)
+    return out
+
+
+def plan_pages(who: list[str], step_index: int, step: dict[str, Any], severity: str,
+               bundle: dict[str, Any], now: float) -> list[dict[str, Any]]:
+    """Each recipient's notification rules (or the step's channels) turned into timed pages."""
+    pages = []
+    for rcpt in who:
+        if rcpt.startswith("slack:"):
+            pages.append({"to": rcpt, "channel": "slack", "at": now, "step": step_index})
+            continue
+        rules = bundle["people"][rcpt]["notify"]
+        if step.get("channels"):
+            rules = [{"channel": c, "after": 0, "severities": [severity]} for c in step["channels"]]
+        for rule in rules:
+            if severity in rule["severities"]:
+                pages.append({"to": rcpt, "channel": rule["channel"], "at": now + rule["after"],
+                              "step": step_index})
+    return pages
+
+
+def tick(state: dict[str, Any], policy: dict[str, Any], severity: str,
+         bundle: dict[str, Any], now: float) -> Decision:
+    """Everything due at `now` for a triggered incident: pages to send, steps to run."""
+    state = {**state, "pending": list(state["pending"])}
+    decision = Decision(state=state)
+    guard = len(policy["steps"]) * (policy["repeat"] + 1) + 1
+    while state["step"] < 0 or (state["next_step_at"] is not None and state["next_step_at"] <= now):
+        guard -= 1
+        if guard < 0:
+            break
+        nxt, loop = state["step"] + 1, state["loop"]
+        if nxt >= len(policy["steps"]):
+            nxt, loop = 0, loop + 1
+            if loop > policy["repeat"]:
+                state["next_step_at"] = None
+                decision.exhausted = True
+                decision.events.append(("unanswered", {"steps": len(policy["steps"]),
+                                                       "repeats": policy["repeat"]}))
+                break
+        step = policy["steps"][nxt]
+        who = recipients(step, bundle, now)
+        state.update(step=nxt, loop=loop)
+        # A step with nobody on call hands over at once rather than waiting out its delay.
+        state["next_step_at"] = now + step["delay"] if who else now
+        decision.events.append(("escalated", {"step": nxt + 1, "loop": loop, "to": who,
+                                              "targets": step["targets"]}))
+        state["pending"].extend(plan_pages(who, nxt, step, severity, bundle, now))
+    due = [p for p in state["pending"] if p["at"] <= now]
+    state["pending"] = [p for p in state["pending"] if p["at"] > now]
+    decision.pages = due
+    return decision
+
+
+def escalate_now(state: dict[str, Any], now: float) -> dict[str, Any]:
+    """Someone pressed Escalate: the next step is due immediately."""
+    return {**state, "next_step_at": now}
+
+
+def stopped(state: dict[str, Any]) -> dict[str, Any]:
+    """Acknowledged or resolved: nothing more to run."""
+    return {**state, "next_step_at": None, "pending": []}
+
+
+def next_due(state: dict[str, Any]) -> float | None:
+    times = [p["at"] for p in state["pending"]]
+    if state["next_step_at"] is not None:
+        times.append(state["next_step_at"])
+    return min(times) if times else None

@@ -1,0 +1,86 @@
+"""PagerDuty Events API v2, accepted as PagerDuty documents it, so that any tool able to
+page PagerDuty pages us by changing one URL (POST /v2/enqueue)."""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from .. import directory, incidents
+from ..severity import PAGERDUTY
+from . import InvalidEvent
+
+ACTIONS = ("trigger", "acknowledge", "resolve")
+
+
+def parse(raw: bytes) -> dict[str, Any]:
+    """Validate the body; every problem is named, field by field."""
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidEvent([f"body is not valid JSON: {exc}"]) from exc
+    if not isinstance(body, dict):
+        raise InvalidEvent(["body must be a JSON object"])
+    errors = []
+    key = body.get("routing_key")
+    if not isinstance(key, str) or not key:
+        errors.append("'routing_key' is missing or not a string")
+    action = body.get("event_action")
+    if action not in ACTIONS:
+        errors.append(f"'event_action' must be one of trigger, acknowledge, resolve (got {action!r})")
+    dedup = body.get("dedup_key")
+    if dedup is not None and (not isinstance(dedup, str) or not dedup or len(dedup) > 255):
+        errors.append("'dedup_key' must be a non-empty string of at most 255 characters")
+    if action in ("acknowledge", "resolve") and not dedup:
+        errors.append(f"'dedup_key' is required to {action}")
+    event: dict[str, Any] = {}
+    if action == "trigger":
+        payload = body.get("payload")
+        if not isinstance(payload, dict):
+            errors.append("'payload' is missing or not an object")
+            payload = {}
+        for field in ("summary", "source"):
+            value = payload.get(field)
+            if not isinstance(value, str) or not value.strip():
+                errors.append(f"'payload.{field}' is missing or empty")
+        if isinstance(payload.get("summary"), str) and len(payload["summary"]) > 1024:
+            errors.append("'payload.summary' is longer than 1024 characters")
+        severity = payload.get("severity")
+        if severity not in PAGERDUTY:
+            errors.append(f"'payload.severity' must be one of critical, error, warning, info "
+                          f"(got {severity!r})")
+        details = payload.get("custom_details")
+        if details is not None and not isinstance(details, (dict, str)):
+            errors.append("'payload.custom_details' must be an object")
+        event = {
+            "summary": str(payload.get("summary", "")).strip(),
+            "source": payload.get("source"),
+            "severity": PAGERDUTY.get(str(severity), "moyen"),
+            "details": {k: payload[k] for k in ("custom_details", "component", "group", "class",
+                                                "timestamp") if k in payload}
+                       | {k: body[k] for k in ("client", "client_url", "links", "images") if k in body}
+                       or None,
+        }
+    if errors:
+        raise InvalidEvent(errors)
+    event.update(action=action, dedup_key=dedup or uuid.uuid4().hex, via="events-api",
+                 routing_key=key)
+    return event
+
+
+def enqueue(raw: bytes) -> dict[str, Any]:
+    """Accept one event; the answer is PagerDuty's 202 body.  Raises InvalidEvent."""
+    event = parse(raw)
+    service = directory.service_for_key(event.pop("routing_key"))
+    if service is None:
+        raise InvalidEvent(["'routing_key' is not the integration key of any service"])
+    action = event.pop("action")
+    answer = {"status": "success", "message": "Event processed", "dedup_key": event["dedup_key"]}
+    if action == "trigger":
+        inc, _ = incidents.trigger(service, event)
+        answer["incident_number"] = inc.number  # ours, beyond PagerDuty's fields; clients ignore it
+    else:
+        outcome = incidents.source_event(service, event, action)
+        if outcome is not None:
+            answer["incident_number"] = outcome.number
+    return answer

@@ -1,0 +1,77 @@
+"""Every text a person reads, in French and English; the person's language picks one.
+
+Reply codes (also in the README): 4 <n> or ACK/ACQ <n> acknowledges, 6 <n> or
+RES/CLOS <n> resolves, 5 <n> or ESC <n> escalates now.  On a call: 4, 6, 5.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..severity import LABELS
+
+TEXTS: dict[str, dict[str, str]] = {
+    "fr": {
+        "sms_page": "[Astreinte] #{number} {sev_upper} {service} : {summary}\n"
+                    "Répondez 4 {number} pour prendre en charge, 6 {number} pour clore. {link}",
+        "voice_page": "Bonjour {name}. Ici Astreinte. Incident {number}, gravité {sev}, "
+                      "service {service} : {summary}. Appuyez sur 4 pour prendre en charge, "
+                      "6 pour clore, 5 pour escalader, 1 pour réécouter.",
+        "voice_goodbye": "Aucune touche reçue. L'escalade continue. Au revoir.",
+        "voice_done": "C'est noté. {result} Au revoir.",
+        "slack_page": ":rotating_light: *#{number} {sev_upper}* — {service}\n{summary}",
+        "slack_source": "Source : {source} · déclenché à {at} UTC",
+        "btn_ack": "Prendre en charge", "btn_resolve": "Clore", "btn_escalate": "Escalader",
+        "taken": "[Astreinte] #{number} pris en charge par {by} ({how}).",
+        "resolved": "[Astreinte] #{number} clos par {by} ({how}).",
+        "slack_taken": ":white_check_mark: Pris en charge par {by} ({how}) à {at} UTC",
+        "slack_resolved": ":heavy_check_mark: Clos par {by} ({how}) à {at} UTC",
+        "ok_ack": "#{number} : vous l'avez pris en charge. L'escalade est arrêtée.",
+        "ok_resolve": "#{number} : clos. Merci.",
+        "ok_escalate": "#{number} : escaladé au niveau suivant.",
+        "already_ack": "#{number} est déjà pris en charge par {by}.",
+        "already_resolved": "#{number} est déjà clos (par {by}).",
+        "not_paged": "Vous n'avez pas été appelé pour #{number} : rien n'a été changé.",
+        "no_incident": "Aucun incident #{number}.",
+        "help": "Astreinte : répondez 4 <n°> pour prendre en charge, 6 <n°> pour clore, "
+                "5 <n°> pour escalader (ex. 4 12). ACQ/ACK, CLOS/RES et ESC marchent aussi.",
+        "unknown_person": "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé. "
+                          "This number is not in the on-call directory: nothing was changed.",
+    },
+    "en": {
+        "sms_page": "[Astreinte] #{number} {sev_upper} {service}: {summary}\n"
+                    "Reply 4 {number} to acknowledge, 6 {number} to resolve. {link}",
+        "voice_page": "Hello {name}. This is Astreinte. Incident {number}, severity {sev}, "
+                      "service {service}: {summary}. Press 4 to acknowledge, 6 to resolve, "
+                      "5 to escalate, 1 to hear this again.",
+        "voice_goodbye": "No key received. Escalation continues. Goodbye.",
+        "voice_done": "Done. {result} Goodbye.",
+        "slack_page": ":rotating_light: *#{number} {sev_upper}* — {service}\n{summary}",
+        "slack_source": "Source: {source} · triggered at {at} UTC",
+        "btn_ack": "Acknowledge", "btn_resolve": "Resolve", "btn_escalate": "Escalate",
+        "taken": "[Astreinte] #{number} acknowledged by {by} ({how}).",
+        "resolved": "[Astreinte] #{number} resolved by {by} ({how}).",
+        "slack_taken": ":white_check_mark: Acknowledged by {by} ({how}) at {at} UTC",
+        "slack_resolved": ":heavy_check_mark: Resolved by {by} ({how}) at {at} UTC",
+        "ok_ack": "#{number}: you have it. Escalation stopped.",
+        "ok_resolve": "#{number}: resolved. Thank you.",
+        "ok_escalate": "#{number}: escalated to the next level.",
+        "already_ack": "#{number} is already acknowledged by {by}.",
+        "already_resolved": "#{number} is already resolved (by {by}).",
+        "not_paged": "You were not paged for #{number}: nothing was changed.",
+        "no_incident": "There is no incident #{number}.",
+        "help": "Astreinte: reply 4 <n> to acknowledge, 6 <n> to resolve, 5 <n> to escalate "
+                "(e.g. 4 12). ACK/ACQ, RES/CLOS and ESC work too.",
+        "unknown_person": "This number is not in the on-call directory: nothing was changed. "
+                          "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé.",
+    },
+}
+
+VOICE_LANGUAGE = {"fr": "fr-FR", "en": "en-GB"}
+
+
+def text(lang: str, key: str, **values: Any) -> str:
+    table = TEXTS.get(lang) or TEXTS["en"]
+    if "sev" in values:
+        label = LABELS.get(lang, LABELS["en"]).get(values["sev"], values["sev"])
+        values.update(sev=label, sev_upper=label.upper())
+    return table[key].format(**values)

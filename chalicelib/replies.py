@@ -1,0 +1,185 @@
+"""People answering a page: SMS replies, phone keypad, Slack buttons, signed links, the API.
+
+Every inbound webhook is verified first (Twilio X-Twilio-Signature, Slack signing secret)
+and carries an idempotency key, so a retried delivery changes nothing twice.  Whatever the
+channel, the action is one of incidents.acknowledge / resolve / escalate and the answer
+is the same sentence, in the person's language.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Any
+from urllib.parse import parse_qsl
+
+from . import config, directory, incidents, links
+from .notify import slack as slack_notify
+from .notify import twilio_sms, twilio_voice
+from .notify.templates import text
+
+ACTIONS = {"acknowledge": incidents.acknowledge, "resolve": incidents.resolve,
+           "escalate": incidents.escalate}
+_WORDS = {
+    "4": "acknowledge", "ACK": "acknowledge", "ACQ": "acknowledge", "OK": "acknowledge",
+    "PRIS": "acknowledge", "PRENDS": "acknowledge",
+    "6": "resolve", "RES": "resolve", "RESOLVE": "resolve", "RESOLU": "resolve", "CLOS": "resolve",
+    "CLOSE": "resolve", "FERMER": "resolve",
+    "5": "escalate", "ESC": "escalate", "ESCALATE": "escalate", "ESCALADE": "escalate",
+}
+_SMS = re.compile(r"^([A-Z]+|[456])\s*[#:]?\s*(\d+)$")
+_RESULT_KEYS = {"acknowledged": "ok_ack", "resolved": "ok_resolve", "escalated": "ok_escalate",
+                "already_acknowledged": "already_ack", "already_resolved": "already_resolved",
+                "not_paged": "not_paged", "no_incident": "no_incident"}
+
+
+class Forbidden(Exception):
+    """The request is not signed by who it claims to come from."""
+
+
+def parse_sms(body: str) -> tuple[str, int] | None:
+    """'4 12', 'ack 12', 'Clos #12', 'résolu 12' -> (action, incident number)."""
+    plain = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode().upper().strip()
+    m = _SMS.match(plain)
+    if not m or m.group(1) not in _WORDS:
+        return None
+    return _WORDS[m.group(1)], int(m.group(2))
+
+
+def answer(outcome: incidents.Outcome, lang: str) -> str:
+    by = outcome.by
+    person = directory.person(by) if by else None
+    return text(lang, _RESULT_KEYS[outcome.result], number=outcome.number,
+                by=person["name"] if person else (by or "?"))
+
+
+# ---------------------------------------------------------------- Twilio
+
+def verify_twilio(url: str, raw_body: bytes, signature: str | None) -> dict[str, str]:
+    from twilio.request_validator import RequestValidator
+
+    params = dict(parse_qsl(raw_body.decode("utf-8", "replace"), keep_blank_values=True))
+    token = config.settings().twilio_auth_token
+    if not token or not signature or not RequestValidator(token).validate(url, params, signature):
+        raise Forbidden("X-Twilio-Signature is missing or does not match this request")
+    return params
+
+
+def sms_received(params: dict[str, str]) -> str:
+    """An SMS reply; answers TwiML with one message in the sender's language."""
+    person = directory.person_by_phone(params.get("From", ""))
+    if person is None:
+        return twilio_sms.reply(text("fr", "unknown_person"))
+    lang = person["language"]
+    parsed = parse_sms(params.get("Body", ""))
+    if parsed is None:
+        return twilio_sms.reply(text(lang, "help"))
+    action, number = parsed
+    outcome = ACTIONS[action](number, person["id"], "sms",
+                              idem_key=f"twilio-sms:{params.get('MessageSid', '')}")
+    return twilio_sms.reply(answer(outcome, lang))
+
+
+def _call_ref(ref: str) -> tuple[int, dict[str, Any]]:
+    number_s, pid = ref.split(".", 1)
+    person = directory.person(pid)
+    if person is None:
+        raise Forbidden("unknown person in call reference")
+    return int(number_s), person
+
+
+def voice_answered(ref: str) -> str:
+    """Twilio fetched the call's TwiML: read the page and gather one key."""
+    number, person = _call_ref(ref)
+    lang = person["language"]
+    inc = incidents.get(number)
+    if inc is None:
+        return twilio_voice.say(text(lang, "no_incident", number=number), lang)
+    if inc.state != "triggered":
+        outcome = incidents.Outcome("already_acknowledged" if inc.state == "acknowledged"
+                                    else "already_resolved", number,
+                                    inc.acknowledged_by if inc.state == "acknowledged" else inc.resolved_by)
+        return twilio_voice.say(answer(outcome, lang), lang)
+    v = {**incidents.view(inc), "name": person["name"]}
+    action = f"{config.settings().public_url}/webhooks/twilio/gather/{ref}"
+    return twilio_voice.gather(text(lang, "voice_page", **v), lang, action,
+                               text(lang, "voice_goodbye"))
+
+
+def voice_key(ref: str, params: dict[str, str]) -> str:
+    """The key pressed on the call: 4 acknowledge, 6 resolve, 5 escalate, 1 repeat."""
+    number, person = _call_ref(ref)
+    lang = person["language"]
+    digit = params.get("Digits", "")
+    action = {"4": "acknowledge", "6": "resolve", "5": "escalate"}.get(digit)
+    if action is None:
+        return voice_answered(ref)
+    outcome = ACTIONS[action](number, person["id"], "voice",
+                              idem_key=f"twilio-gather:{params.get('CallSid', '')}:{digit}")
+    return twilio_voice.say(text(lang, "voice_done", result=answer(outcome, lang)), lang)
+
+
+def status_callback(ref: str, params: dict[str, str]) -> None:
+    status = params.get("MessageStatus") or params.get("CallStatus") or "unknown"
+    sid = params.get("MessageSid") or params.get("CallSid") or ""
+    incidents.record_delivery_status(ref, status, sid, params.get("CallDuration"),
+                                     params.get("ErrorCode"))
+
+
+# ---------------------------------------------------------------- Slack
+
+def verify_slack(raw_body: bytes, timestamp: str | None, signature: str | None) -> dict[str, Any]:
+    from slack_sdk.signature import SignatureVerifier
+
+    secret = config.settings().slack_signing_secret
+    body = raw_body.decode("utf-8", "replace")
+    if not secret or not timestamp or not signature or \
+            not SignatureVerifier(secret).is_valid(body, timestamp, signature):
+        raise Forbidden("X-Slack-Signature is missing, stale or does not match this request")
+    try:
+        return json.loads(dict(parse_qsl(body)).get("payload", ""))
+    except json.JSONDecodeError as exc:
+        raise ValueError("the 'payload' field is not JSON") from exc
+
+
+def slack_clicked(payload: dict[str, Any]) -> str:
+    """A button on a page: act, then answer the clicker privately in their language."""
+    user = (payload.get("user") or {}).get("id", "")
+    actions = payload.get("actions") or []
+    if payload.get("type") != "block_actions" or not actions:
+        return "ignored"
+    act = actions[0]
+    action = {"ack": "acknowledge", "resolve": "resolve", "escalate": "escalate"}.get(act.get("action_id"))
+    channel = (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
+    person = directory.person_by_slack(user)
+    if person is None or action is None or not str(act.get("value", "")).isdigit():
+        if channel:
+            slack_notify.ephemeral(channel, user, text("fr", "unknown_person"))
+        return "unknown"
+    number = int(act["value"])
+    inc = incidents.get(number)
+    # A page posted in a team channel may be taken by anyone in the directory.
+    via_channel = inc is not None and f"slack:{channel}" in (inc.paged or [])
+    outcome = ACTIONS[action](number, person["id"], "slack",
+                              idem_key=f"slack:{user}:{act.get('action_ts', '')}:{act.get('action_id')}",
+                              authorised=via_channel)
+    if not outcome.changed and channel:
+        slack_notify.ephemeral(channel, user, answer(outcome, person["language"]))
+    return outcome.result
+
+
+# ---------------------------------------------------------------- links and API
+
+def link_clicked(token: str) -> tuple[incidents.Outcome, str]:
+    """A signed link: the signature says who may act; returns the outcome and its sentence."""
+    number, pid, action = links.verify(token)
+    person = directory.person(pid)
+    lang = person["language"] if person else "en"
+    fn = incidents.acknowledge if action == "ack" else incidents.resolve
+    outcome = fn(number, pid, "link")
+    return outcome, answer(outcome, lang)
+
+
+def api_action(number: int, person_id: str, action: str) -> incidents.Outcome:
+    """The API acts for the token's owner; any directory member may take an incident."""
+    return ACTIONS[action](number, person_id, "api", authorised=True)

@@ -1,0 +1,230 @@
+"""DynamoDB models: one table, and the single definition of it.
+
+Single-table layout (pk / sk):
+  INC#<number>     META              the incident (state, escalation position, who was paged)
+  INC#<number>     T#<iso>#<seq>     its timeline, one item per event, ordered by time
+  DEDUP#<svc>#<k>  DEDUP             the open incident for a dedup_key; deleted on resolve
+  COUNTER          incident          the last incident number (short numbers people type)
+  IDEM#<source>    IDEM              a webhook already handled, with the answer it got (TTL)
+  CONFIG           bundle            people, rotas, policies, services synced from rotas/
+  TOKEN#<sha256>   TOKEN             an API token (stored hashed) and the person it acts for
+
+The sparse index `due` holds only incidents with an escalation step or page to run, so
+the one-minute sweeper reads exactly the work that is due.  TABLE_DEFINITION below is
+the one description of the table: the local stack creates it, and infra/ is generated
+from it (tests check infra/ has not drifted).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from . import config
+
+DUE_SHARD = "due"
+
+
+class _Meta:
+    table_name = "astreinte"
+    region = "eu-west-3"
+    host: str | None = None
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class DueIndex(GlobalSecondaryIndex["Incident"]):
+    """Incidents with work due: partition `due`, sorted by the time it is due."""
+
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = NumberAttribute(range_key=True)
+
+
+class Incident(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="META")
+    number = NumberAttribute()
+    service = UnicodeAttribute()
+    severity = UnicodeAttribute()
+    summary = UnicodeAttribute()
+    source = UnicodeAttribute(null=True)
+    dedup_key = UnicodeAttribute()
+    details = JSONAttribute(null=True)
+    state = UnicodeAttribute()  # triggered | acknowledged | resolved
+    unanswered = BooleanAttribute(default=False)
+    created_at = NumberAttribute()
+    acknowledged_at = NumberAttribute(null=True)
+    acknowledged_by = UnicodeAttribute(null=True)
+    resolved_at = NumberAttribute(null=True)
+    resolved_by = UnicodeAttribute(null=True)
+    event_count = NumberAttribute(default=1)
+    policy = UnicodeAttribute()
+    escalation = JSONAttribute()  # chalicelib.escalation.State as a dict
+    paged = ListAttribute(of=UnicodeAttribute, default=list)  # person ids and slack:<channel>
+    slack_messages = JSONAttribute(null=True)  # [[channel, ts], ...] to update on ack/resolve
+    due_shard = UnicodeAttribute(null=True)
+    due_at = NumberAttribute(null=True)
+    version = VersionAttribute()
+    due_index = DueIndex()
+
+
+class TimelineEntry(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    at = NumberAttribute()
+    kind = UnicodeAttribute()
+    actor = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    detail = JSONAttribute(null=True)
+
+
+class DedupKey(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="DEDUP")
+    number = NumberAttribute()
+
+
+class Counter(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, default="COUNTER")
+    sk = UnicodeAttribute(range_key=True)
+    value = NumberAttribute(default=0)
+
+
+class Idempotency(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="IDEM")
+    answer = JSONAttribute(null=True)
+    expires = NumberAttribute()  # the table's TTL attribute
+
+
+class ConfigBundle(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, default="CONFIG")
+    sk = UnicodeAttribute(range_key=True, default="bundle")
+    digest = UnicodeAttribute()
+    body = JSONAttribute()
+    synced_at = NumberAttribute()
+
+
+class ApiToken(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="TOKEN")
+    person = UnicodeAttribute()
+    label = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+
+
+MODELS: tuple[type[Model], ...] = (
+    Incident, TimelineEntry, DedupKey, Counter, Idempotency, ConfigBundle, ApiToken,
+)
+
+TABLE_DEFINITION: dict[str, Any] = {
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+        {"AttributeName": "due_shard", "AttributeType": "S"},
+        {"AttributeName": "due_at", "AttributeType": "N"},
+    ],
+    "KeySchema": [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "due",
+            "KeySchema": [
+                {"AttributeName": "due_shard", "KeyType": "HASH"},
+                {"AttributeName": "due_at", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+    "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
+}
+
+
+_connection: dict[str, Connection] = {}
+
+
+def transaction() -> TransactWrite:
+    """A write transaction on the configured endpoint (one connection per container)."""
+    if "conn" not in _connection:
+        s = config.settings()
+        _connection["conn"] = Connection(region=s.region, host=s.dynamodb_endpoint)
+    return TransactWrite(connection=_connection["conn"])
+
+
+def configure() -> None:
+    """Point every model at the table and endpoint the settings name."""
+    s = config.settings()
+    _connection.clear()
+    for model in MODELS:
+        model.Meta.table_name = s.table_name
+        model.Meta.host = s.dynamodb_endpoint
+        model.Meta.region = s.region
+        model._connection = None  # rebuilt on next use with the new host
+    Incident.due_index.Meta.host = s.dynamodb_endpoint  # type: ignore[attr-defined]
+    Incident.due_index._connection = None  # type: ignore[attr-defined]
+
+
+def create_table() -> bool:
+    """Create the table if missing (local stack and tests); True when it was created."""
+    import boto3
+
+    s = config.settings()
+    client = boto3.client("dynamodb", endpoint_url=s.dynamodb_endpoint, region_name=s.region)
+    if s.table_name in client.list_tables()["TableNames"]:
+        return False
+    definition = {k: v for k, v in TABLE_DEFINITION.items() if k != "TimeToLiveSpecification"}
+    client.create_table(TableName=s.table_name, **definition)
+    client.get_waiter("table_exists").wait(TableName=s.table_name)
+    client.update_time_to_live(TableName=s.table_name,
+                               TimeToLiveSpecification=TABLE_DEFINITION["TimeToLiveSpecification"])
+    return True
+
+
+def cloudformation_table(logical_id: str = "AstreinteTable") -> dict[str, Any]:
+    """The table as a CloudFormation resource; infra/ is generated from this."""
+    props = dict(TABLE_DEFINITION)
+    props["TableName"] = {"Ref": "TableName"}
+    props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    return {logical_id: {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
+                         "Properties": props}}
+
+
+configure()

@@ -1,0 +1,36 @@
+"""Per-step timers: wake the escalation for one incident when its next step is due.
+
+In AWS the timer is an SQS message with DelaySeconds (at most 15 minutes, so a longer wait
+is a chain of messages); the one-minute sweeper over the `due` index is the backstop if a
+message or a Lambda is lost.  Locally (no queue configured) the local runner sweeps every
+few hundred milliseconds instead, calling the same handler.
+"""
+from __future__ import annotations
+
+import json
+
+from . import clock, config
+
+SQS_MAX_DELAY = 900
+
+
+def schedule(number: int, due_at: float | None) -> None:
+    url = config.settings().timer_queue_url
+    if due_at is None or not url:
+        return
+    delay = int(max(0, min(SQS_MAX_DELAY, due_at - clock.now())))
+    config.sqs_client().send_message(
+        QueueUrl=url, DelaySeconds=delay,
+        MessageBody=json.dumps({"incident": number, "due_at": due_at}),
+    )
+
+
+def on_message(body: str) -> None:
+    """One timer message: run the incident if due, else wait again (long delays)."""
+    from . import incidents
+
+    msg = json.loads(body)
+    if msg["due_at"] > clock.now() + 1:
+        schedule(msg["incident"], msg["due_at"])
+        return
+    incidents.process_due(int(msg["incident"]))

@@ -1,0 +1,63 @@
+"""`make run`: the whole service on this machine, with example rotas and an outbox."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+
+from .dynamodb import ROOT
+from .stack import EXAMPLE_ROUTING_KEY, Stack
+
+
+def main() -> None:
+    api_port = int(os.environ.get("ASTREINTE_PORT", "8000"))
+    fake_port = int(os.environ.get("ASTREINTE_OUTBOX_PORT", "8025"))
+    ddb_port = int(os.environ.get("ASTREINTE_DYNAMODB_PORT", "8001"))
+    stack = Stack(rotas_dir=ROOT / "rotas", api_port=api_port, fake_port=fake_port,
+                  ddb_port=ddb_port, db_path=str(ROOT / ".localdata" / "dynamodb"),
+                  timer_interval=0.25, auto_status=True)
+    stack.start()
+    from chalicelib import directory, tokens
+
+    manager = directory.bundle()["rotas"]["support"]["layers"]["manager"]["participants"][0]
+    token = tokens.create(manager, "make run")
+    api, out = stack.api_url, stack.fake.url
+    event = json.dumps({"routing_key": EXAMPLE_ROUTING_KEY, "event_action": "trigger",
+                        "dedup_key": "disk-db-1",
+                        "payload": {"summary": "Disque plein sur db-1", "source": "db-1",
+                                    "severity": "critical"}}, ensure_ascii=False)
+    print(f"""
+Astreinte is running locally (Ctrl-C to stop).
+
+  API               {api}
+  Outbox (page)     {out}/            what would have been sent; reply, press keys, click from there
+  Outbox (JSON)     {out}/outbox.json
+  DynamoDB Local    http://127.0.0.1:{stack.db.port}   (data kept in .localdata/)
+  Rotas             rotas/*.yaml  (synced at start)
+  Timers            local runner, every 0.25 s (the Lambda sweeper's handler)
+  API token         {token}   (acts for {manager})
+
+Page the on-call agent, as PagerDuty's Events API v2 would be called:
+
+  curl -s -X POST {api}/v2/enqueue -H 'Content-Type: application/json' \\
+    -d '{event}'
+
+Then watch {out}/ and read the incident and its timeline:
+
+  curl -s -H 'Authorization: Bearer {token}' {api}/v1/incidents/1
+""", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Start the whole service on loopback: store, fake providers, API server, timer runner."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from .dynamodb import ROOT, DynamoDBLocal, free_port
+
+EXAMPLE_ROUTING_KEY = "R0UT1NGKEYHELPDESKEXAMPLE0000001"
+
+
+def local_env(ddb_endpoint: str, api_port: int, fake_url: str) -> dict[str, str]:
+    """Environment of a local run: real clients, pointed at loopback."""
+    return {
+        "DYNAMODB_ENDPOINT": ddb_endpoint,
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "eu-west-3", "AWS_REGION": "eu-west-3",
+        "ASTREINTE_TABLE": "astreinte",
+        "ASTREINTE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
+        "ASTREINTE_SIGNING_SECRET": "local-link-signing-secret",
+        "ASTREINTE_TIMER_QUEUE_URL": "",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "local-twilio-auth-token",
+        "TWILIO_FROM_NUMBER": "+33900000000",
+        "TWILIO_API_BASE": fake_url,
+        "SLACK_BOT_TOKEN": "xoxb-local",
+        "SLACK_SIGNING_SECRET": "local-slack-signing-secret",
+        "SLACK_API_BASE": fake_url + "/api/",
+    }
+
+
+class Stack:
+    """The local stack in this process (threads); `make run` and the tests both use it."""
+
+    def __init__(self, rotas_dir: str | Path = ROOT / "rotas", api_port: int = 0,
+                 fake_port: int = 0, db_path: str | None = None, ddb_port: int = 0,
+                 timer_interval: float | None = 0.25, auto_status: bool = False):
+        self.rotas_dir = Path(rotas_dir)
+        self.api_port = api_port or free_port()
+        self.fake_port = fake_port or free_port()
+        self.db = DynamoDBLocal(port=ddb_port, db_path=db_path)
+        self.timer_interval = timer_interval
+        self.auto_status = auto_status
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.fake: Any = None
+        self.server: Any = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def start(self) -> Stack:
+        self.db.start()
+        fake_url = f"http://127.0.0.1:{self.fake_port}"
+        env = local_env(self.db.endpoint, self.api_port, fake_url)
+        os.environ.update(env)
+        from chalicelib import config, directory, rotas, store
+
+        config.reload()
+        store.configure()
+        store.create_table()
+        directory.sync(rotas.load_dir(self.rotas_dir))
+        from tests.fakes.providers import FakeProviders
+
+        self.fake = FakeProviders(
+            port=self.fake_port, twilio_account_sid=env["TWILIO_ACCOUNT_SID"],
+            twilio_auth_token=env["TWILIO_AUTH_TOKEN"], slack_bot_token=env["SLACK_BOT_TOKEN"],
+            slack_signing_secret=env["SLACK_SIGNING_SECRET"],
+            sms_webhook_url=f"{self.api_url}/webhooks/twilio/sms",
+            slack_interactivity_url=f"{self.api_url}/webhooks/slack/interactivity",
+            auto_message_status=self.auto_status,
+        )
+        self.fake.start()
+        self._start_api()
+        if self.timer_interval:
+            self.start_timer_runner(self.timer_interval)
+        return self
+
+    def _start_api(self) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        import app as app_module
+
+        server = create_local_server(app_module.app, Config.create(chalice_app=app_module.app),
+                                     "127.0.0.1", self.api_port)
+        server.server.daemon_threads = True
+        self.server = server
+        t = threading.Thread(target=server.server.serve_forever, name="api", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def start_timer_runner(self, interval: float) -> None:
+        """The local stand-in for SQS timers and the EventBridge sweeper: same handler."""
+        from chalicelib import incidents
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    incidents.sweep()
+                except Exception as exc:  # noqa: BLE001 - keep the runner alive, say why
+                    print(f"timer runner: {type(exc).__name__}: {exc}", flush=True)
+
+        t = threading.Thread(target=loop, name="timers", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.server is not None:
+            self.server.server.shutdown()
+            self.server.server.server_close()
+        if self.fake is not None:
+            self.fake.stop()
+        self.db.stop()

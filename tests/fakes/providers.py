@@ -1,0 +1,847 @@
+"""One local HTTP server that stands in for both Twilio and Slack.
+
+Why: the app must be exercised end to end (real `twilio` and `slack_sdk`
+clients, real signed webhooks) without any network. Tests drive it
+in-process; `make run` starts it as a process and a person uses its outbox
+page at `/` to play the recipient of SMS, calls and Slack messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import copy
+import hashlib
+import hmac
+import html
+import json
+import math
+import re
+import secrets
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+
+from twilio.request_validator import RequestValidator
+
+Record = dict[str, Any]
+Response = tuple[int, dict[str, str], bytes]
+
+API_VERSION = "2010-04-01"
+DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+DEFAULT_TWILIO_NUMBER = "+15005550006"  # Twilio's documented "valid" test number
+TEAM_ID, TEAM_DOMAIN, APP_ID, BOT_USER, BOT_ID = "T0FAKE", "astreinte-test", "A0FAKE", "U0FAKEBOT", "B0FAKE"
+TERMINAL_CALL = {"completed", "busy", "failed", "no-answer", "canceled"}
+TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/(Messages|Calls)(?:/([^/]+))?\.json$")
+TWILIO_ERRORS = {
+    20003: "Authenticate",
+    20404: "The requested resource was not found",
+    21205: "Url parameter is required.",
+    21211: "Invalid 'To' Phone Number",
+    21602: "Message body is required.",
+    21603: "A 'From' phone number is required.",
+    21604: "A 'To' phone number is required.",
+}
+# Callbacks must reach the app on loopback even if the environment sets a proxy.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class CallbackError(RuntimeError):
+    """The app answered a voice webhook with an error, so there is no TwiML to follow."""
+
+    def __init__(self, url: str, status: int, body: str) -> None:
+        super().__init__(f"POST {url} answered {status}: {body[:500]}")
+        self.url, self.status, self.body = url, status, body
+
+
+def _sid(prefix: str) -> str:
+    return prefix + secrets.token_hex(16)
+
+
+def _rfc2822(t: float) -> str:
+    return time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(t))
+
+
+def _truthy(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _json_arg(value: Any) -> Any:
+    """Slack form bodies carry blocks as a JSON string; JSON bodies carry a list."""
+    if isinstance(value, str) and value.strip().startswith(("[", "{")):
+        return json.loads(value)
+    return value
+
+
+def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
+    """JSON or urlencoded into a dict; repeated form keys become lists."""
+    if content_type.startswith("application/json"):
+        data = json.loads(body or b"{}")
+        return data if isinstance(data, dict) else {}
+    pairs = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    return {k: v if len(v) > 1 else v[0] for k, v in pairs.items()}
+
+
+def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) -> tuple[int, str]:
+    """Deliver a webhook the way the provider would; HTTP errors are results, not exceptions."""
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with _OPENER.open(request, timeout=10) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def _buttons(blocks: Any) -> list[tuple[dict, dict]]:
+    """(block, button) pairs from `actions` blocks and section accessories."""
+    found = []
+    for block in blocks if isinstance(blocks, list) else []:
+        elements = block.get("elements", []) if block.get("type") == "actions" else [block.get("accessory") or {}]
+        found += [(block, el) for el in elements if el.get("type") == "button"]
+    return found
+
+
+class FakeProviders:
+    """Twilio REST + Slack Web API impersonation that records everything it is sent."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        twilio_account_sid: str = DEFAULT_ACCOUNT_SID,
+        twilio_auth_token: str = "test-auth-token",
+        slack_bot_token: str = "xoxb-test",
+        slack_signing_secret: str = "test-signing-secret",
+        sms_webhook_url: str | None = None,
+        slack_interactivity_url: str | None = None,
+        auto_message_status: bool = False,
+        fail_numbers: set[str] | frozenset[str] | list[str] = frozenset(),
+        log_requests: bool = False,
+    ) -> None:
+        self.port = port
+        self.twilio_account_sid = twilio_account_sid
+        self.twilio_auth_token = twilio_auth_token
+        self.slack_bot_token = slack_bot_token
+        self.slack_signing_secret = slack_signing_secret
+        self.sms_webhook_url = sms_webhook_url
+        self.slack_interactivity_url = slack_interactivity_url
+        self.auto_message_status = auto_message_status
+        self.log_requests = log_requests
+        self._initial_fail_numbers = set(fail_numbers)
+        self.fail_numbers: set[str] = set(fail_numbers)
+        self._lock = threading.RLock()  # re-entrant: a wait_for predicate may call messages()
+        self._cond = threading.Condition(self._lock)
+        self._records: list[Record] = []
+        self._api_calls: list[Record] = []
+        self._failures: list[dict[str, Any]] = []
+        self._ts_counter = 0
+        self._flash = ""
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeProviders:
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        server.daemon_threads = True
+        server.fake = self  # type: ignore[attr-defined]
+        self._server, self.port = server, server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget records and injected failures; fail_numbers go back to the constructor's."""
+        with self._cond:
+            self._records.clear()
+            self._api_calls.clear()
+            self._failures.clear()
+            self.fail_numbers = set(self._initial_fail_numbers)
+            self._cond.notify_all()
+
+    # ------------------------------------------------------------------- records
+    def _record(self, record: Record) -> Record:
+        record.setdefault("received_at", time.time())
+        with self._cond:
+            self._records.append(record)
+            self._cond.notify_all()
+        return record
+
+    def _mutate(self, kind: str, key: str, value: str, change: Callable[[Record], None]) -> Record:
+        """Apply `change` to a live record under the lock; return a copy."""
+        with self._cond:
+            for rec in reversed(self._records):
+                if rec["kind"] == kind and rec.get(key) == value:
+                    change(rec)
+                    self._cond.notify_all()
+                    return copy.deepcopy(rec)
+        raise LookupError(f"no recorded {kind} with {key}={value!r}")
+
+    def _get(self, kind: str, key: str, value: str) -> Record:
+        return self._mutate(kind, key, value, lambda rec: None)
+
+    def messages(self, kind: str | None = None, to: str | None = None, channel: str | None = None) -> list[Record]:
+        """Copies of recorded items (sms, call, sms_in, slack, ...), oldest first."""
+        with self._lock:
+            return [
+                copy.deepcopy(r)
+                for r in self._records
+                if (kind is None or r["kind"] == kind)
+                and (to is None or r.get("to") == to)
+                and (channel is None or r.get("channel") == channel)
+            ]
+
+    def api_calls(self, service: str | None = None) -> list[Record]:
+        """Every API request with the status answered, to assert retries and injected failures."""
+        with self._lock:
+            return [copy.deepcopy(c) for c in self._api_calls if service in (None, c["service"])]
+
+    def wait_for(self, predicate: Callable[[Record], bool] | None = None, timeout: float = 5.0, **fields: Any) -> Record:
+        """Block until a recorded item matches `predicate` and equals every `fields` value.
+
+        A predicate raising KeyError/TypeError/IndexError counts as "no match",
+        because records of different kinds have different keys.
+        """
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for rec in self._records:
+                    snap = copy.deepcopy(rec)
+                    try:
+                        if all(snap.get(k) == v for k, v in fields.items()) and (predicate is None or predicate(snap)):
+                            return snap
+                    except (KeyError, TypeError, IndexError):
+                        pass
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = "\n".join(f"  {json.dumps(r, default=str)[:300]}" for r in self._records) or "  (nothing)"
+                    raise TimeoutError(f"nothing matched {fields or ''} {predicate or ''} in {timeout}s; recorded:\n{seen}")
+                self._cond.wait(remaining)
+
+    # ------------------------------------------------------------------ failures
+    def fail_next(self, n: int = 1, status: int = 500, service: str = "any", kind: str | None = None) -> None:
+        """Make the next n API calls of `service` ("twilio", "slack", "any") answer `status`.
+
+        `kind` narrows it: "sms"/"call" for Twilio, a method name such as
+        "chat.postMessage" for Slack.
+        """
+        if service not in ("twilio", "slack", "any"):
+            raise ValueError(f"service must be twilio, slack or any, not {service!r}")
+        with self._lock:
+            self._failures.append({"remaining": int(n), "status": int(status), "service": service, "kind": kind})
+
+    def _take_failure(self, service: str, kind: str) -> int | None:
+        with self._lock:
+            for rule in self._failures:
+                if rule["service"] in (service, "any") and rule["kind"] in (None, kind):
+                    rule["remaining"] -= 1
+                    if rule["remaining"] <= 0:
+                        self._failures.remove(rule)
+                    return rule["status"]
+        return None
+
+    # ------------------------------------------------------------ twilio: API
+    def _twilio_error(self, status: int, code: int, message: str | None = None) -> Response:
+        body = {
+            "code": code,
+            "message": message or TWILIO_ERRORS.get(code, f"Injected failure (HTTP {status})"),
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        }
+        headers = {"Retry-After": "1"} if status == 429 else {}
+        return _json_response(status, body, headers)
+
+    def _twilio_api(self, method: str, path: str, headers: Any, args: dict[str, Any]) -> Response:
+        match = TWILIO_PATH.match(path)
+        assert match
+        account, resource, sid = match.groups()
+        kind = "sms" if resource == "Messages" else "call"
+        expected = "Basic " + _b64(f"{self.twilio_account_sid}:{self.twilio_auth_token}")
+        if not hmac.compare_digest(headers.get("Authorization", ""), expected):
+            return self._twilio_error(401, 20003)
+        if account != self.twilio_account_sid:
+            return self._twilio_error(404, 20404)
+        failure = self._take_failure("twilio", kind)
+        if failure is not None:
+            code = {401: 20003, 404: 20404, 429: 20429}.get(failure, 20000 + failure)
+            return self._twilio_error(failure, code)
+        if sid is not None or method == "GET":  # fetch, or update (e.g. Status=completed to hang up)
+            change = (lambda r: r.update(status=args["Status"])) if args.get("Status") else (lambda r: None)
+            try:
+                rec = self._mutate(kind, "sid", sid or "", change)
+            except LookupError:
+                return self._twilio_error(404, 20404)
+            return _json_response(200, self._resource_json(rec))
+        to, from_ = args.get("To"), args.get("From")
+        if not to:
+            return self._twilio_error(400, 21604)
+        if to in self.fail_numbers:
+            return self._twilio_error(400, 21211, f"Invalid 'To' Phone Number: {to}")
+        if not from_ and not args.get("MessagingServiceSid"):
+            return self._twilio_error(400, 21603)
+        common = {"to": to, "from": from_, "status": "queued", "status_callback": args.get("StatusCallback"), "callbacks": []}
+        if kind == "sms":
+            if not args.get("Body") and not args.get("MediaUrl"):
+                return self._twilio_error(400, 21602)
+            rec = {"kind": "sms", "sid": _sid("SM"), "body": args.get("Body", ""),
+                   "messaging_service_sid": args.get("MessagingServiceSid"), **common}
+        else:
+            if not args.get("Url") and not args.get("Twiml"):
+                return self._twilio_error(400, 21205)
+            events = args.get("StatusCallbackEvent", [])
+            rec = {"kind": "call", "sid": _sid("CA"), "url": args.get("Url"), "method": args.get("Method", "POST"),
+                   "status_callback_event": events if isinstance(events, list) else [events],
+                   "status_callback_method": args.get("StatusCallbackMethod", "POST"),
+                   "twiml": [args["Twiml"]] if args.get("Twiml") else [], "twiml_urls": [args.get("Url")], **common}
+        self._record(rec)
+        if kind == "sms" and self.auto_message_status and rec["status_callback"]:
+            threading.Thread(target=self._auto_status, args=(rec["sid"],), daemon=True).start()
+        return _json_response(201, self._resource_json(rec))
+
+    def _resource_json(self, rec: Record) -> dict[str, Any]:
+        """The Message or Call resource as Twilio serialises it."""
+        created = _rfc2822(rec["received_at"])
+        name = "Messages" if rec["kind"] == "sms" else "Calls"
+        uri = f"/{API_VERSION}/Accounts/{self.twilio_account_sid}/{name}/{rec['sid']}.json"
+        base = {
+            "account_sid": self.twilio_account_sid, "api_version": API_VERSION, "sid": rec["sid"],
+            "to": rec["to"], "from": rec["from"], "status": rec["status"], "direction": "outbound-api",
+            "date_created": created, "date_updated": created, "price": None, "price_unit": "USD", "uri": uri,
+        }
+        if rec["kind"] == "sms":
+            return {**base, "body": rec["body"], "date_sent": None, "error_code": None, "error_message": None,
+                    "messaging_service_sid": rec["messaging_service_sid"], "num_media": "0", "num_segments": "1",
+                    "subresource_uris": {"media": uri[:-5] + "/Media.json"}}
+        return {**base, "annotation": None, "answered_by": None, "caller_name": None, "duration": None,
+                "start_time": None, "end_time": None, "forwarded_from": None, "from_formatted": rec["from"],
+                "to_formatted": rec["to"], "group_sid": None, "parent_call_sid": None, "phone_number_sid": None,
+                "queue_time": "0", "trunk_sid": None,
+                "subresource_uris": {"notifications": uri[:-5] + "/Notifications.json"}}
+
+    # ------------------------------------------------------- twilio: webhooks
+    def _twilio_webhook(self, url: str, params: dict[str, str], method: str = "POST", *,
+                        sign: bool = True, bad_signature: bool = False) -> tuple[int, str, str]:
+        """Send params signed like Twilio (HMAC-SHA1 of URL + sorted params); GET signs the full URL."""
+        is_get = method.upper() == "GET"
+        target = f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode(params)}" if is_get else url
+        token = "forged-auth-token" if bad_signature else self.twilio_auth_token
+        signature = RequestValidator(token).compute_signature(target, {} if is_get else params)
+        headers = {"User-Agent": "TwilioProxy/1.1", "I-Twilio-Idempotency-Token": secrets.token_hex(16)}
+        if sign:
+            headers["X-Twilio-Signature"] = signature
+        data = None
+        if not is_get:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            data = urllib.parse.urlencode(params).encode()
+        status, text = _http("GET" if is_get else "POST", target, data, headers)
+        return status, text, signature
+
+    def _callback(self, kind: str, sid: str, url: str, params: dict[str, str], method: str = "POST") -> tuple[int, str]:
+        status, text, _ = self._twilio_webhook(url, params, method)
+        entry = {"url": url, "params": params, "status_code": status, "response": text, "at": time.time()}
+        self._mutate(kind, "sid", sid, lambda rec: rec["callbacks"].append(entry))
+        return status, text
+
+    def reply_sms(self, from_number: str, body: str, to: str | None = None, *, message_sid: str | None = None,
+                  sign: bool = True, bad_signature: bool = False) -> tuple[int, str]:
+        """Play a person answering by SMS: Twilio's inbound webhook to sms_webhook_url."""
+        url = _need(self.sms_webhook_url, "sms_webhook_url")
+        if to is None:
+            sent = [r for r in self.messages() if r["kind"] in ("sms", "call") and r["to"] == from_number]
+            to = sent[-1]["from"] if sent and sent[-1]["from"] else DEFAULT_TWILIO_NUMBER
+        sid = message_sid or _sid("SM")
+        params = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": self.twilio_account_sid,
+                  "From": from_number, "To": to, "Body": body, "NumMedia": "0", "NumSegments": "1",
+                  "SmsStatus": "received", "ApiVersion": API_VERSION}
+        status, text, signature = self._twilio_webhook(url, params, sign=sign, bad_signature=bad_signature)
+        self._record({"kind": "sms_in", "sid": sid, "from": from_number, "to": to, "body": body, "url": url,
+                      "params": params, "signature": signature if sign else None, "status_code": status,
+                      "response": text})
+        return status, text
+
+    def _call_params(self, call: Record, status: str) -> dict[str, str]:
+        return {"CallSid": call["sid"], "AccountSid": self.twilio_account_sid, "From": call["from"], "To": call["to"],
+                "Called": call["to"], "Caller": call["from"], "CallStatus": status, "Direction": "outbound-api",
+                "ApiVersion": API_VERSION}
+
+    def _twiml_step(self, call: Record, url: str | None, params: dict[str, str], method: str) -> str:
+        if url is None:  # call created with inline Twiml: nothing to fetch
+            return call["twiml"][-1]
+        status, text = self._callback("call", call["sid"], url, params, method)
+        if status >= 400:
+            raise CallbackError(url, status, text)
+
+        def store(rec: Record) -> None:
+            rec["twiml"].append(text)
+            rec["twiml_urls"].append(url)
+            rec["status"] = "in-progress"
+
+        self._mutate("call", "sid", call["sid"], store)
+        return text
+
+    def answer_call(self, call_sid: str) -> str:
+        """Play the callee picking up: fetch the call's Url signed, keep and return its TwiML."""
+        call = self._get("call", "sid", call_sid)
+        return self._twiml_step(call, call["url"], self._call_params(call, "in-progress"), call["method"])
+
+    def press_keys(self, call_sid: str, digits: str) -> str:
+        """Play the callee typing digits into the last TwiML's <Gather>."""
+        call = self._get("call", "sid", call_sid)
+        if not call["twiml"]:
+            raise RuntimeError(f"call {call_sid} has no TwiML yet: answer_call() first")
+        try:
+            gather = ET.fromstring(call["twiml"][-1]).find(".//Gather")
+        except ET.ParseError as exc:
+            raise ValueError(f"last TwiML of {call_sid} is not XML ({exc}):\n{call['twiml'][-1]}") from exc
+        if gather is None:
+            raise LookupError(f"no <Gather> in the last TwiML of {call_sid}:\n{call['twiml'][-1]}")
+        # Without an action Twilio posts back to the document that held the <Gather>.
+        action = urllib.parse.urljoin(call["twiml_urls"][-1] or "", gather.get("action") or "")
+        params = {**self._call_params(call, "in-progress"), "Digits": str(digits), "FinishedOnKey": ""}
+        return self._twiml_step(call, action, params, gather.get("method", "POST"))
+
+    def call_status(self, call_sid: str, status: str = "completed", duration: int = 30) -> int:
+        """Send the call's StatusCallback (e.g. completed, busy, no-answer)."""
+        call = self._get("call", "sid", call_sid)
+        url = _need(call["status_callback"], f"StatusCallback of {call_sid}")
+        params = {**self._call_params(call, status), "Timestamp": _rfc2822(time.time()),
+                  "CallbackSource": "call-progress-events",
+                  "SequenceNumber": str(sum(c["url"] == url for c in call["callbacks"]))}
+        if status in TERMINAL_CALL:
+            seconds = int(duration) if status == "completed" else 0
+            params.update(CallDuration=str(seconds), Duration=str(math.ceil(seconds / 60)))
+        code, _ = self._callback("call", call_sid, url, params, call["status_callback_method"])
+        self._mutate("call", "sid", call_sid, lambda rec: rec.update(status=status))
+        return code
+
+    def message_status(self, message_sid: str, status: str = "delivered", error_code: str | None = None) -> int:
+        """Send the message's StatusCallback; failed/undelivered carry an ErrorCode."""
+        msg = self._get("sms", "sid", message_sid)
+        url = _need(msg["status_callback"], f"StatusCallback of {message_sid}")
+        params = {"MessageSid": message_sid, "SmsSid": message_sid, "MessageStatus": status, "SmsStatus": status,
+                  "AccountSid": self.twilio_account_sid, "From": msg["from"] or "", "To": msg["to"],
+                  "ApiVersion": API_VERSION}
+        if status in ("failed", "undelivered"):
+            params["ErrorCode"] = str(error_code or 30003)
+        code, _ = self._callback("sms", message_sid, url, params)
+        self._mutate("sms", "sid", message_sid, lambda rec: rec.update(status=status))
+        return code
+
+    def _auto_status(self, sid: str) -> None:
+        for status in ("sent", "delivered"):
+            time.sleep(0.05)
+            try:
+                self.message_status(sid, status)
+            except (OSError, LookupError):  # app down or fake reset: nothing to deliver to
+                return
+
+    # ------------------------------------------------------------- slack: API
+    def _slack_api(self, method: str, headers: Any, args: dict[str, Any]) -> Response:
+        auth = headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else args.get("token")
+        handler = {"chat.postMessage": self._slack_post, "chat.postEphemeral": self._slack_post,
+                   "chat.update": self._slack_update, "conversations.open": self._slack_open,
+                   "auth.test": self._slack_auth_test}.get(method)
+        if not token:
+            return _json_response(200, {"ok": False, "error": "not_authed"})
+        if not hmac.compare_digest(str(token), self.slack_bot_token):
+            return _json_response(200, {"ok": False, "error": "invalid_auth"})
+        failure = self._take_failure("slack", method)
+        if failure == 200:
+            return _json_response(200, {"ok": False, "error": "fatal_error"})
+        if failure is not None:
+            error = "ratelimited" if failure == 429 else "fatal_error"
+            return _json_response(failure, {"ok": False, "error": error}, {"Retry-After": "1"} if failure == 429 else {})
+        if handler is None:
+            return _json_response(404, {"ok": False, "error": "unknown_method"})
+        return _json_response(200, handler(method, args))
+
+    def _next_ts(self) -> str:
+        with self._lock:
+            self._ts_counter += 1
+            return f"{1700000000 + self._ts_counter}.000100"
+
+    @staticmethod
+    def _slack_message(rec: Record) -> dict[str, Any]:
+        msg = {"type": "message", "text": rec["text"] or "", "user": BOT_USER, "bot_id": BOT_ID, "app_id": APP_ID,
+               "team": TEAM_ID, "ts": rec["ts"]}
+        if rec.get("blocks"):
+            msg["blocks"] = rec["blocks"]
+        if rec.get("thread_ts"):
+            msg["thread_ts"] = rec["thread_ts"]
+        return msg
+
+    def _slack_post(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel, text, blocks = args.get("channel"), args.get("text"), _json_arg(args.get("blocks"))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not text and not blocks and not args.get("attachments"):
+            return {"ok": False, "error": "no_text"}
+        ephemeral = method == "chat.postEphemeral"
+        if ephemeral and not args.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        rec = self._record({"kind": "slack_ephemeral" if ephemeral else "slack", "channel": channel, "text": text,
+                            "blocks": blocks, "ts": self._next_ts(), "thread_ts": args.get("thread_ts"),
+                            "user": args.get("user"), "updates": []})
+        if ephemeral:
+            return {"ok": True, "message_ts": rec["ts"]}
+        return {"ok": True, "channel": channel, "ts": rec["ts"], "message": self._slack_message(rec)}
+
+    def _apply_update(self, rec: Record, text: Any, blocks: Any) -> None:
+        """Current text/blocks stay top level; every change is appended to rec["updates"]."""
+        rec["updates"].append({"text": text, "blocks": blocks, "received_at": time.time()})
+        if text is not None:
+            rec["text"] = text
+        if blocks is not None:  # like Slack, omitted blocks are kept
+            rec["blocks"] = blocks
+
+    def _slack_update(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = args.get("channel"), args.get("ts")
+        text, blocks = args.get("text"), _json_arg(args.get("blocks"))
+        if text is None and blocks is None:
+            return {"ok": False, "error": "no_text"}
+        with self._cond:
+            hits = [r for r in self._records if r["kind"] == "slack" and r["ts"] == ts and r["channel"] == channel]
+            if not hits:
+                return {"ok": False, "error": "message_not_found"}
+            self._apply_update(hits[0], text, blocks)
+            self._cond.notify_all()
+            message = self._slack_message(hits[0])
+        return {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
+
+    def _slack_open(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("channel"):
+            return {"ok": True, "channel": {"id": args["channel"]}}
+        users = [u for u in str(args.get("users", "")).split(",") if u]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": ("D" if len(users) == 1 else "G") + "".join(users)}}
+
+    def _slack_auth_test(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": "Astreinte Test", "user": "astreinte",
+                "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
+
+    def _slack_response_url(self, ts: str, body: dict[str, Any]) -> Response:
+        """What an app posts to a click's response_url; replace_original edits the message."""
+        self._record({"kind": "slack_response", "ts": ts, "body": body, "text": body.get("text"),
+                      "blocks": body.get("blocks"), "replace_original": _truthy(body.get("replace_original", False)),
+                      "delete_original": _truthy(body.get("delete_original", False))})
+        if _truthy(body.get("replace_original", False)) or _truthy(body.get("delete_original", False)):
+            def change(rec: Record) -> None:
+                self._apply_update(rec, body.get("text"), body.get("blocks"))
+                rec["deleted"] = _truthy(body.get("delete_original", False))
+            try:
+                self._mutate("slack", "ts", ts, change)
+            except LookupError:
+                return _json_response(404, {"ok": False, "error": "message_not_found"})
+        return _json_response(200, {"ok": True})
+
+    # ------------------------------------------------------- slack: webhooks
+    def click(self, message_ts: str, action_id: str, user_id: str, user_name: str | None = None, *,
+              bad_signature: bool = False, timestamp: int | None = None,
+              raw_body: str | bytes | None = None) -> tuple[int, str]:
+        """Play a person clicking a button: a signed block_actions POST to slack_interactivity_url.
+
+        `raw_body` resends an earlier body verbatim (a retried delivery);
+        `timestamp` forces X-Slack-Request-Timestamp (stale or replayed requests).
+        """
+        url = _need(self.slack_interactivity_url, "slack_interactivity_url")
+        payload = None
+        if raw_body is None:
+            msg = [r for r in self.messages() if r["kind"] in ("slack", "slack_ephemeral") and r["ts"] == message_ts]
+            if not msg:
+                raise LookupError(f"no recorded Slack message with ts={message_ts!r}")
+            payload = self._block_actions(msg[-1], action_id, user_id, user_name or user_id)
+            raw_body = urllib.parse.urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
+        body = raw_body.decode() if isinstance(raw_body, bytes) else raw_body
+        ts = str(int(time.time() if timestamp is None else timestamp))
+        secret = "forged-signing-secret" if bad_signature else self.slack_signing_secret
+        signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+        status, text = _http("POST", url, body.encode(), {
+            "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+        if payload is None:
+            payload = json.loads(urllib.parse.parse_qs(body).get("payload", ["{}"])[0])
+        self._record({"kind": "slack_interaction", "message_ts": message_ts, "action_id": action_id,
+                      "user_id": user_id, "payload": payload, "raw_body": body, "timestamp": ts,
+                      "signature": signature, "status_code": status, "response": text})
+        return status, text
+
+    def _block_actions(self, msg: Record, action_id: str, user_id: str, user_name: str) -> dict[str, Any]:
+        blocks = copy.deepcopy(msg["blocks"]) or []
+        for i, block in enumerate(blocks):  # Slack gives every block an id when it stores the message
+            block.setdefault("block_id", f"blk{i}")
+        found = [(b, el) for b, el in _buttons(blocks) if el.get("action_id") == action_id]
+        if not found:
+            known = [el.get("action_id") for _, el in _buttons(blocks)]
+            raise LookupError(f"message {msg['ts']} has no button {action_id!r}; buttons: {known}")
+        block, button = found[0]
+        now = time.time()
+        message = self._slack_message({**msg, "blocks": blocks})
+        return {
+            "type": "block_actions",
+            "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": TEAM_ID},
+            "api_app_id": APP_ID, "token": "fake-verification-token",
+            "container": {"type": "message", "message_ts": msg["ts"], "channel_id": msg["channel"],
+                          "is_ephemeral": msg["kind"] == "slack_ephemeral"},
+            "trigger_id": f"{int(now)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}",
+            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN}, "enterprise": None, "is_enterprise_install": False,
+            "channel": {"id": msg["channel"], "name": str(msg["channel"]).lstrip("#")},
+            "message": message, "state": {"values": {}},
+            "response_url": f"{self.url}/_slack/response/{msg['ts']}",
+            "actions": [{"action_id": action_id, "block_id": block["block_id"], "value": button.get("value"),
+                         "type": "button", "action_ts": f"{now:.6f}", "text": button.get("text")}],
+        }
+
+    # ------------------------------------------------------------ HTTP routing
+    def _dispatch(self, method: str, raw_path: str, headers: Any, body: bytes) -> Response:
+        split = urllib.parse.urlsplit(raw_path)
+        path, content_type = split.path, headers.get("Content-Type", "")
+        args = {k: v[-1] for k, v in urllib.parse.parse_qs(split.query).items()}
+        if method == "POST":
+            args.update(_parse_body(content_type, body))
+        if method == "GET" and path == "/":
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, self._outbox_html().encode()
+        if method == "GET" and path == "/outbox.json":
+            return _json_response(200, self.messages())
+        if method == "GET" and path == "/healthz":
+            return _json_response(200, {"ok": True})
+        if TWILIO_PATH.match(path):
+            response = self._twilio_api(method, path, headers, args)
+            self._log_api("twilio", path, response[0], args)
+        elif method == "POST" and path.startswith("/api/"):
+            response = self._slack_api(path[len("/api/"):], headers, args)
+            self._log_api("slack", path, response[0], args)
+        elif method == "POST" and path.startswith("/_slack/response/"):
+            response = self._slack_response_url(path.rsplit("/", 1)[1], args)
+        elif method == "POST" and path.startswith("/_control/"):
+            response = self._control_http(path[len("/_control/"):], args, content_type, headers.get("Accept", ""))
+        else:
+            response = _json_response(404, {"error": f"fake providers: no route for {method} {path}"})
+        return response
+
+    def _log_api(self, service: str, path: str, status: int, args: dict[str, Any]) -> None:
+        with self._lock:
+            self._api_calls.append({"service": service, "path": path, "status": status, "params": args,
+                                    "received_at": time.time()})
+
+    def _control_http(self, name: str, args: dict[str, Any], content_type: str, accept: str) -> Response:
+        """Control endpoints: JSON in, JSON out; a browser form gets a 303 back to the outbox."""
+        from_form = not content_type.startswith("application/json") and "application/json" not in accept
+        try:
+            result, error = self.control(name, args), None
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, not fatal to the fake
+            result, error = None, f"{name}: {type(exc).__name__}: {exc}"
+        if from_form:
+            with self._lock:
+                self._flash = error or f"{name}: {json.dumps(result)[:300]}"
+            return 303, {"Location": "/"}, b""
+        if error:
+            return _json_response(400, {"ok": False, "error": error})
+        return _json_response(200, {"ok": True, "result": result})
+
+    def control(self, name: str, args: dict[str, Any]) -> Any:
+        """Run a test/control method from loosely typed arguments (JSON or form strings)."""
+        a = dict(args)
+        if name == "reply_sms":
+            return self.reply_sms(a["from_number"], a.get("body", ""), a.get("to") or None,
+                                  message_sid=a.get("message_sid") or None, sign=_truthy(a.get("sign", True)),
+                                  bad_signature=_truthy(a.get("bad_signature", False)))
+        if name == "answer_call":
+            return self.answer_call(a["call_sid"])
+        if name == "press_keys":
+            return self.press_keys(a["call_sid"], str(a["digits"]))
+        if name == "call_status":
+            return self.call_status(a["call_sid"], a.get("status", "completed"), int(a.get("duration", 30)))
+        if name == "message_status":
+            return self.message_status(a["message_sid"], a.get("status", "delivered"), a.get("error_code") or None)
+        if name == "click":
+            stamp = int(a["timestamp"]) if a.get("timestamp") else None
+            return self.click(a["message_ts"], a["action_id"], a.get("user_id") or "U0FAKEUSER", a.get("user_name") or None,
+                              bad_signature=_truthy(a.get("bad_signature", False)), timestamp=stamp,
+                              raw_body=a.get("raw_body") or None)
+        if name == "fail_next":
+            return self.fail_next(int(a.get("n", 1)), int(a.get("status", 500)), a.get("service", "any"),
+                                  a.get("kind") or None)
+        if name == "fail_numbers":
+            numbers = a.get("numbers", [])
+            self.fail_numbers = set(numbers.split(",") if isinstance(numbers, str) else numbers) - {""}
+            return sorted(self.fail_numbers)
+        if name == "configure":
+            for key in ("sms_webhook_url", "slack_interactivity_url"):
+                if key in a:
+                    setattr(self, key, a[key] or None)
+            if "auto_message_status" in a:
+                self.auto_message_status = _truthy(a["auto_message_status"])
+            return {"sms_webhook_url": self.sms_webhook_url, "slack_interactivity_url": self.slack_interactivity_url}
+        if name == "reset":
+            return self.reset()
+        raise ValueError(f"unknown control {name!r}")
+
+    # --------------------------------------------------------------- outbox page
+    def _outbox_html(self) -> str:
+        with self._lock:
+            records, flash, self._flash = copy.deepcopy(self._records), self._flash, ""
+        items = "\n".join(_render(r) for r in reversed(records)) or "<p class=muted>Nothing sent yet.</p>"
+        notice = f"<p class=flash>{html.escape(flash)}</p>" if flash else ""
+        return f"""<!doctype html><html><head><meta charset="utf-8">
+<noscript><meta http-equiv="refresh" content="2"></noscript>
+<title>Astreinte — outbox (what would have been sent)</title>
+<style>body{{font:14px system-ui,sans-serif;margin:1.5em;max-width:60em}}.item{{border:1px solid #ccc;
+border-radius:6px;padding:.6em .8em;margin:.6em 0}}.kind{{font-weight:bold;text-transform:uppercase;font-size:11px;
+color:#555}}pre{{background:#f4f4f4;padding:.4em;white-space:pre-wrap}}form{{display:inline-block;margin:.2em .4em 0 0}}
+.muted{{color:#888}}.flash{{background:#ffe;border:1px solid #cc8;padding:.4em}}</style>
+<script>/* reload every 2 s, but never while someone is typing into a form */
+setInterval(function () {{
+  for (const i of document.querySelectorAll("input:not([type=hidden])"))
+    if (i === document.activeElement || i.value !== i.defaultValue) return;
+  location.reload();
+}}, 2000);</script></head><body>
+<h1>Astreinte — outbox (what would have been sent)</h1>
+<p class=muted>Fake Twilio + Slack at {html.escape(self.url)}. Newest first. Act as the recipient below.
+SMS replies go to {html.escape(self.sms_webhook_url or "(no sms_webhook_url)")}, button clicks to
+{html.escape(self.slack_interactivity_url or "(no slack_interactivity_url)")}.</p>{notice}
+{items}</body></html>"""
+
+
+def _form(action: str, hidden: dict[str, str], inner: str, label: str) -> str:
+    fields = "".join(f'<input type=hidden name="{k}" value="{html.escape(str(v))}">' for k, v in hidden.items())
+    return f'<form method=post action="/_control/{action}">{fields}{inner}<button>{html.escape(label)}</button></form>'
+
+
+def _render(r: Record) -> str:
+    """One outbox entry with the forms a recipient would need."""
+    e, kind = html.escape, r["kind"]
+    when = time.strftime("%H:%M:%S", time.localtime(r["received_at"]))
+    if kind == "sms":
+        head = f"to {e(r['to'])} from {e(str(r['from']))} · {e(r['status'])}"
+        body = f"<pre>{e(r['body'])}</pre>" + _form(
+            "reply_sms", {"from_number": r["to"], "to": r["from"] or DEFAULT_TWILIO_NUMBER},
+            '<input name=body placeholder="reply as the recipient" required> ', "Reply")
+    elif kind == "call":
+        head = f"to {e(r['to'])} from {e(str(r['from']))} · {e(r['status'])} · {e(str(r['url']))}"
+        body = "".join(f"<pre>{e(t)}</pre>" for t in r["twiml"]) + _form("answer_call", {"call_sid": r["sid"]}, "", "Answer")
+        if r["twiml"]:
+            body += _form("press_keys", {"call_sid": r["sid"]}, "<input name=digits size=4 required> ", "Press keys")
+        if r["status_callback"]:
+            body += _form("call_status", {"call_sid": r["sid"], "status": "completed"}, "", "Hang up")
+    elif kind in ("slack", "slack_ephemeral"):
+        head = f"{e(str(r['channel']))} · ts {e(r['ts'])}" + (f" · for {e(str(r['user']))}" if r.get("user") else "")
+        head += f" · edited {len(r['updates'])}×" if r["updates"] else ""
+        texts = [r["text"] or ""] + [
+            (b.get("text") or {}).get("text", "") for b in r["blocks"] or [] if isinstance(b.get("text"), dict)]
+        body = "".join(f"<pre>{e(t)}</pre>" for t in texts if t)
+        for _, button in _buttons(r["blocks"]):
+            label = (button.get("text") or {}).get("text") or button.get("action_id", "?")
+            body += _form("click", {"message_ts": r["ts"], "action_id": button.get("action_id", "")},
+                          '<input name=user_id value="U0FAKEUSER" size=10> ', label)
+    elif kind == "sms_in":
+        head = f"reply from {e(r['from'])} to {e(r['to'])} → app answered {r['status_code']}"
+        body = f"<pre>{e(r['body'])}</pre><pre>{e(r['response'])}</pre>"
+    elif kind == "slack_interaction":
+        head = f"{e(r['user_id'])} clicked {e(str(r['action_id']))} on {e(str(r['message_ts']))} → app answered {r['status_code']}"
+        body = f"<pre>{e(r['response'])}</pre>" if r["response"] else ""
+    else:
+        head, body = "", f"<pre>{e(json.dumps(r, indent=1, default=str)[:2000])}</pre>"
+    return f"<div class=item><span class=kind>{e(kind)}</span> <span class=muted>{when}</span> {head}{body}</div>"
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _need(value: str | None, what: str) -> str:
+    if not value:
+        raise RuntimeError(f"fake providers: no {what} configured")
+    return value
+
+
+def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, json.dumps(body).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "FakeProviders/1.0"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        fake: FakeProviders = self.server.fake  # type: ignore[attr-defined]
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            status, headers, payload = fake._dispatch(self.command, self.path, self.headers, body)
+        except Exception as exc:  # noqa: BLE001 - a bug in the fake must be a 500, not a hang
+            traceback.print_exc()
+            status, headers, payload = 500, {"Content-Type": "text/plain"}, f"fake providers bug: {exc!r}".encode()
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.fake.log_requests:  # type: ignore[attr-defined]
+            super().log_message(format, *args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.fakes.providers --port 8025`: serve until interrupted."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--port", type=int, default=8025, help="0 picks a free port")
+    p.add_argument("--twilio-account-sid", default=DEFAULT_ACCOUNT_SID)
+    p.add_argument("--twilio-auth-token", default="test-auth-token")
+    p.add_argument("--slack-bot-token", default="xoxb-test")
+    p.add_argument("--slack-signing-secret", default="test-signing-secret")
+    p.add_argument("--sms-webhook-url", help="where SMS replies are posted (the app's inbound SMS webhook)")
+    p.add_argument("--slack-interactivity-url", help="where button clicks are posted")
+    p.add_argument("--auto-message-status", action="store_true", help="post sent+delivered callbacks by itself")
+    p.add_argument("--fail-number", action="append", default=[], help="To number answered with error 21211")
+    p.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    ns = p.parse_args(argv)
+    fake = FakeProviders(
+        port=ns.port, twilio_account_sid=ns.twilio_account_sid, twilio_auth_token=ns.twilio_auth_token,
+        slack_bot_token=ns.slack_bot_token, slack_signing_secret=ns.slack_signing_secret,
+        sms_webhook_url=ns.sms_webhook_url, slack_interactivity_url=ns.slack_interactivity_url,
+        auto_message_status=ns.auto_message_status, fail_numbers=set(ns.fail_number), log_requests=ns.log_requests,
+    ).start()
+    print(f"fake providers on {fake.url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
