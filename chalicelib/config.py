@@ -7,6 +7,7 @@ Clients are built lazily so a Lambda that never sends SMS never imports twilio.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from dataclasses import dataclass
 
@@ -17,18 +18,32 @@ class Settings:
     dynamodb_endpoint: str | None
     region: str
     public_url: str
-    signing_secret: str
     twilio_account_sid: str
-    twilio_auth_token: str
     twilio_from: str
     twilio_api_base: str
-    slack_bot_token: str
-    slack_signing_secret: str
     slack_api_base: str
-    timer_queue_url: str
+    timer_queue: str  # SQS queue name (or URL) of the per-step timers; empty locally
     config_ttl_seconds: float
     max_body_bytes: int
     http_timeout_seconds: float
+
+    # Secrets are read on first use, so importing the app (chalice package, cold start of a
+    # route that needs none) never calls Secrets Manager.
+    @property
+    def signing_secret(self) -> str:
+        return secret("ASTREINTE_SIGNING_SECRET")
+
+    @property
+    def twilio_auth_token(self) -> str:
+        return secret("TWILIO_AUTH_TOKEN")
+
+    @property
+    def slack_bot_token(self) -> str:
+        return secret("SLACK_BOT_TOKEN")
+
+    @property
+    def slack_signing_secret(self) -> str:
+        return secret("SLACK_SIGNING_SECRET")
 
     @property
     def twilio_enabled(self) -> bool:
@@ -43,6 +58,23 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def secret(name: str) -> str:
+    """An environment variable, else the same key in the Secrets Manager secret (AWS)."""
+    return os.environ.get(name) or _secrets().get(name, "")
+
+
+@functools.lru_cache(maxsize=1)
+def _secrets() -> dict[str, str]:
+    """Twilio/Slack/link secrets, read once per container from ASTREINTE_SECRETS_ID."""
+    secret_id = os.environ.get("ASTREINTE_SECRETS_ID")
+    if not secret_id:
+        return {}
+    import boto3
+
+    value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    return json.loads(value)
+
+
 @functools.lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings(
@@ -50,15 +82,11 @@ def settings() -> Settings:
         dynamodb_endpoint=_env("DYNAMODB_ENDPOINT") or None,
         region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-3")),
         public_url=_env("ASTREINTE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
-        signing_secret=_env("ASTREINTE_SIGNING_SECRET"),
         twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
-        twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
         twilio_from=_env("TWILIO_FROM_NUMBER"),
         twilio_api_base=_env("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
-        slack_bot_token=_env("SLACK_BOT_TOKEN"),
-        slack_signing_secret=_env("SLACK_SIGNING_SECRET"),
         slack_api_base=_env("SLACK_API_BASE", "https://slack.com/api/"),
-        timer_queue_url=_env("ASTREINTE_TIMER_QUEUE_URL"),
+        timer_queue=_env("ASTREINTE_TIMER_QUEUE"),
         config_ttl_seconds=float(_env("ASTREINTE_CONFIG_TTL", "30")),
         max_body_bytes=int(_env("ASTREINTE_MAX_BODY_BYTES", str(512 * 1024))),
         http_timeout_seconds=float(_env("ASTREINTE_HTTP_TIMEOUT", "5")),
@@ -68,6 +96,7 @@ def settings() -> Settings:
 def reload() -> None:
     """Forget cached settings and clients (tests change the environment between stacks)."""
     settings.cache_clear()
+    _secrets.cache_clear()
     twilio_client.cache_clear()
     slack_client.cache_clear()
     sqs_client.cache_clear()

@@ -7,6 +7,7 @@ few hundred milliseconds instead, calling the same handler.
 """
 from __future__ import annotations
 
+import functools
 import json
 
 from . import clock, config
@@ -14,10 +15,16 @@ from . import clock, config
 SQS_MAX_DELAY = 900
 
 
+@functools.lru_cache(maxsize=1)
+def _queue_url(name: str) -> str:
+    return config.sqs_client().get_queue_url(QueueName=name)["QueueUrl"]
+
+
 def schedule(number: int, due_at: float | None) -> None:
-    url = config.settings().timer_queue_url
-    if due_at is None or not url:
+    name = config.settings().timer_queue
+    if due_at is None or not name:
         return
+    url = name if name.startswith("https://") else _queue_url(name)
     delay = int(max(0, min(SQS_MAX_DELAY, due_at - clock.now())))
     config.sqs_client().send_message(
         QueueUrl=url, DelaySeconds=delay,

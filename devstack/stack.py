@@ -20,7 +20,7 @@ def local_env(ddb_endpoint: str, api_port: int, fake_url: str) -> dict[str, str]
         "ASTREINTE_TABLE": "astreinte",
         "ASTREINTE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
         "ASTREINTE_SIGNING_SECRET": "local-link-signing-secret",
-        "ASTREINTE_TIMER_QUEUE_URL": "",
+        "ASTREINTE_TIMER_QUEUE": "",
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "TWILIO_AUTH_TOKEN": "local-twilio-auth-token",
         "TWILIO_FROM_NUMBER": "+33900000000",

@@ -71,7 +71,9 @@ class App:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        serve = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
+        serve.daemon = True
+        serve.start()
 
 
 @pytest.fixture
@@ -91,6 +93,13 @@ def fake(app: App) -> Iterator[FakeProviders]:
 def form_params(body: str) -> dict[str, str]:
     """Webhook params as Twilio's validator wants them: blank values kept (FinishedOnKey=)."""
     return {k: v[0] for k, v in urllib.parse.parse_qs(body, keep_blank_values=True).items()}
+
+
+def post_json(url: str, body: dict[str, Any]) -> Any:
+    headers = {"Content-Type": "application/json"}
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
 
 
 def twilio_client(fake: FakeProviders, token: str | None = None) -> Client:
@@ -155,7 +164,9 @@ def test_sms_reply_is_signed_like_twilio(fake: FakeProviders, app: App) -> None:
 
 
 def test_call_answer_and_gather(fake: FakeProviders, app: App) -> None:
-    app.replies["/voice"] = '<Response><Gather action="/voice/key" numDigits="1"><Say>Press 1</Say></Gather></Response>'
+    app.replies["/voice"] = (
+        '<Response><Gather action="/voice/key" numDigits="1"><Say>Press 1</Say></Gather></Response>'
+    )
     app.replies["/voice/key"] = "<Response><Say>Acknowledged</Say></Response>"
     call = twilio_client(fake).calls.create(
         to=ONCALL, from_=TWILIO_NUMBER, url=app.url + "/voice", status_callback=app.url + "/status"
@@ -196,9 +207,10 @@ def test_slack_post_update_and_bad_token(fake: FakeProviders) -> None:
 def test_slack_click_is_signed_like_slack(fake: FakeProviders, app: App) -> None:
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": "DB down"}},
-        {"type": "actions", "elements": [
-            {"type": "button", "action_id": "ack", "value": "inc-1", "text": {"type": "plain_text", "text": "Ack"}},
-        ]},
+        {"type": "actions", "elements": [{
+            "type": "button", "action_id": "ack", "value": "inc-1",
+            "text": {"type": "plain_text", "text": "Ack"},
+        }]},
     ]
     ts = slack_client(fake).chat_postMessage(channel="C0ONCALL", text="DB down", blocks=blocks)["ts"]
     status, _ = fake.click(ts, "ack", "U42", "alice")
@@ -212,13 +224,13 @@ def test_slack_click_is_signed_like_slack(fake: FakeProviders, app: App) -> None
     assert payload["actions"][0]["value"] == "inc-1" and payload["container"]["message_ts"] == ts
     fake.click(ts, "ack", "U42", bad_signature=True)
     forged = app.requests[1]["headers"]
-    assert not verifier.is_valid(app.requests[1]["body"], forged["X-Slack-Request-Timestamp"], forged["X-Slack-Signature"])
+    stamp, signature = forged["X-Slack-Request-Timestamp"], forged["X-Slack-Signature"]
+    assert not verifier.is_valid(app.requests[1]["body"], stamp, signature)
     with pytest.raises(LookupError):
         fake.click(ts, "nope", "U42")
     # The app answers through response_url, which the fake applies to the message.
-    req = urllib.request.Request(payload["response_url"], data=json.dumps(
-        {"replace_original": True, "text": "Acked by alice"}).encode(), headers={"Content-Type": "application/json"})
-    assert urllib.request.urlopen(req).status == 200
+    answer = {"replace_original": True, "text": "Acked by alice"}
+    assert post_json(payload["response_url"], answer) == {"ok": True}
     assert fake.wait_for(lambda m: m["kind"] == "slack" and m["text"] == "Acked by alice")
 
 
@@ -230,9 +242,7 @@ def test_control_endpoints_and_pages(fake: FakeProviders, app: App) -> None:
         opener.open(urllib.request.Request(fake.url + "/_control/reply_sms", data=form))
     assert redirect.value.code == 303 and redirect.value.headers["Location"] == "/"
     assert len(app.requests) == 1
-    req = urllib.request.Request(fake.url + "/_control/fail_next", data=json.dumps({"service": "slack"}).encode(),
-                                 headers={"Content-Type": "application/json"})
-    assert json.load(urllib.request.urlopen(req))["ok"] is True
+    assert post_json(fake.url + "/_control/fail_next", {"service": "slack"})["ok"] is True
     page = urllib.request.urlopen(fake.url + "/").read().decode()
     assert "Astreinte — outbox (what would have been sent)" in page and "&lt;b&gt;hi&lt;/b&gt;" in page
     outbox = json.load(urllib.request.urlopen(fake.url + "/outbox.json"))

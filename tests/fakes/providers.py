@@ -103,7 +103,8 @@ def _buttons(blocks: Any) -> list[tuple[dict, dict]]:
     """(block, button) pairs from `actions` blocks and section accessories."""
     found = []
     for block in blocks if isinstance(blocks, list) else []:
-        elements = block.get("elements", []) if block.get("type") == "actions" else [block.get("accessory") or {}]
+        is_actions = block.get("type") == "actions"
+        elements = block.get("elements", []) if is_actions else [block.get("accessory") or {}]
         found += [(block, el) for el in elements if el.get("type") == "button"]
     return found
 
@@ -155,7 +156,9 @@ class FakeProviders:
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server, self.port = server, server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -204,7 +207,9 @@ class FakeProviders:
     def _get(self, kind: str, key: str, value: str) -> Record:
         return self._mutate(kind, key, value, lambda rec: None)
 
-    def messages(self, kind: str | None = None, to: str | None = None, channel: str | None = None) -> list[Record]:
+    def messages(
+        self, kind: str | None = None, to: str | None = None, channel: str | None = None
+    ) -> list[Record]:
         """Copies of recorded items (sms, call, sms_in, slack, ...), oldest first."""
         with self._lock:
             return [
@@ -220,7 +225,9 @@ class FakeProviders:
         with self._lock:
             return [copy.deepcopy(c) for c in self._api_calls if service in (None, c["service"])]
 
-    def wait_for(self, predicate: Callable[[Record], bool] | None = None, timeout: float = 5.0, **fields: Any) -> Record:
+    def wait_for(
+        self, predicate: Callable[[Record], bool] | None = None, timeout: float = 5.0, **fields: Any
+    ) -> Record:
         """Block until a recorded item matches `predicate` and equals every `fields` value.
 
         A predicate raising KeyError/TypeError/IndexError counts as "no match",
@@ -232,14 +239,19 @@ class FakeProviders:
                 for rec in self._records:
                     snap = copy.deepcopy(rec)
                     try:
-                        if all(snap.get(k) == v for k, v in fields.items()) and (predicate is None or predicate(snap)):
+                        if all(snap.get(k) == v for k, v in fields.items()) and (
+                            predicate is None or predicate(snap)
+                        ):
                             return snap
                     except (KeyError, TypeError, IndexError):
                         pass
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    seen = "\n".join(f"  {json.dumps(r, default=str)[:300]}" for r in self._records) or "  (nothing)"
-                    raise TimeoutError(f"nothing matched {fields or ''} {predicate or ''} in {timeout}s; recorded:\n{seen}")
+                    seen = "\n".join(f"  {json.dumps(r, default=str)[:300]}" for r in self._records)
+                    raise TimeoutError(
+                        f"nothing matched {fields or ''} {predicate or ''} in {timeout}s; "
+                        f"recorded:\n{seen or '  (nothing)'}"
+                    )
                 self._cond.wait(remaining)
 
     # ------------------------------------------------------------------ failures
@@ -252,7 +264,8 @@ class FakeProviders:
         if service not in ("twilio", "slack", "any"):
             raise ValueError(f"service must be twilio, slack or any, not {service!r}")
         with self._lock:
-            self._failures.append({"remaining": int(n), "status": int(status), "service": service, "kind": kind})
+            rule = {"remaining": int(n), "status": int(status), "service": service, "kind": kind}
+            self._failures.append(rule)
 
     def _take_failure(self, service: str, kind: str) -> int | None:
         with self._lock:
@@ -275,13 +288,11 @@ class FakeProviders:
         headers = {"Retry-After": "1"} if status == 429 else {}
         return _json_response(status, body, headers)
 
-    def _twilio_api(self, method: str, path: str, headers: Any, args: dict[str, Any]) -> Response:
-        match = TWILIO_PATH.match(path)
-        assert match
+    def _twilio_api(self, method: str, match: re.Match[str], headers: Any, args: dict[str, Any]) -> Response:
         account, resource, sid = match.groups()
         kind = "sms" if resource == "Messages" else "call"
         expected = "Basic " + _b64(f"{self.twilio_account_sid}:{self.twilio_auth_token}")
-        if not hmac.compare_digest(headers.get("Authorization", ""), expected):
+        if not hmac.compare_digest(headers.get("Authorization", "").encode(), expected.encode()):
             return self._twilio_error(401, 20003)
         if account != self.twilio_account_sid:
             return self._twilio_error(404, 20404)
@@ -303,7 +314,8 @@ class FakeProviders:
             return self._twilio_error(400, 21211, f"Invalid 'To' Phone Number: {to}")
         if not from_ and not args.get("MessagingServiceSid"):
             return self._twilio_error(400, 21603)
-        common = {"to": to, "from": from_, "status": "queued", "status_callback": args.get("StatusCallback"), "callbacks": []}
+        common = {"to": to, "from": from_, "status": "queued", "callbacks": [],
+                  "status_callback": args.get("StatusCallback")}
         if kind == "sms":
             if not args.get("Body") and not args.get("MediaUrl"):
                 return self._twilio_error(400, 21602)
@@ -313,10 +325,12 @@ class FakeProviders:
             if not args.get("Url") and not args.get("Twiml"):
                 return self._twilio_error(400, 21205)
             events = args.get("StatusCallbackEvent", [])
-            rec = {"kind": "call", "sid": _sid("CA"), "url": args.get("Url"), "method": args.get("Method", "POST"),
+            rec = {"kind": "call", "sid": _sid("CA"), "url": args.get("Url"),
+                   "method": args.get("Method", "POST"),
                    "status_callback_event": events if isinstance(events, list) else [events],
                    "status_callback_method": args.get("StatusCallbackMethod", "POST"),
-                   "twiml": [args["Twiml"]] if args.get("Twiml") else [], "twiml_urls": [args.get("Url")], **common}
+                   "twiml": [args["Twiml"]] if args.get("Twiml") else [],
+                   "twiml_urls": [args.get("Url")], **common}
         self._record(rec)
         if kind == "sms" and self.auto_message_status and rec["status_callback"]:
             threading.Thread(target=self._auto_status, args=(rec["sid"],), daemon=True).start()
@@ -334,12 +348,13 @@ class FakeProviders:
         }
         if rec["kind"] == "sms":
             return {**base, "body": rec["body"], "date_sent": None, "error_code": None, "error_message": None,
-                    "messaging_service_sid": rec["messaging_service_sid"], "num_media": "0", "num_segments": "1",
+                    "messaging_service_sid": rec["messaging_service_sid"],
+                    "num_media": "0", "num_segments": "1",
                     "subresource_uris": {"media": uri[:-5] + "/Media.json"}}
         return {**base, "annotation": None, "answered_by": None, "caller_name": None, "duration": None,
                 "start_time": None, "end_time": None, "forwarded_from": None, "from_formatted": rec["from"],
-                "to_formatted": rec["to"], "group_sid": None, "parent_call_sid": None, "phone_number_sid": None,
-                "queue_time": "0", "trunk_sid": None,
+                "to_formatted": rec["to"], "group_sid": None, "parent_call_sid": None,
+                "phone_number_sid": None, "queue_time": "0", "trunk_sid": None,
                 "subresource_uris": {"notifications": uri[:-5] + "/Notifications.json"}}
 
     # ------------------------------------------------------- twilio: webhooks
@@ -360,7 +375,9 @@ class FakeProviders:
         status, text = _http("GET" if is_get else "POST", target, data, headers)
         return status, text, signature
 
-    def _callback(self, kind: str, sid: str, url: str, params: dict[str, str], method: str = "POST") -> tuple[int, str]:
+    def _callback(
+        self, kind: str, sid: str, url: str, params: dict[str, str], method: str = "POST"
+    ) -> tuple[int, str]:
         status, text, _ = self._twilio_webhook(url, params, method)
         entry = {"url": url, "params": params, "status_code": status, "response": text, "at": time.time()}
         self._mutate(kind, "sid", sid, lambda rec: rec["callbacks"].append(entry))
@@ -374,9 +391,9 @@ class FakeProviders:
             sent = [r for r in self.messages() if r["kind"] in ("sms", "call") and r["to"] == from_number]
             to = sent[-1]["from"] if sent and sent[-1]["from"] else DEFAULT_TWILIO_NUMBER
         sid = message_sid or _sid("SM")
-        params = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": self.twilio_account_sid,
-                  "From": from_number, "To": to, "Body": body, "NumMedia": "0", "NumSegments": "1",
-                  "SmsStatus": "received", "ApiVersion": API_VERSION}
+        params = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid,
+                  "AccountSid": self.twilio_account_sid, "From": from_number, "To": to, "Body": body,
+                  "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received", "ApiVersion": API_VERSION}
         status, text, signature = self._twilio_webhook(url, params, sign=sign, bad_signature=bad_signature)
         self._record({"kind": "sms_in", "sid": sid, "from": from_number, "to": to, "body": body, "url": url,
                       "params": params, "signature": signature if sign else None, "status_code": status,
@@ -384,9 +401,9 @@ class FakeProviders:
         return status, text
 
     def _call_params(self, call: Record, status: str) -> dict[str, str]:
-        return {"CallSid": call["sid"], "AccountSid": self.twilio_account_sid, "From": call["from"], "To": call["to"],
-                "Called": call["to"], "Caller": call["from"], "CallStatus": status, "Direction": "outbound-api",
-                "ApiVersion": API_VERSION}
+        return {"CallSid": call["sid"], "AccountSid": self.twilio_account_sid,
+                "From": call["from"], "To": call["to"], "Called": call["to"], "Caller": call["from"],
+                "CallStatus": status, "Direction": "outbound-api", "ApiVersion": API_VERSION}
 
     def _twiml_step(self, call: Record, url: str | None, params: dict[str, str], method: str) -> str:
         if url is None:  # call created with inline Twiml: nothing to fetch
@@ -438,11 +455,14 @@ class FakeProviders:
         self._mutate("call", "sid", call_sid, lambda rec: rec.update(status=status))
         return code
 
-    def message_status(self, message_sid: str, status: str = "delivered", error_code: str | None = None) -> int:
+    def message_status(
+        self, message_sid: str, status: str = "delivered", error_code: str | None = None
+    ) -> int:
         """Send the message's StatusCallback; failed/undelivered carry an ErrorCode."""
         msg = self._get("sms", "sid", message_sid)
         url = _need(msg["status_callback"], f"StatusCallback of {message_sid}")
-        params = {"MessageSid": message_sid, "SmsSid": message_sid, "MessageStatus": status, "SmsStatus": status,
+        params = {"MessageSid": message_sid, "SmsSid": message_sid,
+                  "MessageStatus": status, "SmsStatus": status,
                   "AccountSid": self.twilio_account_sid, "From": msg["from"] or "", "To": msg["to"],
                   "ApiVersion": API_VERSION}
         if status in ("failed", "undelivered"):
@@ -468,14 +488,15 @@ class FakeProviders:
                    "auth.test": self._slack_auth_test}.get(method)
         if not token:
             return _json_response(200, {"ok": False, "error": "not_authed"})
-        if not hmac.compare_digest(str(token), self.slack_bot_token):
+        if not hmac.compare_digest(str(token).encode(), self.slack_bot_token.encode()):
             return _json_response(200, {"ok": False, "error": "invalid_auth"})
         failure = self._take_failure("slack", method)
         if failure == 200:
             return _json_response(200, {"ok": False, "error": "fatal_error"})
         if failure is not None:
-            error = "ratelimited" if failure == 429 else "fatal_error"
-            return _json_response(failure, {"ok": False, "error": error}, {"Retry-After": "1"} if failure == 429 else {})
+            if failure == 429:
+                return _json_response(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+            return _json_response(failure, {"ok": False, "error": "fatal_error"})
         if handler is None:
             return _json_response(404, {"ok": False, "error": "unknown_method"})
         return _json_response(200, handler(method, args))
@@ -487,8 +508,8 @@ class FakeProviders:
 
     @staticmethod
     def _slack_message(rec: Record) -> dict[str, Any]:
-        msg = {"type": "message", "text": rec["text"] or "", "user": BOT_USER, "bot_id": BOT_ID, "app_id": APP_ID,
-               "team": TEAM_ID, "ts": rec["ts"]}
+        msg = {"type": "message", "text": rec["text"] or "", "user": BOT_USER, "bot_id": BOT_ID,
+               "app_id": APP_ID, "team": TEAM_ID, "ts": rec["ts"]}
         if rec.get("blocks"):
             msg["blocks"] = rec["blocks"]
         if rec.get("thread_ts"):
@@ -504,9 +525,9 @@ class FakeProviders:
         ephemeral = method == "chat.postEphemeral"
         if ephemeral and not args.get("user"):
             return {"ok": False, "error": "user_not_in_channel"}
-        rec = self._record({"kind": "slack_ephemeral" if ephemeral else "slack", "channel": channel, "text": text,
-                            "blocks": blocks, "ts": self._next_ts(), "thread_ts": args.get("thread_ts"),
-                            "user": args.get("user"), "updates": []})
+        rec = self._record({"kind": "slack_ephemeral" if ephemeral else "slack", "channel": channel,
+                            "text": text, "blocks": blocks, "ts": self._next_ts(),
+                            "thread_ts": args.get("thread_ts"), "user": args.get("user"), "updates": []})
         if ephemeral:
             return {"ok": True, "message_ts": rec["ts"]}
         return {"ok": True, "channel": channel, "ts": rec["ts"], "message": self._slack_message(rec)}
@@ -525,7 +546,8 @@ class FakeProviders:
         if text is None and blocks is None:
             return {"ok": False, "error": "no_text"}
         with self._cond:
-            hits = [r for r in self._records if r["kind"] == "slack" and r["ts"] == ts and r["channel"] == channel]
+            hits = [r for r in self._records
+                    if r["kind"] == "slack" and r["ts"] == ts and r["channel"] == channel]
             if not hits:
                 return {"ok": False, "error": "message_not_found"}
             self._apply_update(hits[0], text, blocks)
@@ -542,18 +564,20 @@ class FakeProviders:
         return {"ok": True, "channel": {"id": ("D" if len(users) == 1 else "G") + "".join(users)}}
 
     def _slack_auth_test(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": "Astreinte Test", "user": "astreinte",
-                "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
+        return {"ok": True, "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": "Astreinte Test",
+                "user": "astreinte", "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID,
+                "is_enterprise_install": False}
 
     def _slack_response_url(self, ts: str, body: dict[str, Any]) -> Response:
         """What an app posts to a click's response_url; replace_original edits the message."""
+        replace = _truthy(body.get("replace_original", False))
+        delete = _truthy(body.get("delete_original", False))
         self._record({"kind": "slack_response", "ts": ts, "body": body, "text": body.get("text"),
-                      "blocks": body.get("blocks"), "replace_original": _truthy(body.get("replace_original", False)),
-                      "delete_original": _truthy(body.get("delete_original", False))})
-        if _truthy(body.get("replace_original", False)) or _truthy(body.get("delete_original", False)):
+                      "blocks": body.get("blocks"), "replace_original": replace, "delete_original": delete})
+        if replace or delete:
             def change(rec: Record) -> None:
                 self._apply_update(rec, body.get("text"), body.get("blocks"))
-                rec["deleted"] = _truthy(body.get("delete_original", False))
+                rec["deleted"] = delete
             try:
                 self._mutate("slack", "ts", ts, change)
             except LookupError:
@@ -572,7 +596,8 @@ class FakeProviders:
         url = _need(self.slack_interactivity_url, "slack_interactivity_url")
         payload = None
         if raw_body is None:
-            msg = [r for r in self.messages() if r["kind"] in ("slack", "slack_ephemeral") and r["ts"] == message_ts]
+            msg = [r for r in self.messages()
+                   if r["kind"] in ("slack", "slack_ephemeral") and r["ts"] == message_ts]
             if not msg:
                 raise LookupError(f"no recorded Slack message with ts={message_ts!r}")
             payload = self._block_actions(msg[-1], action_id, user_id, user_name or user_id)
@@ -609,7 +634,8 @@ class FakeProviders:
             "container": {"type": "message", "message_ts": msg["ts"], "channel_id": msg["channel"],
                           "is_ephemeral": msg["kind"] == "slack_ephemeral"},
             "trigger_id": f"{int(now)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}",
-            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN}, "enterprise": None, "is_enterprise_install": False,
+            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+            "enterprise": None, "is_enterprise_install": False,
             "channel": {"id": msg["channel"], "name": str(msg["channel"]).lstrip("#")},
             "message": message, "state": {"values": {}},
             "response_url": f"{self.url}/_slack/response/{msg['ts']}",
@@ -630,8 +656,8 @@ class FakeProviders:
             return _json_response(200, self.messages())
         if method == "GET" and path == "/healthz":
             return _json_response(200, {"ok": True})
-        if TWILIO_PATH.match(path):
-            response = self._twilio_api(method, path, headers, args)
+        if match := TWILIO_PATH.match(path):
+            response = self._twilio_api(method, match, headers, args)
             self._log_api("twilio", path, response[0], args)
         elif method == "POST" and path.startswith("/api/"):
             response = self._slack_api(path[len("/api/"):], headers, args)
@@ -639,7 +665,8 @@ class FakeProviders:
         elif method == "POST" and path.startswith("/_slack/response/"):
             response = self._slack_response_url(path.rsplit("/", 1)[1], args)
         elif method == "POST" and path.startswith("/_control/"):
-            response = self._control_http(path[len("/_control/"):], args, content_type, headers.get("Accept", ""))
+            name = path[len("/_control/"):]
+            response = self._control_http(name, args, content_type, headers.get("Accept", ""))
         else:
             response = _json_response(404, {"error": f"fake providers: no route for {method} {path}"})
         return response
@@ -678,11 +705,13 @@ class FakeProviders:
         if name == "call_status":
             return self.call_status(a["call_sid"], a.get("status", "completed"), int(a.get("duration", 30)))
         if name == "message_status":
-            return self.message_status(a["message_sid"], a.get("status", "delivered"), a.get("error_code") or None)
+            return self.message_status(a["message_sid"], a.get("status", "delivered"),
+                                       a.get("error_code") or None)
         if name == "click":
             stamp = int(a["timestamp"]) if a.get("timestamp") else None
-            return self.click(a["message_ts"], a["action_id"], a.get("user_id") or "U0FAKEUSER", a.get("user_name") or None,
-                              bad_signature=_truthy(a.get("bad_signature", False)), timestamp=stamp,
+            return self.click(a["message_ts"], a["action_id"], a.get("user_id") or "U0FAKEUSER",
+                              a.get("user_name") or None, timestamp=stamp,
+                              bad_signature=_truthy(a.get("bad_signature", False)),
                               raw_body=a.get("raw_body") or None)
         if name == "fail_next":
             return self.fail_next(int(a.get("n", 1)), int(a.get("status", 500)), a.get("service", "any"),
@@ -697,7 +726,8 @@ class FakeProviders:
                     setattr(self, key, a[key] or None)
             if "auto_message_status" in a:
                 self.auto_message_status = _truthy(a["auto_message_status"])
-            return {"sms_webhook_url": self.sms_webhook_url, "slack_interactivity_url": self.slack_interactivity_url}
+            return {"sms_webhook_url": self.sms_webhook_url,
+                    "slack_interactivity_url": self.slack_interactivity_url}
         if name == "reset":
             return self.reset()
         raise ValueError(f"unknown control {name!r}")
@@ -711,9 +741,10 @@ class FakeProviders:
         return f"""<!doctype html><html><head><meta charset="utf-8">
 <noscript><meta http-equiv="refresh" content="2"></noscript>
 <title>Astreinte — outbox (what would have been sent)</title>
-<style>body{{font:14px system-ui,sans-serif;margin:1.5em;max-width:60em}}.item{{border:1px solid #ccc;
-border-radius:6px;padding:.6em .8em;margin:.6em 0}}.kind{{font-weight:bold;text-transform:uppercase;font-size:11px;
-color:#555}}pre{{background:#f4f4f4;padding:.4em;white-space:pre-wrap}}form{{display:inline-block;margin:.2em .4em 0 0}}
+<style>body{{font:14px system-ui,sans-serif;margin:1.5em;max-width:60em}}
+.item{{border:1px solid #ccc;border-radius:6px;padding:.6em .8em;margin:.6em 0}}
+.kind{{font-weight:bold;text-transform:uppercase;font-size:11px;color:#555}}
+pre{{background:#f4f4f4;padding:.4em;white-space:pre-wrap}}form{{display:inline-block;margin:.2em .4em 0 0}}
 .muted{{color:#888}}.flash{{background:#ffe;border:1px solid #cc8;padding:.4em}}</style>
 <script>/* reload every 2 s, but never while someone is typing into a form */
 setInterval(function () {{
@@ -729,8 +760,10 @@ SMS replies go to {html.escape(self.sms_webhook_url or "(no sms_webhook_url)")},
 
 
 def _form(action: str, hidden: dict[str, str], inner: str, label: str) -> str:
-    fields = "".join(f'<input type=hidden name="{k}" value="{html.escape(str(v))}">' for k, v in hidden.items())
-    return f'<form method=post action="/_control/{action}">{fields}{inner}<button>{html.escape(label)}</button></form>'
+    fields = "".join(f'<input type=hidden name="{k}" value="{html.escape(str(v))}">'
+                     for k, v in hidden.items())
+    button = f"<button>{html.escape(label)}</button>"
+    return f'<form method=post action="/_control/{action}">{fields}{inner}{button}</form>'
 
 
 def _render(r: Record) -> str:
@@ -744,16 +777,19 @@ def _render(r: Record) -> str:
             '<input name=body placeholder="reply as the recipient" required> ', "Reply")
     elif kind == "call":
         head = f"to {e(r['to'])} from {e(str(r['from']))} · {e(r['status'])} · {e(str(r['url']))}"
-        body = "".join(f"<pre>{e(t)}</pre>" for t in r["twiml"]) + _form("answer_call", {"call_sid": r["sid"]}, "", "Answer")
+        body = "".join(f"<pre>{e(t)}</pre>" for t in r["twiml"])
+        body += _form("answer_call", {"call_sid": r["sid"]}, "", "Answer")
         if r["twiml"]:
-            body += _form("press_keys", {"call_sid": r["sid"]}, "<input name=digits size=4 required> ", "Press keys")
+            digits = "<input name=digits size=4 required> "
+            body += _form("press_keys", {"call_sid": r["sid"]}, digits, "Press keys")
         if r["status_callback"]:
             body += _form("call_status", {"call_sid": r["sid"], "status": "completed"}, "", "Hang up")
     elif kind in ("slack", "slack_ephemeral"):
-        head = f"{e(str(r['channel']))} · ts {e(r['ts'])}" + (f" · for {e(str(r['user']))}" if r.get("user") else "")
+        head = f"{e(str(r['channel']))} · ts {e(r['ts'])}"
+        head += f" · for {e(str(r['user']))}" if r.get("user") else ""
         head += f" · edited {len(r['updates'])}×" if r["updates"] else ""
-        texts = [r["text"] or ""] + [
-            (b.get("text") or {}).get("text", "") for b in r["blocks"] or [] if isinstance(b.get("text"), dict)]
+        blocks = [b for b in r["blocks"] or [] if isinstance(b.get("text"), dict)]
+        texts = [r["text"] or ""] + [b["text"].get("text", "") for b in blocks]
         body = "".join(f"<pre>{e(t)}</pre>" for t in texts if t)
         for _, button in _buttons(r["blocks"]):
             label = (button.get("text") or {}).get("text") or button.get("action_id", "?")
@@ -763,11 +799,13 @@ def _render(r: Record) -> str:
         head = f"reply from {e(r['from'])} to {e(r['to'])} → app answered {r['status_code']}"
         body = f"<pre>{e(r['body'])}</pre><pre>{e(r['response'])}</pre>"
     elif kind == "slack_interaction":
-        head = f"{e(r['user_id'])} clicked {e(str(r['action_id']))} on {e(str(r['message_ts']))} → app answered {r['status_code']}"
+        head = (f"{e(r['user_id'])} clicked {e(str(r['action_id']))} on {e(str(r['message_ts']))}"
+                f" → app answered {r['status_code']}")
         body = f"<pre>{e(r['response'])}</pre>" if r["response"] else ""
     else:
         head, body = "", f"<pre>{e(json.dumps(r, indent=1, default=str)[:2000])}</pre>"
-    return f"<div class=item><span class=kind>{e(kind)}</span> <span class=muted>{when}</span> {head}{body}</div>"
+    label = f"<span class=kind>{e(kind)}</span> <span class=muted>{when}</span>"
+    return f"<div class=item>{label} {head}{body}</div>"
 
 
 def _b64(text: str) -> str:
@@ -781,7 +819,8 @@ def _need(value: str | None, what: str) -> str:
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, json.dumps(body).encode()
+    all_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    return status, all_headers, json.dumps(body).encode()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -800,7 +839,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, payload = fake._dispatch(self.command, self.path, self.headers, body)
         except Exception as exc:  # noqa: BLE001 - a bug in the fake must be a 500, not a hang
             traceback.print_exc()
-            status, headers, payload = 500, {"Content-Type": "text/plain"}, f"fake providers bug: {exc!r}".encode()
+            status, headers = 500, {"Content-Type": "text/plain"}
+            payload = f"fake providers bug: {exc!r}".encode()
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
@@ -823,7 +863,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--slack-signing-secret", default="test-signing-secret")
     p.add_argument("--sms-webhook-url", help="where SMS replies are posted (the app's inbound SMS webhook)")
     p.add_argument("--slack-interactivity-url", help="where button clicks are posted")
-    p.add_argument("--auto-message-status", action="store_true", help="post sent+delivered callbacks by itself")
+    p.add_argument("--auto-message-status", action="store_true",
+                   help="post sent+delivered callbacks by itself")
     p.add_argument("--fail-number", action="append", default=[], help="To number answered with error 21211")
     p.add_argument("--log-requests", action="store_true", help="log every request to stderr")
     ns = p.parse_args(argv)
@@ -831,7 +872,8 @@ def main(argv: list[str] | None = None) -> None:
         port=ns.port, twilio_account_sid=ns.twilio_account_sid, twilio_auth_token=ns.twilio_auth_token,
         slack_bot_token=ns.slack_bot_token, slack_signing_secret=ns.slack_signing_secret,
         sms_webhook_url=ns.sms_webhook_url, slack_interactivity_url=ns.slack_interactivity_url,
-        auto_message_status=ns.auto_message_status, fail_numbers=set(ns.fail_number), log_requests=ns.log_requests,
+        auto_message_status=ns.auto_message_status, fail_numbers=set(ns.fail_number),
+        log_requests=ns.log_requests,
     ).start()
     print(f"fake providers on {fake.url}", flush=True)
     try:

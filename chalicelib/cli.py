@@ -1,0 +1,81 @@
+"""Command line: validate and sync rotas, hash integration keys, create API tokens.
+
+    python -m chalicelib.cli check rotas/
+    python -m chalicelib.cli sync rotas/ [--dry-run]
+    python -m chalicelib.cli hash-key KEY
+    python -m chalicelib.cli token PERSON [--label LABEL]
+    python -m chalicelib.cli oncall
+    python -m chalicelib.cli infra > infra/template.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import clock, rotas
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="astreinte")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="validate rotas/ and print every problem")
+    check.add_argument("dir", nargs="?", default="rotas")
+    sync = sub.add_parser("sync", help="store rotas/ in DynamoDB (idempotent)")
+    sync.add_argument("dir", nargs="?", default="rotas")
+    sync.add_argument("--dry-run", action="store_true", help="show the difference, change nothing")
+    hk = sub.add_parser("hash-key", help="the sha256 to put in a service's integrations")
+    hk.add_argument("key")
+    tok = sub.add_parser("token", help="create an API token acting for a person")
+    tok.add_argument("person")
+    tok.add_argument("--label", default="")
+    sub.add_parser("oncall", help="who is on call now, for every rota and layer")
+    sub.add_parser("infra", help="print infra/template.json")
+    args = parser.parse_args(argv)
+
+    if args.command == "hash-key":
+        from .directory import hash_key
+
+        print(hash_key(args.key))
+        return 0
+    if args.command == "infra":
+        from .infra import template
+
+        print(json.dumps(template(), indent=2))
+        return 0
+    if args.command in ("check", "sync"):
+        try:
+            bundle = rotas.load_dir(args.dir)
+        except rotas.RotaError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return 1
+        if args.command == "check":
+            print(f"{args.dir}: {len(bundle['people'])} people, {len(bundle['rotas'])} rotas, "
+                  f"{len(bundle['policies'])} policies, {len(bundle['services'])} services: OK")
+            return 0
+        from . import directory
+
+        print(json.dumps(directory.sync(bundle, dry_run=args.dry_run), indent=2))
+        return 0
+    if args.command == "token":
+        from . import directory, tokens
+
+        if directory.person(args.person) is None:
+            print(f"unknown person '{args.person}' (not in the synced rotas)", file=sys.stderr)
+            return 1
+        print(tokens.create(args.person, args.label))
+        return 0
+    if args.command == "oncall":
+        from . import directory
+
+        b = directory.bundle()
+        for rota in b["rotas"].values():
+            for layer in rota["layers"]:
+                print(f"{rota['id']}/{layer}: {rotas.on_call(rota, layer, clock.now()) or '-'}")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
