@@ -93,12 +93,17 @@ class Stack:
         t.start()
         self._threads.append(t)
 
-    def start_timer_runner(self, interval: float) -> None:
-        """The local stand-in for SQS timers and the EventBridge sweeper: same handler."""
+    def start_timer_runner(self, interval: float) -> threading.Event:
+        """The local stand-in for SQS timers and the EventBridge sweeper: same handler.
+
+        Returns an event that stops this runner when set (the stack's stop stops all).
+        """
         from chalicelib import incidents
 
+        stop = threading.Event()
+
         def loop() -> None:
-            while not self._stop.wait(interval):
+            while not stop.wait(interval) and not self._stop.is_set():
                 try:
                     incidents.sweep()
                 except Exception as exc:  # noqa: BLE001 - keep the runner alive, say why
@@ -107,6 +112,7 @@ class Stack:
         t = threading.Thread(target=loop, name="timers", daemon=True)
         t.start()
         self._threads.append(t)
+        return stop
 
     def stop(self) -> None:
         self._stop.set()
