@@ -217,14 +217,13 @@ def _refusal(inc: Incident | None, number: int, actor: str, target: str,
 
 def _act(number: int, actor: str, how: str, target: str, idem_key: str | None,
          authorised: bool) -> Outcome:
-    if idem_key:
-        seen = _seen(idem_key)
-        if seen is not None:
-            return Outcome(seen["result"], number, seen.get("by"), get(number))
     for _ in range(5):
         inc = get(number)
         refusal = _refusal(inc, number, actor, target, authorised)
         if refusal is not None:
+            seen = _seen(idem_key) if idem_key else None
+            if seen is not None:  # a retried delivery of what already happened: same answer
+                return Outcome(seen.get("result", target), number, seen.get("by"), inc)
             return refusal
         assert inc is not None
         now = clock.now()
@@ -387,7 +386,7 @@ def _send_and_record(inc: Incident, decision: escalation.Decision) -> None:
                 for d in deliveries]
 
     try:
-        updated = _mutate(inc.number, change)
+        updated = _mutate(inc.number, change, first=inc)
         timers.schedule(inc.number, updated.due_at)
     except _Gone:
         pass
@@ -432,10 +431,14 @@ class _Gone(Exception):
     pass
 
 
-def _mutate(number: int, change: Callable[[Incident], list[TimelineEntry]]) -> Incident:
-    """Read, change, write under the version guard; retry when someone else wrote first."""
+def _mutate(number: int, change: Callable[[Incident], list[TimelineEntry]],
+            first: Incident | None = None) -> Incident:
+    """Read, change, write under the version guard; retry when someone else wrote first.
+
+    `first` is a copy already in hand (saves a read when nobody else wrote meanwhile).
+    """
     for _ in range(8):
-        inc = get(number)
+        inc, first = (first, None) if first is not None else (get(number), None)
         if inc is None:
             raise _Gone(number)
         items = change(inc)

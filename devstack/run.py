@@ -17,7 +17,7 @@ def main() -> None:
     ddb_port = int(os.environ.get("ASTREINTE_DYNAMODB_PORT", "8001"))
     stack = Stack(rotas_dir=ROOT / "rotas", api_port=api_port, fake_port=fake_port,
                   ddb_port=ddb_port, db_path=str(ROOT / ".localdata" / "dynamodb"),
-                  timer_interval=0.25, auto_status=True)
+                  timer_interval=0.25, auto_status=True, quiet=False)
     stack.start()
     from chalicelib import directory, tokens
 

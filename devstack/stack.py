@@ -36,13 +36,15 @@ class Stack:
 
     def __init__(self, rotas_dir: str | Path = ROOT / "rotas", api_port: int = 0,
                  fake_port: int = 0, db_path: str | None = None, ddb_port: int = 0,
-                 timer_interval: float | None = 0.25, auto_status: bool = False):
+                 timer_interval: float | None = 0.25, auto_status: bool = False,
+                 quiet: bool = True):
         self.rotas_dir = Path(rotas_dir)
         self.api_port = api_port or free_port()
         self.fake_port = fake_port or free_port()
         self.db = DynamoDBLocal(port=ddb_port, db_path=db_path)
         self.timer_interval = timer_interval
         self.auto_status = auto_status
+        self.quiet = quiet  # no access log (tests, benchmarks); make run shows it
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.fake: Any = None
@@ -81,12 +83,20 @@ class Stack:
 
     def _start_api(self) -> None:
         from chalice.config import Config
-        from chalice.local import create_local_server
+        from chalice.local import ChaliceRequestHandler, LocalDevServer, create_local_server
 
         import app as app_module
 
         server = create_local_server(app_module.app, Config.create(chalice_app=app_module.app),
                                      "127.0.0.1", self.api_port)
+        if self.quiet:
+            class Quiet(ChaliceRequestHandler):
+                def log_message(self, *args: object) -> None:
+                    pass
+
+            server.server.server_close()
+            server = LocalDevServer(app_module.app, Config.create(chalice_app=app_module.app),
+                                    "127.0.0.1", self.api_port, handler_cls=Quiet)
         server.server.daemon_threads = True
         self.server = server
         t = threading.Thread(target=server.server.serve_forever, name="api", daemon=True)

@@ -1,0 +1,63 @@
+"""DynamoDB requests per incident lifecycle: trigger, first page, acknowledge, resolve.
+
+Goal (issue 2): 12 or fewer.  Requests are counted on the wire by a proxy in front of
+DynamoDB Local, with a warm container (the rotas bundle already cached).
+Usage: python bench/requests_per_incident.py [N]
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ddb_counter import CountingProxy  # noqa: E402
+from devstack.stack import Stack  # noqa: E402
+
+KEY = "test-helpdesk-key"
+AGENT_PHONE = "+33600000001"
+
+
+def lifecycle(stack: Stack, http: requests.Session, token: str, i: int) -> None:
+    body = {"routing_key": KEY, "event_action": "trigger", "dedup_key": f"life-{i}",
+            "payload": {"summary": f"lifecycle {i}", "source": "bench", "severity": "error"}}
+    r = http.post(f"{stack.api_url}/v2/enqueue", json=body, timeout=10)
+    number = r.json()["incident_number"]
+    stack.fake.wait_for(lambda m: f"#{number} " in m["body"], kind="sms", to=AGENT_PHONE)
+    status, reply = stack.fake.reply_sms(AGENT_PHONE, f"4 {number}")
+    assert status == 200 and str(number) in reply, reply
+    r = http.post(f"{stack.api_url}/v1/incidents/{number}/resolve", timeout=10,
+                  headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+
+
+def main(n: int = 50) -> None:
+    stack = Stack(rotas_dir=ROOT / "tests" / "rotas", timer_interval=None).start()
+    try:
+        from chalicelib import config, store, tokens
+
+        proxy = CountingProxy(stack.db.port)
+        os.environ["DYNAMODB_ENDPOINT"] = f"http://127.0.0.1:{proxy.port}"
+        config.reload()
+        store.configure()
+        token = tokens.create("carol", "bench")
+        http = requests.Session()
+        lifecycle(stack, http, token, -1)  # warm: rotas bundle and API token path loaded
+        before = proxy.snapshot()
+        for i in range(n):
+            lifecycle(stack, http, token, i)
+        spent = proxy.snapshot() - before
+        total = sum(spent.values())
+        ops = ", ".join(f"{op} {c / n:.1f}" for op, c in spent.most_common())
+        print(f"DynamoDB requests per incident lifecycle (trigger, page, SMS ack, API resolve), "
+              f"{n} incidents: {total / n:.1f} (goal: <= 12) — {ops}")
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 50)
