@@ -111,7 +111,7 @@ def trigger(service: dict[str, Any], event: dict[str, Any]) -> tuple[Incident, b
     _claim(inc, decision, now)
     items = [entry(number, "triggered", now, actor=event.get("actor", "source"),
                    channel=event.get("via", "events-api"), detail={"event": event})]
-    items += [entry(number, kind, now, detail=d) for kind, d in decision.events]
+    items += [entry(number, kind, now, actor="astreinte", detail=d) for kind, d in decision.events]
     try:
         with transaction() as tx:
             tx.save(DedupKey(_dedup_pk(service["id"], event["dedup_key"]), number=number),
@@ -336,7 +336,7 @@ def process_due(number: int) -> int:
             inc.save()
             return 0
         _claim(inc, decision, now)
-        items = [entry(number, kind, now, detail=d) for kind, d in decision.events]
+        items = [entry(number, kind, now, actor="astreinte", detail=d) for kind, d in decision.events]
         try:
             with transaction() as tx:
                 tx.save(inc)

@@ -29,7 +29,7 @@ def callback_url(kind: str, ref: str) -> str:
 
 def deliver(page: dict[str, Any], view: dict[str, Any], bundle: dict[str, Any]) -> dict[str, Any]:
     """Send `page` about the incident described by `view`; never raises."""
-    record: dict[str, Any] = {"to": page["to"], "channel": page["channel"], "step": page.get("step")}
+    record: dict[str, Any] = {"to": page["to"], "channel": page["channel"], "step": page["step"] + 1}
     try:
         record.update(ok=True, **_with_retries(lambda: _send(page, view, bundle)))
     except Exception as exc:  # noqa: BLE001 - any provider failure is recorded, not raised
