@@ -62,6 +62,8 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
             return _error(403, "bad_signature", str(exc))
         except _Unauthorised as exc:
             return _error(401, "unauthorised", str(exc))
+        except replies.BadRequest as exc:
+            return _error(400, "bad_request", str(exc))
         except links.BadLink as exc:
             return _error(403, "bad_link", str(exc))
         except directory.NotConfigured as exc:

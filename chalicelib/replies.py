@@ -80,11 +80,15 @@ def sms_received(params: dict[str, str]) -> str:
     return twilio_sms.reply(answer(outcome, lang))
 
 
+class BadRequest(ValueError):
+    """A signed request whose content still makes no sense to us."""
+
+
 def _call_ref(ref: str) -> tuple[int, dict[str, Any]]:
-    number_s, pid = ref.split(".", 1)
+    number_s, _, pid = ref.partition(".")
     person = directory.person(pid)
-    if person is None:
-        raise Forbidden("unknown person in call reference")
+    if not number_s.isdigit() or person is None:
+        raise BadRequest(f"'{ref}' is not an incident number and a person of the directory")
     return int(number_s), person
 
 
@@ -120,6 +124,9 @@ def voice_key(ref: str, params: dict[str, str]) -> str:
 
 
 def status_callback(ref: str, params: dict[str, str]) -> None:
+    number_s, _, rest = ref.partition(".")
+    if not number_s.isdigit() or "." not in rest:
+        raise BadRequest(f"'{ref}' is not a delivery reference (number.person.channel)")
     status = params.get("MessageStatus") or params.get("CallStatus") or "unknown"
     sid = params.get("MessageSid") or params.get("CallSid") or ""
     incidents.record_delivery_status(ref, status, sid, params.get("CallDuration"),

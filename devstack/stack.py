@@ -58,6 +58,15 @@ class Stack:
         self.db.start()
         fake_url = f"http://127.0.0.1:{self.fake_port}"
         env = local_env(self.db.endpoint, self.api_port, fake_url)
+        if os.environ.get("ASTREINTE_PROVIDERS") == "real":
+            # Real Twilio/Slack from the caller's environment (reachable through a tunnel
+            # set as ASTREINTE_PUBLIC_URL); the outbox then records nothing.
+            env = {k: v for k, v in env.items()
+                   if not k.startswith(("TWILIO_", "SLACK_")) or k not in os.environ}
+            env.pop("TWILIO_API_BASE", None)
+            env.pop("SLACK_API_BASE", None)
+            if os.environ.get("ASTREINTE_PUBLIC_URL"):
+                env.pop("ASTREINTE_PUBLIC_URL")
         os.environ.update(env)
         from chalicelib import config, directory, rotas, store
 
@@ -67,6 +76,7 @@ class Stack:
         directory.sync(rotas.load_dir(self.rotas_dir))
         from tests.fakes.providers import FakeProviders
 
+        env = dict(os.environ)
         self.fake = FakeProviders(
             port=self.fake_port, twilio_account_sid=env["TWILIO_ACCOUNT_SID"],
             twilio_auth_token=env["TWILIO_AUTH_TOKEN"], slack_bot_token=env["SLACK_BOT_TOKEN"],
