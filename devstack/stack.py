@@ -73,6 +73,7 @@ class Stack:
         config.reload()
         store.configure()
         store.create_table()
+        config.twilio_client(), config.slack_client()  # warm, as a Lambda container would be
         directory.sync(rotas.load_dir(self.rotas_dir))
         from tests.fakes.providers import FakeProviders
 

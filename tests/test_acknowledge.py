@@ -246,7 +246,8 @@ def test_two_api_acks_racing_have_one_winner(api: Api, fresh) -> None:
     for round_ in range(4):
         number = open_incident(api, fake, dedup=f"race-{round_}")
 
-        answers = together(*(lambda t=t: api.act(number, "acknowledge", token=t) for t in people.values()))
+        answers = together(*(lambda n=number, t=t: api.act(n, "acknowledge", token=t)
+                             for t in people.values()))
 
         codes = sorted(r.status_code for r in answers)
         assert codes == [200, 409], [r.text for r in answers]

@@ -3,6 +3,7 @@ are refused with 403 JSON and change nothing; genuine Twilio status callbacks la
 timeline once, however often Twilio retries them."""
 from __future__ import annotations
 
+import json
 import time
 import urllib.parse
 from typing import Any
@@ -42,8 +43,6 @@ def call_params(digits: str | None = None) -> dict[str, str]:
 
 
 def assert_refused(status: int, text: str) -> None:
-    import json
-
     assert status == 403, text
     body = json.loads(text)
     assert body["error"] == "bad_signature" and body["message"], body

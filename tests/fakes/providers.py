@@ -790,11 +790,14 @@ def _render(r: Record) -> str:
         head += f" · edited {len(r['updates'])}×" if r["updates"] else ""
         blocks = [b for b in r["blocks"] or [] if isinstance(b.get("text"), dict)]
         texts = [r["text"] or ""] + [b["text"].get("text", "") for b in blocks]
-        body = "".join(f"<pre>{e(t)}</pre>" for t in texts if t)
+        body = "".join(f"<pre>{e(t)}</pre>" for t in dict.fromkeys(texts) if t)
+        # A direct message is clicked by its recipient; in a channel, say who clicks.
+        who = str(r["channel"]) if str(r["channel"]).startswith("U") else ""
         for _, button in _buttons(r["blocks"]):
             label = (button.get("text") or {}).get("text") or button.get("action_id", "?")
             body += _form("click", {"message_ts": r["ts"], "action_id": button.get("action_id", "")},
-                          '<input name=user_id value="U0FAKEUSER" size=10> ', label)
+                          f'<input name=user_id value="{e(who)}" placeholder="clicker, e.g. U0ALICE" '
+                          'size=14 required> ', label)
     elif kind == "sms_in":
         head = f"reply from {e(r['from'])} to {e(r['to'])} → app answered {r['status_code']}"
         body = f"<pre>{e(r['body'])}</pre><pre>{e(r['response'])}</pre>"
