@@ -12,20 +12,15 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import AGENT_PHONE, local_stack, trigger  # noqa: E402
 from bench.ddb_counter import CountingProxy  # noqa: E402
 from devstack.stack import Stack  # noqa: E402
 
-KEY = "test-helpdesk-key"
-AGENT_PHONE = "+33600000001"
-
 
 def lifecycle(stack: Stack, http: requests.Session, token: str, i: int) -> None:
-    body = {"routing_key": KEY, "event_action": "trigger", "dedup_key": f"life-{i}",
-            "payload": {"summary": f"lifecycle {i}", "source": "bench", "severity": "error"}}
-    r = http.post(f"{stack.api_url}/v2/enqueue", json=body, timeout=10)
+    r = http.post(f"{stack.api_url}/v2/enqueue", json=trigger(f"life-{i}", f"lifecycle {i}"), timeout=10)
     number = r.json()["incident_number"]
     stack.fake.wait_for(lambda m: f"#{number} " in m["body"], kind="sms", to=AGENT_PHONE)
     status, reply = stack.fake.reply_sms(AGENT_PHONE, f"4 {number}")
@@ -36,8 +31,7 @@ def lifecycle(stack: Stack, http: requests.Session, token: str, i: int) -> None:
 
 
 def main(n: int = 50) -> None:
-    stack = Stack(rotas_dir=ROOT / "tests" / "rotas", timer_interval=None).start()
-    try:
+    with local_stack() as stack:
         from chalicelib import config, store, tokens
 
         proxy = CountingProxy(stack.db.port)
@@ -55,8 +49,6 @@ def main(n: int = 50) -> None:
         ops = ", ".join(f"{op} {c / n:.1f}" for op, c in spent.most_common())
         print(f"DynamoDB requests per incident lifecycle (trigger, page, SMS ack, API resolve), "
               f"{n} incidents: {total / n:.1f} (goal: <= 12) — {ops}")
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":

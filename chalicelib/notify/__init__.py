@@ -99,15 +99,26 @@ def _describe(exc: Exception) -> str:
 
 
 def tell(person: dict[str, Any], key: str, view: dict[str, Any]) -> dict[str, Any]:
-    """Tell someone already paged who took the incident: by SMS when they have SMS rules;
-    their Slack page is updated in place instead."""
-    record: dict[str, Any] = {"to": person["id"], "channel": "sms", "notice": key}
-    if not any(r["channel"] == "sms" for r in person["notify"]) or not person.get("phone"):
+    """Tell someone already paged who took the incident or closed it.
+
+    A person paged on Slack sees their message updated in place; anyone else gets an SMS
+    (voice-only people too: a call just to say "taken" would wake them for nothing).
+    """
+    channels = {r["channel"] for r in person["notify"]}
+    record: dict[str, Any] = {"to": person["id"], "notice": key}
+    if "slack" in channels and person.get("slack") and "sms" not in channels:
         record.update(channel="slack", ok=True, skipped="Slack page updated in place")
         return record
+    msg = text(person["language"], key, **view)
     try:
-        msg = text(person["language"], key, **view)
-        record.update(ok=True, ref=_with_retries(lambda: twilio_sms.send(person["phone"], msg)))
+        if person.get("phone"):
+            record.update(channel="sms", ok=True,
+                          ref=_with_retries(lambda: twilio_sms.send(person["phone"], msg)))
+        elif person.get("slack"):
+            record.update(channel="slack", ok=True,
+                          ref=_with_retries(lambda: slack.post(person["slack"], msg))[1])
+        else:
+            record.update(channel=None, ok=False, error="no phone and no Slack id to tell them")
     except Exception as exc:  # noqa: BLE001
         record.update(ok=False, error=_describe(exc))
     return record

@@ -36,7 +36,7 @@ def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
     return headline, blocks
 
 
-def post(channel: str, message: str, blocks: list[dict[str, Any]]) -> tuple[str, str]:
+def post(channel: str, message: str, blocks: list[dict[str, Any]] | None = None) -> tuple[str, str]:
     """Post to a channel or a user's DM (channel = user id); returns (channel, ts)."""
     resp = config.slack_client().chat_postMessage(channel=channel, text=message, blocks=blocks)
     return resp["channel"], resp["ts"]
