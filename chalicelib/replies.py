@@ -144,20 +144,28 @@ def verify_slack(raw_body: bytes, timestamp: str | None, signature: str | None) 
             not SignatureVerifier(secret).is_valid(body, timestamp, signature):
         raise Forbidden("X-Slack-Signature is missing, stale or does not match this request")
     try:
-        return json.loads(dict(parse_qsl(body)).get("payload", ""))
-    except json.JSONDecodeError as exc:
-        raise ValueError("the 'payload' field is not JSON") from exc
+        payload = json.loads(dict(parse_qsl(body)).get("payload", ""))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise BadRequest("the 'payload' field is not JSON") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("actions", []), list) \
+            or not isinstance(payload.get("user", {}), dict):
+        raise BadRequest("the 'payload' field is not a Slack interaction")
+    return payload
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def slack_clicked(payload: dict[str, Any]) -> str:
     """A button on a page: act, then answer the clicker privately in their language."""
-    user = (payload.get("user") or {}).get("id", "")
+    user = str(_obj(payload.get("user")).get("id", ""))
     actions = payload.get("actions") or []
     if payload.get("type") != "block_actions" or not actions:
         return "ignored"
-    act = actions[0]
+    act = _obj(actions[0])
     action = {"ack": "acknowledge", "resolve": "resolve", "escalate": "escalate"}.get(act.get("action_id"))
-    channel = (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
+    channel = _obj(payload.get("channel")).get("id") or _obj(payload.get("container")).get("channel_id")
     person = directory.person_by_slack(user)
     if person is None or action is None or not str(act.get("value", "")).isdigit():
         if channel:

@@ -29,6 +29,16 @@ def event(action: str = "trigger", dedup: str | None = None, key: str = HELPDESK
     return body
 
 
+def without(body: dict[str, Any], *path: str) -> dict[str, Any]:
+    """A copy of `body` with the field at `path` removed."""
+    body = json.loads(json.dumps(body))
+    holder = body
+    for part in path[:-1]:
+        holder = holder[part]
+    del holder[path[-1]]
+    return body
+
+
 def counter() -> int:
     """The last incident number handed out, 0 before the first."""
     try:
@@ -166,27 +176,18 @@ def test_severity_mapping(api: Api, fresh, pd_severity: str, ours: str, label: s
 
 # ---------------------------------------------------------------- bad input
 
-def _without(body: dict[str, Any], *path: str) -> dict[str, Any]:
-    body = json.loads(json.dumps(body))
-    holder = body
-    for part in path[:-1]:
-        holder = holder[part]
-    del holder[path[-1]]
-    return body
-
-
 BAD_EVENTS: list[tuple[str, Any, str]] = [
     ("unknown routing_key", event(key="not-a-key"), "routing_key"),
-    ("missing routing_key", _without(event(), "routing_key"), "routing_key"),
+    ("missing routing_key", without(event(), "routing_key"), "routing_key"),
     ("bad event_action", {**event(), "event_action": "explode"}, "event_action"),
-    ("missing summary", _without(event(), "payload", "summary"), "payload.summary"),
-    ("missing source", _without(event(), "payload", "source"), "payload.source"),
+    ("missing summary", without(event(), "payload", "summary"), "payload.summary"),
+    ("missing source", without(event(), "payload", "source"), "payload.source"),
     ("bad severity", event(severity="apocalyptic"), "payload.severity"),
     ("JSON array body", [event()], "object"),
     ("acknowledge without dedup_key", event("acknowledge"), "dedup_key"),
     ("resolve without dedup_key", event("resolve"), "dedup_key"),
     ("dedup_key too long", event(dedup="k" * 256), "dedup_key"),
-    ("missing payload", _without(event(), "payload"), "payload"),
+    ("missing payload", without(event(), "payload"), "payload"),
     # Plausible mistakes in the types of fields: still a 400 that names the field.
     ("severity as a list", event(severity=["critical"]), "payload.severity"),
     ("payload as a string", {**event(), "payload": "Disk full"}, "payload"),

@@ -19,6 +19,8 @@ def parse(raw: bytes) -> dict[str, Any]:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidEvent([f"body is not valid JSON: {exc}"]) from exc
+    except RecursionError as exc:
+        raise InvalidEvent(["body is nested too deeply"]) from exc
     if not isinstance(body, dict):
         raise InvalidEvent(["body must be a JSON object"])
     errors = []
@@ -26,7 +28,7 @@ def parse(raw: bytes) -> dict[str, Any]:
     if not isinstance(key, str) or not key:
         errors.append("'routing_key' is missing or not a string")
     action = body.get("event_action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         errors.append(f"'event_action' must be one of trigger, acknowledge, resolve (got {action!r})")
     dedup = body.get("dedup_key")
     if dedup is not None and (not isinstance(dedup, str) or not dedup or len(dedup) > 255):
@@ -46,7 +48,7 @@ def parse(raw: bytes) -> dict[str, Any]:
         if isinstance(payload.get("summary"), str) and len(payload["summary"]) > 1024:
             errors.append("'payload.summary' is longer than 1024 characters")
         severity = payload.get("severity")
-        if severity not in PAGERDUTY:
+        if not isinstance(severity, str) or severity not in PAGERDUTY:
             errors.append(f"'payload.severity' must be one of critical, error, warning, info "
                           f"(got {severity!r})")
         details = payload.get("custom_details")
