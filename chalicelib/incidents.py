@@ -92,14 +92,26 @@ def view(inc: Incident) -> dict[str, Any]:
 def trigger(service: dict[str, Any], event: dict[str, Any]) -> tuple[Incident, bool]:
     """Open an incident for the event, or count it on the open one with its dedup_key.
 
-    Returns (incident, created).  Paging starts before this returns.
+    Returns (incident, created).  The first pages are sent before this returns.
     """
+    inc, decision = open_incident(service, event)
+    if decision is None:
+        return inc, False
+    _send_and_record(inc, decision)
+    return inc, True
+
+
+def open_incident(service: dict[str, Any],
+                  event: dict[str, Any]) -> tuple[Incident, escalation.Decision | None]:
+    """Store the event: a new incident with its first pages decided (and leased), or a
+    repeat counted on the open one (decision None).  Once this returns, the pages will be
+    sent even if this Lambda dies now: the sweeper finds them due when the lease ends."""
     now = clock.now()
     pointer = _open_pointer(service["id"], event["dedup_key"])
     if pointer is not None:
         inc = _count_repeat(pointer.number, event, now)
         if inc is not None:
-            return inc, False
+            return inc, None
     number = _next_number()
     policy = directory.policy_for(service, event["severity"])
     decision = escalation.tick(escalation.initial_state(), policy, event["severity"],
@@ -127,9 +139,8 @@ def trigger(service: dict[str, Any], event: dict[str, Any]) -> tuple[Incident, b
         inc = _count_repeat(pointer.number, event, now)
         if inc is None:
             raise
-        return inc, False
-    _send_and_record(inc, decision)
-    return inc, True
+        return inc, None
+    return inc, decision
 
 
 def _next_number() -> int:

@@ -16,7 +16,8 @@ def main() -> None:
     fake_port = int(os.environ.get("ASTREINTE_OUTBOX_PORT", "8025"))
     ddb_port = int(os.environ.get("ASTREINTE_DYNAMODB_PORT", "8001"))
     stack = Stack(rotas_dir=ROOT / "rotas", api_port=api_port, fake_port=fake_port,
-                  ddb_port=ddb_port, db_path=str(ROOT / ".localdata" / "dynamodb"),
+                  ddb_port=ddb_port, db_path=os.environ.get("ASTREINTE_DATA_DIR",
+                                                            str(ROOT / ".localdata" / "dynamodb")),
                   timer_interval=0.25, auto_status=True, quiet=False)
     stack.start()
     from chalicelib import directory, tokens

@@ -1,0 +1,63 @@
+"""`make run` as a newcomer uses it: start it, paste the curl it prints, see the page."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from devstack.dynamodb import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_printed_curl_pages_the_agent_on_call_in_the_outbox(tmp_path: Path) -> None:
+    ports = {"ASTREINTE_PORT": free_port(), "ASTREINTE_OUTBOX_PORT": free_port(),
+             "ASTREINTE_DYNAMODB_PORT": free_port()}
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()},
+           "ASTREINTE_DATA_DIR": str(tmp_path / "db")}
+    proc = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line, "make run stopped before printing its banner:\n" + "".join(banner)
+            banner.append(line)
+            if "/v1/incidents/1" in line:
+                break
+        text = "".join(banner)
+        outbox = f"http://127.0.0.1:{ports['ASTREINTE_OUTBOX_PORT']}"
+        assert f"{outbox}/" in text and f"{outbox}/outbox.json" in text
+        curl = re.search(r"(curl -s -X POST .*?\}')", text, re.S)
+        assert curl, text
+        answer = subprocess.run(["bash", "-c", curl.group(1).replace("\\\n", " ")],
+                                capture_output=True, text=True, timeout=30)
+        body = json.loads(answer.stdout)
+        assert body["status"] == "success" and body["incident_number"] == 1
+
+        deadline = time.monotonic() + 10
+        sent: list[dict] = []
+        while time.monotonic() < deadline and not any(m["kind"] == "sms" for m in sent):
+            sent = json.load(urllib.request.urlopen(f"{outbox}/outbox.json", timeout=5))
+            time.sleep(0.05)
+        sms = [m for m in sent if m["kind"] == "sms"]
+        assert sms and "#1 CRITIQUE Helpdesk" in sms[0]["body"]
+        assert any(m["kind"] == "slack" and m["channel"] == "C0SUPPORT" for m in sent)
+        page = urllib.request.urlopen(f"{outbox}/", timeout=5).read().decode()
+        assert "Disque plein sur db-1" in page
+
+        token = re.search(r"API token\s+(\S+)", text).group(1)
+        req = urllib.request.Request(f"http://127.0.0.1:{ports['ASTREINTE_PORT']}/v1/incidents/1",
+                                     headers={"Authorization": f"Bearer {token}"})
+        incident = json.load(urllib.request.urlopen(req, timeout=5))
+        assert incident["state"] == "triggered" and incident["severity"] == "critique"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
