@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 
 from . import clock, config
 
@@ -25,7 +26,9 @@ def schedule(number: int, due_at: float | None) -> None:
     if due_at is None or not name:
         return
     url = name if name.startswith("https://") else _queue_url(name)
-    delay = int(max(0, min(SQS_MAX_DELAY, due_at - clock.now())))
+    # Rounded up: a timer that fires early finds nothing due and would leave the step to
+    # the sweeper, up to a minute late.
+    delay = max(0, min(SQS_MAX_DELAY, math.ceil(due_at - clock.now())))
     config.sqs_client().send_message(
         QueueUrl=url, DelaySeconds=delay,
         MessageBody=json.dumps({"incident": number, "due_at": due_at}),
@@ -37,7 +40,7 @@ def on_message(body: str) -> None:
     from . import incidents
 
     msg = json.loads(body)
-    if msg["due_at"] > clock.now() + 1:
+    if msg["due_at"] > clock.now():
         schedule(msg["incident"], msg["due_at"])
         return
     incidents.process_due(int(msg["incident"]))
