@@ -94,3 +94,19 @@ def test_the_example_rotas_are_valid() -> None:
     bundle = rotas.load_dir(ROOT / "rotas")
     assert {"agent", "referent", "manager", "direction"} <= set(bundle["rotas"]["support"]["layers"])
     assert {p["language"] for p in bundle["people"].values()} == {"fr", "en"}
+
+
+def test_a_step_may_name_a_person_and_override_their_channels(bundle: dict) -> None:
+    policy = {"id": "p", "repeat": 0, "steps": [
+        {"targets": [{"person": "carol"}], "delay": 60.0, "channels": ["voice", "sms"]}]}
+    d = escalation.tick(escalation.initial_state(), policy, "faible", bundle, T0)
+    assert sorted((p["to"], p["channel"]) for p in d.pages) == [("carol", "sms"), ("carol", "voice")]
+
+
+def test_a_step_with_nobody_on_call_hands_over_at_once(bundle: dict) -> None:
+    empty = {**bundle, "rotas": {"support": {**bundle["rotas"]["support"], "layers": {
+        **bundle["rotas"]["support"]["layers"],
+        "agent": {**bundle["rotas"]["support"]["layers"]["agent"], "participants": []}}}}}
+    d = escalation.tick(escalation.initial_state(), bundle["policies"]["standard"], "eleve", empty, T0)
+    assert [e[1]["step"] for e in d.events if e[0] == "escalated"] == [1, 2]
+    assert [(p["to"], p["channel"]) for p in d.pages] == [("bob", "voice")]
