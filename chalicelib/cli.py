@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from . import clock, rotas
+from . import clock, rotas, rotation
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         b = directory.bundle()
         for rota in b["rotas"].values():
             for layer in rota["layers"]:
-                print(f"{rota['id']}/{layer}: {rotas.on_call(rota, layer, clock.now()) or '-'}")
+                print(f"{rota['id']}/{layer}: {rotation.on_call(rota, layer, clock.now()) or '-'}")
         return 0
     return 2
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rotas import on_call
+from .rotation import on_call
 
 
 @dataclass

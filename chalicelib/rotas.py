@@ -1,16 +1,14 @@
 """Rotas as code: read rotas/*.yaml into one validated bundle, and say who is on call.
 
 The bundle is plain data (dicts and lists) so it can be stored as one DynamoDB item and
-cached per container; `on_call` is a pure function of that data and an instant.
-Minimal support for the paging loop: layers rotate participants daily, weekly or every
-N days at a handoff time in the rota's time zone, with overrides.
+cached per container; chalicelib.rotation answers "who is on call" from it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -126,33 +124,19 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
             for m in members:
                 if m not in people:
                     problems.append(f"{lw}.participants: unknown person '{m}'")
-            shift = str(layer.get("shift", "weekly"))
-            days = {"daily": 1, "weekly": 7}.get(shift)
-            if days is None:
-                m = re.match(r"^(\d+)d$", shift)
-                days = int(m.group(1)) if m else None
-            if not days:
-                problems.append(f"{lw}.shift: '{shift}' is not daily, weekly or Nd")
-                days = 7
+            layers[name] = {"participants": members, **_layer_fields(layer, lw, tz, people, problems)}
+        country = r.get("holidays", "FR")
+        if country not in (None, "none"):
             try:
-                handoff = time.fromisoformat(str(layer.get("handoff", "09:00")))
-                start = date.fromisoformat(str(layer.get("start", "2026-01-05")))
-            except ValueError as exc:
-                problems.append(f"{lw}: {exc}")
-                handoff, start = time(9), date(2026, 1, 5)
-            overrides = []
-            for k, o in enumerate(layer.get("overrides") or []):
-                if o.get("person") not in people:
-                    problems.append(f"{lw}.overrides[{k}].person: unknown person '{o.get('person')}'")
-                try:
-                    overrides.append({"person": o.get("person"),
-                                      "start": _instant(o["start"], tz),
-                                      "end": _instant(o["end"], tz)})
-                except (KeyError, ValueError) as exc:
-                    problems.append(f"{lw}.overrides[{k}]: needs start and end dates ({exc})")
-            layers[name] = {"participants": members, "days": days, "handoff": handoff.isoformat(),
-                            "start": start.isoformat(), "overrides": overrides}
-        rotas[rid] = {"id": rid, "name": r.get("name", rid), "timezone": tz, "layers": layers}
+                from .rotation import holidays_of
+
+                holidays_of(str(country), 2026)
+            except (NotImplementedError, KeyError):
+                problems.append(f"{where}.holidays: unknown country code '{country}' (e.g. FR, BE, DE)")
+        else:
+            country = None
+        rotas[rid] = {"id": rid, "name": r.get("name", rid), "timezone": tz, "layers": layers,
+                      "holidays": country}
 
     policies: dict[str, Any] = {}
     for pol_id, pol in raw["policies"].items():
@@ -202,6 +186,86 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
     return {"people": people, "rotas": rotas, "policies": policies, "services": services}
 
 
+_PATTERN = re.compile(r"^(\d+)\s*on\s*/?\s*(\d+)\s*off$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+_DAY_GROUPS = {"weekdays": ["mon", "tue", "wed", "thu", "fri"], "weekend": ["sat", "sun"],
+               "everyday": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"]}
+
+
+def _pattern(shift: Any) -> list[int] | None:
+    """weekly, daily, 3d, '4on3off' or [4, 3] -> shift lengths in days, cycling."""
+    if isinstance(shift, list):
+        return [int(n) for n in shift] if shift and all(isinstance(n, int) and n > 0 for n in shift) \
+            else None
+    text = str(shift).strip().lower()
+    if text in ("daily", "weekly"):
+        return [1 if text == "daily" else 7]
+    m = re.match(r"^(\d+)d$", text) or _PATTERN.match(text)
+    if not m:
+        return None
+    days = [int(g) for g in m.groups()]
+    return days if all(days) else None
+
+
+def _layer_fields(layer: dict[str, Any], lw: str, tz: str, people: dict[str, Any],
+                  problems: list[str]) -> dict[str, Any]:
+    pattern = _pattern(layer.get("shift", "weekly"))
+    if pattern is None:
+        problems.append(f"{lw}.shift: '{layer.get('shift')}' is not daily, weekly, Nd, "
+                        "a pattern like 4on3off, or a list of days like [4, 3]")
+        pattern = [7]
+    handoff = str(layer.get("handoff", "09:00"))
+    if not _HHMM.match(handoff) or handoff == "24:00":
+        problems.append(f"{lw}.handoff: '{handoff}' is not a time like 09:00")
+        handoff = "09:00"
+    try:
+        start = date.fromisoformat(str(layer.get("start", "2026-01-05"))).isoformat()
+    except ValueError:
+        problems.append(f"{lw}.start: '{layer.get('start')}' is not a date like 2026-01-05")
+        start = "2026-01-05"
+    restrictions = []
+    for k, rule in enumerate(layer.get("restrictions") or []):
+        rw = f"{lw}.restrictions[{k}]"
+        days: list[str] = []
+        for d in rule.get("days") or _DAY_GROUPS["everyday"]:
+            d = str(d).lower()[:3] if str(d).lower() not in _DAY_GROUPS and str(d).lower() != "holiday" \
+                else str(d).lower()
+            if d in _DAY_GROUPS:
+                days += _DAY_GROUPS[d]
+            elif d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"):
+                days.append(d)
+            else:
+                problems.append(f"{rw}.days: '{d}' is not a day (mon..sun, weekdays, weekend, holiday)")
+        window = {"days": sorted(set(days)), "from": str(rule.get("from", "00:00")),
+                  "to": str(rule.get("to", "24:00"))}
+        for edge in ("from", "to"):
+            if not _HHMM.match(window[edge]):
+                problems.append(f"{rw}.{edge}: '{window[edge]}' is not a time like 18:00")
+                window[edge] = "00:00"
+        restrictions.append(window)
+    overrides = []
+    for k, o in enumerate(layer.get("overrides") or []):
+        ow = f"{lw}.overrides[{k}]"
+        for role in ("person", "replaces"):
+            if (o.get(role) is not None or role == "person") and o.get(role) not in people:
+                problems.append(f"{ow}.{role}: unknown person '{o.get(role)}'")
+        try:
+            item = {"person": o.get("person"), "start": _instant(o["start"], tz),
+                    "end": _instant(o["end"], tz), "replaces": o.get("replaces")}
+        except (KeyError, ValueError) as exc:
+            problems.append(f"{ow}: needs start and end dates like 2026-12-24T18:00 ({exc})")
+            continue
+        if item["end"] <= item["start"]:
+            problems.append(f"{ow}: ends before it starts")
+        for j, other in enumerate(overrides):
+            if other["start"] < item["end"] and item["start"] < other["end"] \
+                    and other["replaces"] == item["replaces"]:
+                problems.append(f"{ow}: overlaps overrides[{j}] of the same layer")
+        overrides.append(item)
+    return {"pattern": pattern, "handoff": handoff, "start": start, "restrictions": restrictions,
+            "overrides": overrides, "covered": bool(layer.get("covered", not restrictions))}
+
+
 def _severity(value: Any) -> str | None:
     from .severity import normalise
 
@@ -242,35 +306,3 @@ def _target(t: Any, people: dict, rotas: dict, where: str, problems: list[str]) 
     else:
         problems.append(f"{where}.targets: {t!r} is not rota+layer, person or slack_channel")
     return None
-
-
-def on_call(rota: dict[str, Any], layer_name: str, at: float) -> str | None:
-    """Who holds layer `layer_name` of `rota` at instant `at` (epoch seconds)."""
-    layer = rota["layers"].get(layer_name)
-    if not layer or not layer["participants"]:
-        return None
-    for o in layer["overrides"]:
-        if o["start"] <= at < o["end"]:
-            return o["person"]
-    tz = ZoneInfo(rota["timezone"])
-    local = datetime.fromtimestamp(at, tz)
-    handoff = time.fromisoformat(layer["handoff"])
-    day = (local.date() - date.fromisoformat(layer["start"])).days
-    if local.time() < handoff:
-        day -= 1  # before today's handoff, yesterday's shift still runs
-    shift = day // layer["days"]
-    return layer["participants"][shift % len(layer["participants"])]
-
-
-def shift_bounds(rota: dict[str, Any], layer_name: str, at: float) -> tuple[float, float]:
-    """The current shift's start and end instants (for notices and the iCal feeds)."""
-    layer = rota["layers"][layer_name]
-    tz = ZoneInfo(rota["timezone"])
-    local = datetime.fromtimestamp(at, tz)
-    handoff = time.fromisoformat(layer["handoff"])
-    start = date.fromisoformat(layer["start"])
-    day = (local.date() - start).days - (1 if local.time() < handoff else 0)
-    first = start + timedelta(days=(day // layer["days"]) * layer["days"])
-    begin = datetime.combine(first, handoff, tz)
-    end = datetime.combine(first + timedelta(days=layer["days"]), handoff, tz)
-    return begin.timestamp(), end.timestamp()

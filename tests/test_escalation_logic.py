@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import escalation, rotas
+from chalicelib import escalation, rotas, rotation
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 23, 14, 0, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
@@ -59,9 +59,9 @@ def test_weekly_rotation_hands_over_at_nine_paris_time_across_dst() -> None:
         "overrides": []}}}
     paris = ZoneInfo("Europe/Paris")
     # DST starts on Sunday 29 March 2026; the handoff stays at 09:00 local time.
-    assert rotas.on_call(rota, "agent", datetime(2026, 3, 30, 8, 59, tzinfo=paris).timestamp()) == "a"
-    assert rotas.on_call(rota, "agent", datetime(2026, 3, 30, 9, 0, tzinfo=paris).timestamp()) == "b"
-    assert rotas.on_call(rota, "agent", datetime(2026, 4, 6, 9, 0, tzinfo=paris).timestamp()) == "a"
+    assert rotation.on_call(rota, "agent", datetime(2026, 3, 30, 8, 59, tzinfo=paris).timestamp()) == "a"
+    assert rotation.on_call(rota, "agent", datetime(2026, 3, 30, 9, 0, tzinfo=paris).timestamp()) == "b"
+    assert rotation.on_call(rota, "agent", datetime(2026, 4, 6, 9, 0, tzinfo=paris).timestamp()) == "a"
 
 
 def test_override_replaces_the_scheduled_person() -> None:
@@ -70,8 +70,8 @@ def test_override_replaces_the_scheduled_person() -> None:
     rota = {"timezone": "Europe/Paris", "layers": {"agent": {
         "participants": ["a"], "days": 7, "handoff": "09:00", "start": "2026-01-05",
         "overrides": [{"person": "z", "start": start, "end": start + 3600}]}}}
-    assert rotas.on_call(rota, "agent", start + 10) == "z"
-    assert rotas.on_call(rota, "agent", start + 3600) == "a"
+    assert rotation.on_call(rota, "agent", start + 10) == "z"
+    assert rotation.on_call(rota, "agent", start + 3600) == "a"
 
 
 def test_rota_problems_name_file_and_field(tmp_path: Path) -> None:

@@ -1,0 +1,200 @@
+"""Rotation manager: who holds a rota layer at an instant, and the shifts over a period.
+
+Pure functions over the validated bundle (chalicelib.rotas).  A layer rotates its
+participants through shifts whose lengths follow a pattern of days ([7] weekly, [1]
+daily, [4, 3] four days then three), handing over at a local time; restrictions say when
+the layer is on duty at all (office hours, evenings and weekends...), with public
+holidays counted as their own kind of day ("holiday") rather than as their weekday; and
+overrides put someone else on call for an interval.  Wall-clock times are in the rota's
+time zone, so a 09:00 handoff stays at 09:00 across daylight-saving changes.
+"""
+from __future__ import annotations
+
+import bisect
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@functools.lru_cache(maxsize=64)
+def holidays_of(country: str, year: int) -> frozenset[date]:
+    """Public holidays (the `holidays` package), e.g. FR, DE, GB."""
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, years=year).keys())
+
+
+def day_kind(d: date, country: str | None) -> str:
+    """'mon'..'sun', or 'holiday' on a public holiday of the rota's country."""
+    if country and d in holidays_of(country, d.year):
+        return "holiday"
+    return DAYS[d.weekday()]
+
+
+def minutes(hhmm: str) -> int:
+    """'18:30' -> 1110; '24:00' is the end of the day."""
+    h, m = hhmm.split(":")[:2]
+    return int(h) * 60 + int(m)
+
+
+@dataclass(frozen=True)
+class Shift:
+    start: float
+    end: float
+    person: str
+    rota: str
+    layer: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "person": self.person, "rota": self.rota,
+                "layer": self.layer}
+
+
+class _Layer:
+    """A layer with its fields parsed once (rotas are read far more often than written)."""
+
+    def __init__(self, rota: dict[str, Any], name: str):
+        layer = rota["layers"][name]
+        self.rota_id, self.name = rota.get("id", ""), name
+        self.tz = ZoneInfo(rota["timezone"])
+        self.country = rota.get("holidays")
+        self.people = layer["participants"]
+        self.pattern = layer.get("pattern") or [layer.get("days", 7)]
+        self.cycle = sum(self.pattern)
+        self.handoff = minutes(layer["handoff"])
+        self.start = date.fromisoformat(layer["start"])
+        self.rules = [(frozenset(r["days"]), minutes(r["from"]), minutes(r["to"]))
+                      for r in layer.get("restrictions") or []]
+        self.overrides = sorted(layer.get("overrides") or [], key=lambda o: o["start"])
+
+    # -- one instant
+
+    def shift_index(self, d: date, minute: float) -> int:
+        day = (d - self.start).days - (1 if minute < self.handoff else 0)
+        cycle, rest = divmod(day, self.cycle)
+        k = 0
+        while rest >= self.pattern[k]:
+            rest -= self.pattern[k]
+            k += 1
+        return cycle * len(self.pattern) + k
+
+    def on_duty(self, d: date, minute: float) -> bool:
+        if not self.rules:
+            return True
+        today = day_kind(d, self.country)
+        yesterday: str | None = None
+        for days, start, end in self.rules:
+            if start < end:
+                if today in days and start <= minute < end:
+                    return True
+            else:  # overnight (18:00-09:00), or the whole day when start == end
+                if today in days and minute >= start:
+                    return True
+                if minute < end:
+                    yesterday = yesterday or day_kind(d - timedelta(days=1), self.country)
+                    if yesterday in days:
+                        return True
+        return False
+
+    def at(self, at: float) -> str | None:
+        local = datetime.fromtimestamp(at, self.tz)
+        d, minute = local.date(), local.hour * 60 + local.minute + local.second / 60
+        if not self.people or not self.on_duty(d, minute):
+            return None
+        scheduled = self.people[self.shift_index(d, minute) % len(self.people)]
+        for o in self.overrides:
+            if o["start"] <= at < o["end"] and o.get("replaces") in (None, scheduled):
+                return o["person"]
+        return scheduled
+
+    # -- a period
+
+    def boundaries(self, start: float, end: float) -> list[float]:
+        """Every instant in [start, end) where the holder may change."""
+        first = datetime.fromtimestamp(start, self.tz).date() - timedelta(days=1)
+        last = datetime.fromtimestamp(end, self.tz).date() + timedelta(days=1)
+        marks = {self.handoff}
+        for _, a, b in self.rules:
+            marks.update((a, b % 1440))
+        out = {start}
+        d = first
+        while d <= last:
+            for m in marks:
+                t = datetime(d.year, d.month, d.day, m // 60, m % 60, tzinfo=self.tz).timestamp()
+                if start < t < end:
+                    out.add(t)
+            d += timedelta(days=1)
+        for o in self.overrides:
+            out.update(t for t in (o["start"], o["end"]) if start < t < end)
+        return sorted(out)
+
+    def shifts(self, start: float, end: float) -> list[Shift]:
+        result: list[Shift] = []
+        marks = self.boundaries(start, end)
+        for i, t in enumerate(marks):
+            who = self.at(t)
+            stop = marks[i + 1] if i + 1 < len(marks) else end
+            if who is None:
+                continue
+            if result and result[-1].person == who and result[-1].end == t:
+                result[-1] = Shift(result[-1].start, stop, who, self.rota_id, self.name)
+            else:
+                result.append(Shift(t, stop, who, self.rota_id, self.name))
+        return result
+
+
+_compiled: dict[tuple[int, str], tuple[dict[str, Any], _Layer]] = {}
+
+
+def _layer(rota: dict[str, Any], name: str) -> _Layer:
+    """The parsed layer, cached while its rota dict lives (the tuple keeps it alive, so
+    its id is not reused)."""
+    hit = _compiled.get((id(rota), name))
+    if hit is None or hit[0] is not rota:
+        if len(_compiled) > 4096:
+            _compiled.clear()
+        hit = _compiled[(id(rota), name)] = (rota, _Layer(rota, name))
+    return hit[1]
+
+
+def on_call(rota: dict[str, Any], layer: str, at: float) -> str | None:
+    """Who holds `layer` of `rota` at instant `at` (epoch seconds); None when off duty."""
+    if layer not in rota["layers"]:
+        return None
+    return _layer(rota, layer).at(at)
+
+
+def shifts(rota: dict[str, Any], layer: str, start: float, end: float) -> list[Shift]:
+    """The layer's shifts overlapping [start, end), clipped to it, merged when the same
+    person holds consecutive intervals."""
+    return _layer(rota, layer).shifts(start, end)
+
+
+def on_call_many(rota: dict[str, Any], layer: str, instants: list[float]) -> list[str | None]:
+    """on_call at many instants at once: the shifts of the span, then a binary search each."""
+    if not instants:
+        return []
+    lo, hi = min(instants), max(instants) + 1
+    timeline = shifts(rota, layer, lo, hi)
+    starts = [s.start for s in timeline]
+    out: list[str | None] = []
+    for t in instants:
+        i = bisect.bisect_right(starts, t) - 1
+        out.append(timeline[i].person if i >= 0 and t < timeline[i].end else None)
+    return out
+
+
+def gaps(rota: dict[str, Any], layer: str, start: float, end: float) -> list[tuple[float, float]]:
+    """Intervals with nobody on call (for a layer meant to be covered all the time)."""
+    holes, cursor = [], start
+    for s in shifts(rota, layer, start, end):
+        if s.start > cursor:
+            holes.append((cursor, s.start))
+        cursor = max(cursor, s.end)
+    if cursor < end:
+        holes.append((cursor, end))
+    return holes
