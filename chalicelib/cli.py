@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from . import clock, rotas, rotation
+from . import clock, rotas
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,12 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         print(tokens.create(args.person, args.label))
         return 0
     if args.command == "oncall":
-        from . import directory
+        from . import schedules
 
-        b = directory.bundle()
-        for rota in b["rotas"].values():
+        for rota in schedules.all_on_call(clock.now()):
             for layer in rota["layers"]:
-                print(f"{rota['id']}/{layer}: {rotation.on_call(rota, layer, clock.now()) or '-'}")
+                who = layer["on_call"]
+                held = f"{who['name']} ({who['id']}) until {layer['until']}" if who else "nobody (off duty)"
+                print(f"{rota['rota']}/{layer['layer']}: {held}")
         return 0
     return 2
 

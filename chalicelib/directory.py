@@ -57,8 +57,22 @@ def bundle() -> dict[str, Any]:
             body = ConfigBundle.get("CONFIG", "bundle").body
         except DoesNotExist as exc:
             raise NotConfigured("no rotas synced: run `make sync` (python -m chalicelib.cli sync)") from exc
+        _merge_overrides(body)
         _cache.update(bundle=body, loaded=time.monotonic(), index=_index(body))
     return _cache["bundle"]
+
+
+def _merge_overrides(body: dict[str, Any]) -> None:
+    """Add the overrides made through the API to the layers they change."""
+    from .overrides import all_items
+
+    for item in all_items():
+        rota_id = item.sk.partition("#")[0]
+        layer = body["rotas"].get(rota_id, {}).get("layers", {}).get(item.layer)
+        if layer is not None:
+            layer["overrides"] = [*layer.get("overrides", []),
+                                  {"person": item.person, "replaces": item.replaces,
+                                   "start": float(item.start), "end": float(item.end)}]
 
 
 def _index(body: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -45,11 +45,17 @@ def load_dir(path: str | Path) -> dict[str, Any]:
     merged: dict[str, dict[str, Any]] = {"people": {}, "rotas": {}, "policies": {}, "services": {}}
     origin: dict[str, str] = {}
     problems: list[str] = []
+    lines: dict[str, dict[str, int]] = {}
     for file in sorted(Path(path).glob("*.yaml")):
         try:
-            doc = yaml.safe_load(file.read_text()) or {}
+            text = file.read_text()
+            doc = yaml.safe_load(text) or {}
+            lines[file.name] = _line_index(yaml.compose(text))
         except yaml.YAMLError as exc:
             problems.append(f"{file.name}: not valid YAML: {exc}")
+            continue
+        if not isinstance(doc, dict):
+            problems.append(f"{file.name}: expected sections people, rotas, policies, services")
             continue
         for section, items in doc.items():
             if section not in merged:
@@ -66,9 +72,62 @@ def load_dir(path: str | Path) -> dict[str, Any]:
                 merged[section][item["id"]] = item
                 origin[section + item["id"]] = where
     bundle = _validate(merged, origin, problems)
+    _check_coverage(bundle, origin, problems)
     if problems:
-        raise RotaError(problems)
+        raise RotaError([_with_line(p, lines) for p in problems])
     return bundle
+
+
+def _line_index(node: Any, path: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
+    """'rotas[0].layers.agent.participants' -> its line number, for error messages."""
+    out = {} if out is None else out
+    if node is None:
+        return out
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = f"{path}.{key.value}" if path else str(key.value)
+            out[sub] = key.start_mark.line + 1
+            _line_index(value, sub, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            _line_index(value, f"{path}[{i}]", out)
+    return out
+
+
+def _with_line(problem: str, lines: dict[str, dict[str, int]]) -> str:
+    """'x.yaml: people[0].phone: ...' -> 'x.yaml:12: people[0].phone: ...'."""
+    file, _, rest = problem.partition(": ")
+    index = lines.get(file)
+    if not index:
+        return problem
+    path = rest.split(":", 1)[0].split(" ", 1)[0]
+    while path and path not in index:  # the deepest part of the path the file has
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return f"{file}:{index[path]}: {rest}" if path else problem
+
+
+def _check_coverage(bundle: dict[str, Any], origin: dict[str, str], problems: list[str],
+                    days: int = 90) -> None:
+    """A rota's `around_the_clock` layers must leave nobody-on-call gaps nowhere."""
+    from . import clock, rotation
+
+    now = clock.now()
+    for rid, rota in bundle["rotas"].items():
+        names = rota.get("around_the_clock") or []
+        if not names or any(n not in rota["layers"] for n in names):
+            continue
+        covered = sorted((s.start, s.end) for n in names
+                         for s in rotation.shifts(rota, n, now, now + days * 86400))
+        cursor = now
+        for start, end in covered + [(now + days * 86400, now + days * 86400)]:
+            if start > cursor + 1:
+                problems.append(f"{origin['rotas' + rid]}.around_the_clock: gap where nobody in "
+                                f"{'/'.join(names)} is on call from {clock.iso(cursor)} "
+                                f"to {clock.iso(start)}")
+                break
+            cursor = max(cursor, end)
 
 
 def digest(bundle: dict[str, Any]) -> str:
@@ -135,8 +194,12 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
                 problems.append(f"{where}.holidays: unknown country code '{country}' (e.g. FR, BE, DE)")
         else:
             country = None
+        around = [str(n) for n in r.get("around_the_clock") or []]
+        for n in around:
+            if n not in layers:
+                problems.append(f"{where}.around_the_clock: no layer '{n}' in this rota")
         rotas[rid] = {"id": rid, "name": r.get("name", rid), "timezone": tz, "layers": layers,
-                      "holidays": country}
+                      "holidays": country, "around_the_clock": around}
 
     policies: dict[str, Any] = {}
     for pol_id, pol in raw["policies"].items():
@@ -188,6 +251,8 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
 
 _PATTERN = re.compile(r"^(\d+)\s*on\s*/?\s*(\d+)\s*off$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+_FULL_DAYS = {"mon": "monday", "tue": "tuesday", "wed": "wednesday", "thu": "thursday",
+              "fri": "friday", "sat": "saturday", "sun": "sunday"}
 _DAY_GROUPS = {"weekdays": ["mon", "tue", "wed", "thu", "fri"], "weekend": ["sat", "sun"],
                "everyday": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"]}
 
@@ -227,15 +292,15 @@ def _layer_fields(layer: dict[str, Any], lw: str, tz: str, people: dict[str, Any
     for k, rule in enumerate(layer.get("restrictions") or []):
         rw = f"{lw}.restrictions[{k}]"
         days: list[str] = []
-        for d in rule.get("days") or _DAY_GROUPS["everyday"]:
-            d = str(d).lower()[:3] if str(d).lower() not in _DAY_GROUPS and str(d).lower() != "holiday" \
-                else str(d).lower()
-            if d in _DAY_GROUPS:
-                days += _DAY_GROUPS[d]
-            elif d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"):
-                days.append(d)
+        for given in rule.get("days") or _DAY_GROUPS["everyday"]:
+            word = str(given).lower()
+            short = word if word in _DAY_GROUPS or word == "holiday" else word[:3]
+            if short in _DAY_GROUPS:
+                days += _DAY_GROUPS[short]
+            elif short in _DAY_GROUPS["everyday"] and word in (short, _FULL_DAYS.get(short)):
+                days.append(short)
             else:
-                problems.append(f"{rw}.days: '{d}' is not a day (mon..sun, weekdays, weekend, holiday)")
+                problems.append(f"{rw}.days: '{given}' is not a day (mon..sun, weekdays, weekend, holiday)")
         window = {"days": sorted(set(days)), "from": str(rule.get("from", "00:00")),
                   "to": str(rule.get("to", "24:00"))}
         for edge in ("from", "to"):

@@ -8,6 +8,7 @@ Single-table layout (pk / sk):
   IDEM#<source>    IDEM              a webhook already handled, with the answer it got (TTL)
   CONFIG           bundle            people, rotas, policies, services synced from rotas/
   TOKEN#<sha256>   TOKEN             an API token (stored hashed) and the person it acts for
+  OVERRIDES        <rota>#<id>       an override made through the API
 
 The sparse index `due` holds only incidents with an escalation step or page to run, so
 the one-minute sweeper reads exactly the work that is due.  TABLE_DEFINITION below is
@@ -148,8 +149,25 @@ class ApiToken(Model):
     created_at = NumberAttribute()
 
 
+class OverrideItem(Model):
+    """An override made through the API (those in rotas/ travel with the bundle)."""
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, default="OVERRIDES")
+    sk = UnicodeAttribute(range_key=True)  # <rota>#<id>
+    layer = UnicodeAttribute()
+    person = UnicodeAttribute()
+    replaces = UnicodeAttribute(null=True)
+    start = NumberAttribute()
+    end = NumberAttribute()
+    created_by = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+
+
 MODELS: tuple[type[Model], ...] = (
-    Incident, TimelineEntry, DedupKey, Counter, Idempotency, ConfigBundle, ApiToken,
+    Incident, TimelineEntry, DedupKey, Counter, Idempotency, ConfigBundle, ApiToken, OverrideItem,
 )
 
 TABLE_DEFINITION: dict[str, Any] = {

@@ -83,7 +83,7 @@ def test_rota_problems_name_file_and_field(tmp_path: Path) -> None:
     with pytest.raises(rotas.RotaError) as err:
         rotas.load_dir(tmp_path)
     text = str(err.value)
-    assert "x.yaml: people[0].phone: '0612' is not an E.164 number" in text
+    assert "x.yaml:3: people[0].phone: '0612' is not an E.164 number" in text
     assert "unknown time zone 'Mars/Base'" in text
     assert "unknown person 'zed'" in text
     assert "rota 'r' has no layer 'boss'" in text
@@ -92,7 +92,8 @@ def test_rota_problems_name_file_and_field(tmp_path: Path) -> None:
 
 def test_the_example_rotas_are_valid() -> None:
     bundle = rotas.load_dir(ROOT / "rotas")
-    assert {"agent", "referent", "manager", "direction"} <= set(bundle["rotas"]["support"]["layers"])
+    layers = set(bundle["rotas"]["support"]["layers"])
+    assert {"permanence", "astreinte", "referent", "manager", "direction"} <= layers
     assert {p["language"] for p in bundle["people"].values()} == {"fr", "en"}
 
 

@@ -1,0 +1,68 @@
+"""Who is on call, and a person's shifts: the rota questions the API and the CLI answer."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from . import clock, directory, rotation
+
+MAX_RANGE_DAYS = 400
+
+
+class BadQuery(ValueError):
+    pass
+
+
+def parse_instant(value: str | None, default: float | None = None, name: str = "at") -> float:
+    if not value:
+        if default is None:
+            raise BadQuery(f"'{name}' is required (ISO 8601, e.g. 2026-12-24T18:00:00+01:00)")
+        return default
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError as exc:
+        raise BadQuery(f"'{name}' is not an ISO 8601 date-time: {value!r}") from exc
+    if dt.tzinfo is None:
+        raise BadQuery(f"'{name}' needs a time zone (Z or +01:00): {value!r}")
+    return dt.timestamp()
+
+
+def _person(pid: str | None) -> dict[str, Any] | None:
+    if pid is None:
+        return None
+    p = directory.bundle()["people"].get(pid, {"id": pid, "name": pid})
+    return {"id": p["id"], "name": p["name"], "phone": p.get("phone"), "slack": p.get("slack")}
+
+
+def on_call(rota_id: str, at: float) -> dict[str, Any]:
+    """Every layer of a rota at an instant, with when the current holder's shift ends."""
+    rota = directory.bundle()["rotas"].get(rota_id)
+    if rota is None:
+        raise LookupError(f"there is no rota '{rota_id}'")
+    layers = []
+    for name in rota["layers"]:
+        current = rotation.shifts(rota, name, at, at + 31 * 86400)
+        holder = current[0] if current and current[0].start <= at else None
+        layers.append({"layer": name, "on_call": _person(holder.person if holder else None),
+                       "until": clock.iso(holder.end) if holder else None})
+    return {"rota": rota_id, "name": rota["name"], "timezone": rota["timezone"], "at": clock.iso(at),
+            "layers": layers}
+
+
+def all_on_call(at: float) -> list[dict[str, Any]]:
+    return [on_call(rid, at) for rid in directory.bundle()["rotas"]]
+
+
+def person_shifts(pid: str, start: float, end: float) -> dict[str, Any]:
+    b = directory.bundle()
+    if pid not in b["people"]:
+        raise LookupError(f"there is no person '{pid}'")
+    if end <= start or end - start > MAX_RANGE_DAYS * 86400:
+        raise BadQuery(f"'to' must be after 'from', at most {MAX_RANGE_DAYS} days later")
+    found = [s for rota in b["rotas"].values() for name, layer in rota["layers"].items()
+             if pid in layer["participants"] or any(o["person"] == pid for o in layer["overrides"])
+             for s in rotation.shifts(rota, name, start, end) if s.person == pid]
+    found.sort(key=lambda s: s.start)
+    return {"person": pid, "from": clock.iso(start), "to": clock.iso(end),
+            "shifts": [{"rota": s.rota, "layer": s.layer, "start": clock.iso(s.start),
+                        "end": clock.iso(s.end)} for s in found]}
