@@ -67,8 +67,8 @@ class _Layer:
         self.cycle = sum(self.pattern)
         self.handoff = minutes(layer["handoff"])
         self.start = date.fromisoformat(layer["start"])
-        self.rules = [(frozenset(r["days"]), minutes(r["from"]), minutes(r["to"]))
-                      for r in layer.get("restrictions") or []]
+        self.rules = tuple((frozenset(r["days"]), minutes(r["from"]), minutes(r["to"]))
+                           for r in layer.get("restrictions") or [])
         self.overrides = sorted(layer.get("overrides") or [], key=lambda o: o["start"])
 
     # -- one instant
@@ -83,26 +83,14 @@ class _Layer:
         return cycle * len(self.pattern) + k
 
     def on_duty(self, d: date, minute: float) -> bool:
-        if not self.rules:
-            return True
-        today = day_kind(d, self.country)
-        yesterday: str | None = None
-        for days, start, end in self.rules:
-            if start < end:
-                if today in days and start <= minute < end:
-                    return True
-            else:  # overnight (18:00-09:00), or the whole day when start == end
-                if today in days and minute >= start:
-                    return True
-                if minute < end:
-                    yesterday = yesterday or day_kind(d - timedelta(days=1), self.country)
-                    if yesterday in days:
-                        return True
-        return False
+        return not self.rules or _on_duty(self.rules, self.country, d, minute)
 
     def at(self, at: float) -> str | None:
         local = datetime.fromtimestamp(at, self.tz)
-        d, minute = local.date(), local.hour * 60 + local.minute + local.second / 60
+        return self.holder(at, local.date(), local.hour * 60 + local.minute + local.second / 60)
+
+    def holder(self, at: float, d: date, minute: float) -> str | None:
+        """Who holds the layer at `at`, which is local day `d`, `minute` past midnight."""
         if not self.people or not self.on_duty(d, minute):
             return None
         scheduled = self.people[self.shift_index(d, minute) % len(self.people)]
@@ -113,38 +101,67 @@ class _Layer:
 
     # -- a period
 
-    def boundaries(self, start: float, end: float) -> list[float]:
-        """Every instant in [start, end) where the holder may change."""
+    def boundaries(self, start: float, end: float) -> list[tuple[float, date, float]]:
+        """Every instant in [start, end) where the holder may change, with its local day
+        and minute: handoffs, restriction edges, override edges."""
         first = datetime.fromtimestamp(start, self.tz).date() - timedelta(days=1)
         last = datetime.fromtimestamp(end, self.tz).date() + timedelta(days=1)
-        marks = {self.handoff}
-        for _, a, b in self.rules:
-            marks.update((a, b % 1440))
-        out = {start}
-        d = first
-        while d <= last:
-            for m in marks:
-                t = datetime(d.year, d.month, d.day, m // 60, m % 60, tzinfo=self.tz).timestamp()
-                if start < t < end:
-                    out.add(t)
-            d += timedelta(days=1)
-        for o in self.overrides:
-            out.update(t for t in (o["start"], o["end"]) if start < t < end)
-        return sorted(out)
+        marks = {self.handoff} | {m % 1440 for _, a, b in self.rules for m in (a, b)}
+        days = _day_marks(self.tz.key, first, last, tuple(sorted(marks)))
+        out = [m for m in days[bisect.bisect_right(days, (start,)):] if m[0] < end]
+        for t in {start, *(t for o in self.overrides for t in (o["start"], o["end"]) if start < t < end)}:
+            local = datetime.fromtimestamp(t, self.tz)
+            out.append((t, local.date(), local.hour * 60 + local.minute + local.second / 60))
+        out.sort(key=lambda m: m[0])
+        return out
 
     def shifts(self, start: float, end: float) -> list[Shift]:
         result: list[Shift] = []
         marks = self.boundaries(start, end)
-        for i, t in enumerate(marks):
-            who = self.at(t)
-            stop = marks[i + 1] if i + 1 < len(marks) else end
-            if who is None:
+        for i, (t, d, minute) in enumerate(marks):
+            who = self.holder(t, d, minute)
+            stop = marks[i + 1][0] if i + 1 < len(marks) else end
+            if who is None or stop <= t:
                 continue
             if result and result[-1].person == who and result[-1].end == t:
                 result[-1] = Shift(result[-1].start, stop, who, self.rota_id, self.name)
             else:
                 result.append(Shift(t, stop, who, self.rota_id, self.name))
         return result
+
+
+@functools.lru_cache(maxsize=100_000)
+def _on_duty(rules: tuple[tuple[frozenset[str], int, int], ...], country: str | None, d: date,
+             minute: float) -> bool:
+    """Whether restriction windows cover local day `d` at `minute` (memoised: rotas of a
+    team share their windows)."""
+    today = day_kind(d, country)
+    yesterday: str | None = None
+    for days, start, end in rules:
+        if start < end:
+            if today in days and start <= minute < end:
+                return True
+        else:  # overnight (18:00-09:00), or the whole day when start == end
+            if today in days and minute >= start:
+                return True
+            if minute < end:
+                yesterday = yesterday or day_kind(d - timedelta(days=1), country)
+                if yesterday in days:
+                    return True
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def _day_marks(tz: str, first: date, last: date,
+               marks: tuple[int, ...]) -> list[tuple[float, date, float]]:
+    """(instant, local day, minute) of each local time in `marks` on each day, in order."""
+    zone, out, d = ZoneInfo(tz), [], first
+    while d <= last:
+        for m in marks:
+            out.append((datetime(d.year, d.month, d.day, m // 60, m % 60, tzinfo=zone).timestamp(), d, m))
+        d += timedelta(days=1)
+    out.sort(key=lambda x: x[0])
+    return out
 
 
 _compiled: dict[tuple[int, str], tuple[dict[str, Any], _Layer]] = {}
@@ -175,16 +192,34 @@ def shifts(rota: dict[str, Any], layer: str, start: float, end: float) -> list[S
 
 
 def on_call_many(rota: dict[str, Any], layer: str, instants: list[float]) -> list[str | None]:
-    """on_call at many instants at once: the shifts of the span, then a binary search each."""
+    """on_call at many instants at once, from the shifts of the span.
+
+    Sorted instants (a timeline) are answered by slices between shift edges; unsorted ones
+    by a binary search each, run by map in C.
+    """
     if not instants:
         return []
     lo, hi = min(instants), max(instants) + 1
-    timeline = shifts(rota, layer, lo, hi)
-    starts = [s.start for s in timeline]
+    # starts[k] begins interval k, held by holder[k] (None: off duty).
+    starts: list[float] = [float("-inf")]
+    holder: list[str | None] = [None]
+    cursor = lo
+    for s in shifts(rota, layer, lo, hi):
+        if s.start > cursor:
+            starts.append(cursor)
+            holder.append(None)
+        starts.append(s.start)
+        holder.append(s.person)
+        cursor = s.end
+    starts.append(cursor)
+    holder.append(None)
+    if sorted(instants) != instants:
+        index = map(functools.partial(bisect.bisect_right, starts), instants)
+        return list(map([None, *holder].__getitem__, index))
     out: list[str | None] = []
-    for t in instants:
-        i = bisect.bisect_right(starts, t) - 1
-        out.append(timeline[i].person if i >= 0 and t < timeline[i].end else None)
+    for k in range(len(starts)):
+        upto = bisect.bisect_left(instants, starts[k + 1]) if k + 1 < len(starts) else len(instants)
+        out.extend([holder[k]] * (upto - len(out)))
     return out
 
 
