@@ -16,6 +16,7 @@ from chalicelib import (
     clock,
     config,
     directory,
+    handoffs,
     incidents,
     links,
     overrides,
@@ -193,6 +194,12 @@ def slack_interactivity() -> Response:
 def sweeper(event: Any) -> None:
     """Backstop: run every escalation step or page whose timer was lost."""
     incidents.sweep()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="handoff-notices")
+def handoff_notices(event: Any) -> None:
+    """Tell people before their shift, and the team channel at handoff."""
+    handoffs.send_due()
 
 
 @app.on_sqs_message(queue="astreinte-timers", batch_size=10, name="escalation-timer")

@@ -198,8 +198,12 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
         for n in around:
             if n not in layers:
                 problems.append(f"{where}.around_the_clock: no layer '{n}' in this rota")
+        notice = r.get("handoff_notice") or {}
+        handoff_notice = {"before": _duration(notice.get("before", 0), f"{where}.handoff_notice.before",
+                                              problems),
+                          "slack_channel": notice.get("slack_channel")}
         rotas[rid] = {"id": rid, "name": r.get("name", rid), "timezone": tz, "layers": layers,
-                      "holidays": country, "around_the_clock": around}
+                      "holidays": country, "around_the_clock": around, "handoff_notice": handoff_notice}
 
     policies: dict[str, Any] = {}
     for pol_id, pol in raw["policies"].items():

@@ -89,7 +89,7 @@ class Stack:
         self.fake.start()
         self._start_api()
         if self.timer_interval:
-            self.start_timer_runner(self.timer_interval)
+            self.start_timer_runner(self.timer_interval, handoff_notices=True)
         return self
 
     def _start_api(self) -> None:
@@ -114,19 +114,24 @@ class Stack:
         t.start()
         self._threads.append(t)
 
-    def start_timer_runner(self, interval: float) -> threading.Event:
-        """The local stand-in for SQS timers and the EventBridge sweeper: same handler.
+    def start_timer_runner(self, interval: float, handoff_notices: bool = False) -> threading.Event:
+        """The local stand-in for SQS timers and the EventBridge schedules: same handlers.
 
         Returns an event that stops this runner when set (the stack's stop stops all).
         """
-        from chalicelib import incidents
+        from chalicelib import handoffs, incidents
 
         stop = threading.Event()
+        every = max(1, int(30 / interval))  # handoff notices every 30 s, as EventBridge would
 
         def loop() -> None:
+            ticks = 0
             while not stop.wait(interval) and not self._stop.is_set():
+                ticks += 1
                 try:
                     incidents.sweep()
+                    if handoff_notices and ticks % every == 1:
+                        handoffs.send_due()
                 except Exception as exc:  # noqa: BLE001 - keep the runner alive, say why
                     print(f"timer runner: {type(exc).__name__}: {exc}", flush=True)
 

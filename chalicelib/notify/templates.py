@@ -36,6 +36,9 @@ TEXTS: dict[str, dict[str, str]] = {
                 "5 <n°> pour escalader (ex. 4 12). ACQ/ACK, CLOS/RES et ESC marchent aussi.",
         "unknown_person": "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé. "
                           "This number is not in the on-call directory: nothing was changed.",
+        "handoff_soon": "[Astreinte] {rota} — {layer} : vous êtes d'astreinte du {start} au {end} "
+                        "({tz}).",
+        "handoff_now": ":bell: {rota} — {layer} : {name} est d'astreinte jusqu'au {end} ({tz}).",
     },
     "en": {
         "sms_page": "[Astreinte] #{number} {sev_upper} {service}: {summary}\n"
@@ -63,6 +66,8 @@ TEXTS: dict[str, dict[str, str]] = {
                 "(e.g. 4 12). ACK/ACQ, RES/CLOS and ESC work too.",
         "unknown_person": "This number is not in the on-call directory: nothing was changed. "
                           "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé.",
+        "handoff_soon": "[Astreinte] {rota} — {layer}: you are on call from {start} to {end} ({tz}).",
+        "handoff_now": ":bell: {rota} — {layer}: {name} is now on call until {end} ({tz}).",
     },
 }
 

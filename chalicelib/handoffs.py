@@ -1,0 +1,81 @@
+"""Handoff notices: tell people before their shift, and the team channel at handoff.
+
+Run every minute (EventBridge; the local runner locally).  Each notice is sent once:
+an idempotency record per (rota, layer, person, shift start, kind) is written before
+sending, so a retried or overlapping run sends nothing twice.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import PutError
+
+from . import clock, directory, rotation
+from .notify import slack, twilio_sms
+from .notify.templates import text
+from .store import Idempotency
+
+CATCH_UP_SECONDS = 10 * 60  # a "now on call" later than this is no longer news
+SHIFT_HORIZON = 35 * 86400  # long enough to see where a monthly shift ends
+
+
+def due_notices(bundle: dict[str, Any], now: float) -> list[dict[str, Any]]:
+    """Pure: the notices due at `now` (before a shift starts, and at its start)."""
+    out = []
+    for rota in bundle["rotas"].values():
+        notice = rota.get("handoff_notice") or {}
+        before = float(notice.get("before", 0))
+        for layer in rota["layers"]:
+            if not before and not notice.get("slack_channel"):
+                continue
+            # Far enough ahead that the shifts are whole, not clipped to the window.
+            ahead = rotation.shifts(rota, layer, now - CATCH_UP_SECONDS - 1, now + before + SHIFT_HORIZON)
+            if before:
+                for s in ahead:
+                    if now < s.start <= now + before:
+                        out.append({"kind": "soon", "shift": s, "rota": rota})
+            if notice.get("slack_channel"):
+                for s in ahead:
+                    if now - CATCH_UP_SECONDS <= s.start <= now:
+                        out.append({"kind": "now", "shift": s, "rota": rota,
+                                    "channel": notice["slack_channel"]})
+    return out
+
+
+def _when(ts: float, tz: str, lang: str) -> str:
+    local = datetime.fromtimestamp(ts, ZoneInfo(tz))
+    return local.strftime("%d/%m %H:%M") if lang == "fr" else local.strftime("%a %d %b %H:%M")
+
+
+def send_due(now: float | None = None) -> int:
+    """Send every notice due now, once each; returns how many were sent."""
+    now = clock.now() if now is None else now
+    bundle = directory.bundle()
+    sent = 0
+    for n in due_notices(bundle, now):
+        s, rota = n["shift"], n["rota"]
+        person = bundle["people"].get(s.person)
+        if person is None:
+            continue
+        lang = person["language"] if n["kind"] == "soon" else "fr"
+        key = f"handoff:{s.rota}:{s.layer}:{s.person}:{int(s.start)}:{n['kind']}"
+        try:
+            Idempotency(f"IDEM#{key}", answer={"sent": True},
+                        expires=int(now + 8 * 86400)).save(condition=Idempotency.pk.does_not_exist())
+        except PutError:
+            continue  # another run sent it
+        words = {"rota": rota["name"], "layer": s.layer, "name": person["name"], "tz": rota["timezone"],
+                 "start": _when(s.start, rota["timezone"], lang), "end": _when(s.end, rota["timezone"], lang)}
+        try:
+            if n["kind"] == "now":
+                slack.post(n["channel"], text("fr", "handoff_now", **words))
+            elif any(r["channel"] == "slack" for r in person["notify"]) and person.get("slack"):
+                slack.post(person["slack"], text(lang, "handoff_soon", **words))
+            elif person.get("phone"):
+                twilio_sms.send(person["phone"], text(lang, "handoff_soon", **words))
+            sent += 1
+        except Exception as exc:  # noqa: BLE001 - one failed notice must not stop the others
+            print(f"handoff notice {key} failed: {exc}")
+    return sent
