@@ -33,6 +33,7 @@ test: setup
 bench: setup
 	$(PY) bench/paging_latency.py
 	$(PY) bench/requests_per_incident.py
+	$(PY) bench/oncall.py
 
 rotas-check: setup
 	$(PY) -m chalicelib.cli check rotas

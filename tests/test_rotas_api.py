@@ -98,3 +98,20 @@ def test_rotas_check_prints_file_line_and_field(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "chalicelib.cli", "check", "rotas"], cwd=ROOT,
                         capture_output=True, text=True)
     assert ok.returncode == 0 and "OK" in ok.stdout
+
+
+def test_sync_is_idempotent_and_a_dry_run_shows_the_difference(fresh, tmp_path: Path) -> None:
+    import shutil
+
+    from chalicelib import directory, rotas
+
+    assert directory.sync(rotas.load_dir(ROOT / "tests" / "rotas"))["changed"] is False
+    shutil.copy(ROOT / "tests" / "rotas" / "team.yaml", tmp_path / "team.yaml")
+    text = (tmp_path / "team.yaml").read_text().replace("participants: [alice]", "participants: [carol]")
+    (tmp_path / "team.yaml").write_text(text)
+    dry = directory.sync(rotas.load_dir(tmp_path), dry_run=True)
+    assert dry["changed"] is True and dry["diff"]["rotas"]["changed"] == ["support"]
+    assert directory.bundle()["rotas"]["support"]["layers"]["agent"]["participants"] == ["alice"]
+    assert directory.sync(rotas.load_dir(tmp_path))["changed"] is True
+    assert directory.bundle()["rotas"]["support"]["layers"]["agent"]["participants"] == ["carol"]
+    assert directory.sync(rotas.load_dir(tmp_path))["changed"] is False
