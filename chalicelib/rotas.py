@@ -185,7 +185,10 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
                     problems.append(f"{lw}.participants: unknown person '{m}'")
             layers[name] = {"participants": members, **_layer_fields(layer, lw, tz, people, problems)}
         country = r.get("holidays", "FR")
+        if country is False:  # YAML 1.1 reads an unquoted NO (Norway) as false
+            country = "NO"
         if country not in (None, "none"):
+            country = str(country).upper()
             try:
                 from .rotation import holidays_of
 
@@ -261,6 +264,13 @@ _DAY_GROUPS = {"weekdays": ["mon", "tue", "wed", "thu", "fri"], "weekend": ["sat
                "everyday": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"]}
 
 
+def _hhmm(value: Any) -> str:
+    """A time as written; YAML 1.1 reads an unquoted 18:00 as the number 1080 (base 60)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1440:
+        return f"{value // 60:02d}:{value % 60:02d}"
+    return str(value)
+
+
 def _pattern(shift: Any) -> list[int] | None:
     """weekly, daily, 3d, '4on3off' or [4, 3] -> shift lengths in days, cycling."""
     if isinstance(shift, list):
@@ -283,7 +293,7 @@ def _layer_fields(layer: dict[str, Any], lw: str, tz: str, people: dict[str, Any
         problems.append(f"{lw}.shift: '{layer.get('shift')}' is not daily, weekly, Nd, "
                         "a pattern like 4on3off, or a list of days like [4, 3]")
         pattern = [7]
-    handoff = str(layer.get("handoff", "09:00"))
+    handoff = _hhmm(layer.get("handoff", "09:00"))
     if not _HHMM.match(handoff) or handoff == "24:00":
         problems.append(f"{lw}.handoff: '{handoff}' is not a time like 09:00")
         handoff = "09:00"
@@ -305,8 +315,8 @@ def _layer_fields(layer: dict[str, Any], lw: str, tz: str, people: dict[str, Any
                 days.append(short)
             else:
                 problems.append(f"{rw}.days: '{given}' is not a day (mon..sun, weekdays, weekend, holiday)")
-        window = {"days": sorted(set(days)), "from": str(rule.get("from", "00:00")),
-                  "to": str(rule.get("to", "24:00"))}
+        window = {"days": sorted(set(days)), "from": _hhmm(rule.get("from", "00:00")),
+                  "to": _hhmm(rule.get("to", "24:00"))}
         for edge in ("from", "to"):
             if not _HHMM.match(window[edge]):
                 problems.append(f"{rw}.{edge}: '{window[edge]}' is not a time like 18:00")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -70,6 +71,8 @@ class _Layer:
         self.rules = tuple((frozenset(r["days"]), minutes(r["from"]), minutes(r["to"]))
                            for r in layer.get("restrictions") or [])
         self.overrides = sorted(layer.get("overrides") or [], key=lambda o: o["start"])
+        # Local times where the holder may change each day: the handoff, window edges.
+        self.marks = tuple(sorted({self.handoff} | {m % 1440 for _, a, b in self.rules for m in (a, b)}))
 
     # -- one instant
 
@@ -86,8 +89,13 @@ class _Layer:
         return not self.rules or _on_duty(self.rules, self.country, d, minute)
 
     def at(self, at: float) -> str | None:
-        local = datetime.fromtimestamp(at, self.tz)
-        return self.holder(at, local.date(), local.hour * 60 + local.minute + local.second / 60)
+        # Evaluate at the last handoff or window edge at or before `at`, placed exactly as
+        # shifts() places it: so on the nights clocks change, when 02:30 happens twice or
+        # not at all, both views name the same person (one handoff, never back and forth).
+        day = datetime.fromtimestamp(at, self.tz).date()
+        marks = _day_marks(self.tz.key, day - timedelta(days=1), day + timedelta(days=1), self.marks)
+        _, d, minute = marks[bisect.bisect_right(marks, (at, date.max, math.inf)) - 1]
+        return self.holder(at, d, minute)
 
     def holder(self, at: float, d: date, minute: float) -> str | None:
         """Who holds the layer at `at`, which is local day `d`, `minute` past midnight."""
@@ -106,8 +114,7 @@ class _Layer:
         and minute: handoffs, restriction edges, override edges."""
         first = datetime.fromtimestamp(start, self.tz).date() - timedelta(days=1)
         last = datetime.fromtimestamp(end, self.tz).date() + timedelta(days=1)
-        marks = {self.handoff} | {m % 1440 for _, a, b in self.rules for m in (a, b)}
-        days = _day_marks(self.tz.key, first, last, tuple(sorted(marks)))
+        days = _day_marks(self.tz.key, first, last, self.marks)
         out = [m for m in days[bisect.bisect_right(days, (start,)):] if m[0] < end]
         for t in {start, *(t for o in self.overrides for t in (o["start"], o["end"]) if start < t < end)}:
             local = datetime.fromtimestamp(t, self.tz)
@@ -151,7 +158,7 @@ def _on_duty(rules: tuple[tuple[frozenset[str], int, int], ...], country: str | 
     return False
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=8192)
 def _day_marks(tz: str, first: date, last: date,
                marks: tuple[int, ...]) -> list[tuple[float, date, float]]:
     """(instant, local day, minute) of each local time in `marks` on each day, in order."""
