@@ -4,7 +4,8 @@ Pure functions over the validated bundle (chalicelib.rotas).  A layer rotates it
 participants through shifts whose lengths follow a pattern of days ([7] weekly, [1]
 daily, [4, 3] four days then three), handing over at a local time; restrictions say when
 the layer is on duty at all (office hours, evenings and weekends...), with public
-holidays counted as their own kind of day ("holiday") rather than as their weekday; and
+holidays counted as non-working days (the kind "holiday", and still a weekend day when
+they fall on one); and
 overrides put someone else on call for an interval.  Wall-clock times are in the rota's
 time zone, so a 09:00 handoff stays at 09:00 across daylight-saving changes.
 """
@@ -29,11 +30,14 @@ def holidays_of(country: str, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, years=year).keys())
 
 
-def day_kind(d: date, country: str | None) -> str:
-    """'mon'..'sun', or 'holiday' on a public holiday of the rota's country."""
+def day_kinds(d: date, country: str | None) -> frozenset[str]:
+    """What kind of day `d` is for restriction windows: its weekday ('mon'..'sun'), but a
+    public holiday is a non-working day: 'holiday' instead of a working weekday, and
+    both 'holiday' and 'sat'/'sun' when it falls on a weekend."""
+    weekday = DAYS[d.weekday()]
     if country and d in holidays_of(country, d.year):
-        return "holiday"
-    return DAYS[d.weekday()]
+        return frozenset(("holiday", weekday)) if weekday in ("sat", "sun") else frozenset(("holiday",))
+    return frozenset((weekday,))
 
 
 def minutes(hhmm: str) -> int:
@@ -142,18 +146,18 @@ def _on_duty(rules: tuple[tuple[frozenset[str], int, int], ...], country: str | 
              minute: float) -> bool:
     """Whether restriction windows cover local day `d` at `minute` (memoised: rotas of a
     team share their windows)."""
-    today = day_kind(d, country)
-    yesterday: str | None = None
+    today = day_kinds(d, country)
+    yesterday: frozenset[str] | None = None
     for days, start, end in rules:
         if start < end:
-            if today in days and start <= minute < end:
+            if today & days and start <= minute < end:
                 return True
         else:  # overnight (18:00-09:00), or the whole day when start == end
-            if today in days and minute >= start:
+            if today & days and minute >= start:
                 return True
             if minute < end:
-                yesterday = yesterday or day_kind(d - timedelta(days=1), country)
-                if yesterday in days:
+                yesterday = yesterday or day_kinds(d - timedelta(days=1), country)
+                if yesterday & days:
                     return True
     return False
 

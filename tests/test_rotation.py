@@ -601,3 +601,22 @@ def test_validation_names_file_line_and_field(tmp_path: Path, old: str, new: str
     line = next(n for n, text in enumerate(bad.splitlines(), 1) if marker in text)
     assert problem.startswith(f"rota.yaml:{line}: rotas[0].{field}: "), problem
     assert message in problem
+
+
+def test_a_public_holiday_on_a_saturday_is_still_a_weekend_day(tmp_path: Path) -> None:
+    # 2026-08-15 (Assomption) is a Saturday: a weekend-only layer covers it, office hours do not.
+    paris = ZoneInfo("Europe/Paris")
+    (tmp_path / "r.yaml").write_text(
+        "people: [{id: ann, phone: '+33600000001'}]\n"
+        "rotas:\n"
+        "  - id: r\n"
+        "    timezone: Europe/Paris\n"
+        "    layers:\n"
+        "      weekend:\n"
+        "        {participants: [ann], restrictions: [{days: [weekend], from: '00:00', to: '24:00'}]}\n"
+        "      office:\n"
+        "        {participants: [ann], restrictions: [{days: [weekdays], from: '09:00', to: '18:00'}]}\n")
+    rota = rotas.load_dir(tmp_path)["rotas"]["r"]
+    noon = datetime(2026, 8, 15, 12, 0, tzinfo=paris).timestamp()
+    assert rotation.on_call(rota, "weekend", noon) == "ann"
+    assert rotation.on_call(rota, "office", datetime(2026, 7, 14, 12, 0, tzinfo=paris).timestamp()) is None
