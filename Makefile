@@ -34,6 +34,7 @@ bench: setup
 	$(PY) bench/paging_latency.py
 	$(PY) bench/requests_per_incident.py
 	$(PY) bench/oncall.py
+	$(PY) bench/ical_feed.py
 
 rotas-check: setup
 	$(PY) -m chalicelib.cli check rotas

@@ -16,6 +16,7 @@ from chalicelib import (
     clock,
     config,
     directory,
+    feeds,
     handoffs,
     incidents,
     links,
@@ -273,4 +274,53 @@ def delete_override(rota: str, override: str) -> Response:
     _caller()
     if not overrides.delete(rota, override):
         return _error(404, "not_found", f"there is no override '{override}' on rota '{rota}'")
+    return Response(body="", status_code=204)
+
+
+# ---------------------------------------------------------------- iCal feeds
+
+def feed_route(fn: Callable[..., Response]) -> Callable[..., Response]:
+    """The feed routes' own errors: a body that names no rota or person is a 400."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return fn(*args, **kwargs)
+        except (feeds.BadFeed, schedules.BadQuery) as exc:
+            return _error(400, "bad_request", str(exc))
+    return guarded(wrapper)
+
+
+@app.route("/ical/{token}", methods=["GET"])
+@guarded
+def ical_feed(token: str) -> Response:
+    """The token is the credential (calendar apps send no headers); `<token>.ics` works too."""
+    body = feeds.calendar(token.removesuffix(".ics"), _query("lang"))
+    if body is None:
+        return _error(404, "no_feed", "this calendar link is unknown, revoked, or its rota or person is gone")
+    return Response(body=body.decode(), status_code=200,
+                    headers={"Content-Type": "text/calendar; charset=utf-8", "Cache-Control": "no-store"})
+
+
+@app.route("/v1/feeds", methods=["POST"], content_types=JSON_TYPES)
+@feed_route
+def create_feed() -> Response:
+    by = _caller()
+    kind, target = feeds.target_of(_json_body())
+    return _json(201, feeds.as_json(feeds.create(kind, target, by), kind, target))
+
+
+@app.route("/v1/feeds/rotate", methods=["POST"], content_types=JSON_TYPES)
+@feed_route
+def rotate_feed() -> Response:
+    by = _caller()
+    kind, target = feeds.target_of(_json_body())
+    return _json(201, feeds.as_json(feeds.rotate(kind, target, by), kind, target))
+
+
+@app.route("/v1/feeds/{token}", methods=["DELETE"])
+@feed_route
+def revoke_feed(token: str) -> Response:
+    _caller()
+    if not feeds.revoke(token.removesuffix(".ics")):
+        return _error(404, "no_feed", "there is no such feed token (or it was already revoked)")
     return Response(body="", status_code=204)

@@ -5,6 +5,7 @@
     python -m chalicelib.cli hash-key KEY
     python -m chalicelib.cli token PERSON [--label LABEL]
     python -m chalicelib.cli oncall
+    python -m chalicelib.cli feed create|rotate rota|person ID;  feed revoke TOKEN
     python -m chalicelib.cli infra > infra/template.json
 """
 from __future__ import annotations
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("person")
     tok.add_argument("--label", default="")
     sub.add_parser("oncall", help="who is on call now, for every rota and layer")
+    feed = sub.add_parser("feed", help="iCal feed URLs: create, rotate (old URLs stop), revoke")
+    feed.add_argument("action", choices=["create", "rotate", "revoke"])
+    feed.add_argument("kind", nargs="?", choices=["rota", "person"])
+    feed.add_argument("target", help="rota or person id; the token for revoke")
     sub.add_parser("infra", help="print infra/template.json")
     args = parser.parse_args(argv)
 
@@ -65,6 +70,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"unknown person '{args.person}' (not in the synced rotas)", file=sys.stderr)
             return 1
         print(tokens.create(args.person, args.label))
+        return 0
+    if args.command == "feed":
+        from . import feeds
+
+        if args.action == "revoke":
+            if feeds.revoke(args.target):
+                print("revoked")
+                return 0
+            print("unknown or already revoked token", file=sys.stderr)
+            return 1
+        try:
+            kind, target = feeds.target_of({args.kind or "person": args.target})
+        except feeds.BadFeed as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        token = (feeds.create if args.action == "create" else feeds.rotate)(kind, target, "cli")
+        print(json.dumps(feeds.as_json(token, kind, target), indent=2))
         return 0
     if args.command == "oncall":
         from . import schedules

@@ -52,6 +52,10 @@ def delete(rota_id: str, override_id: str) -> bool:
             condition=OverrideItem.pk.exists())
     except Exception:  # noqa: BLE001 - a missing override is a 404 for the caller
         return False
+    # A deletion leaves no override to date it: this marker tells the iCal feeds that the
+    # rota changed, so their events' SEQUENCE rises (feeds.version).
+    OverrideItem("OVERRIDES", "~changed", layer="-", person="-", start=0, end=0,
+                 created_at=clock.now()).save()
     directory.invalidate()
     return True
 

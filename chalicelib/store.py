@@ -9,6 +9,8 @@ Single-table layout (pk / sk):
   CONFIG           bundle            people, rotas, policies, services synced from rotas/
   TOKEN#<sha256>   TOKEN             an API token (stored hashed) and the person it acts for
   OVERRIDES        <rota>#<id>       an override made through the API
+  FEED#<sha256>    FEED              an iCal feed token (stored hashed) and the rota or person it shows
+  FEEDS#<kind>#<id> <sha256>         the feed tokens of one rota or person, so rotating revokes them all
 
 The sparse index `due` holds only incidents with an escalation step or page to run, so
 the one-minute sweeper reads exactly the work that is due.  TABLE_DEFINITION below is
@@ -166,8 +168,24 @@ class OverrideItem(Model):
     created_at = NumberAttribute()
 
 
+class FeedToken(Model):
+    """An iCal feed token (FEED#<sha256>, FEED), and its entry under its target
+    (FEEDS#<kind>#<target>, <sha256>): both items carry the same fields."""
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()  # rota | person
+    target = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+
+
 MODELS: tuple[type[Model], ...] = (
     Incident, TimelineEntry, DedupKey, Counter, Idempotency, ConfigBundle, ApiToken, OverrideItem,
+    FeedToken,
 )
 
 TABLE_DEFINITION: dict[str, Any] = {
