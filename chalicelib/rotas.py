@@ -163,7 +163,8 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
                           "severities": [s for s in sevs if s]})
         people[pid] = {"id": pid, "name": p.get("name", pid), "language": lang,
                        "timezone": p.get("timezone", "Europe/Paris"), "phone": phone,
-                       "slack": p.get("slack"), "email": p.get("email"), "notify": rules}
+                       "slack": p.get("slack"), "email": p.get("email"), "notify": rules,
+                       "roles": [str(r) for r in p.get("roles") or []]}
 
     rotas: dict[str, Any] = {}
     for rid, r in raw["rotas"].items():
@@ -341,7 +342,14 @@ def _layer_fields(layer: dict[str, Any], lw: str, tz: str, people: dict[str, Any
                     and other["replaces"] == item["replaces"]:
                 problems.append(f"{ow}: overlaps overrides[{j}] of the same layer")
         overrides.append(item)
-    return {"pattern": pattern, "handoff": handoff, "start": start, "restrictions": restrictions,
+    zone = str(layer.get("timezone", tz))  # follow-the-sun: a layer may keep its own hours
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{lw}.timezone: unknown time zone '{zone}'")
+        zone = tz
+    return {"timezone": zone, "pattern": pattern, "handoff": handoff, "start": start,
+            "restrictions": restrictions,
             "overrides": overrides, "covered": bool(layer.get("covered", not restrictions))}
 
 

@@ -65,7 +65,7 @@ class _Layer:
     def __init__(self, rota: dict[str, Any], name: str):
         layer = rota["layers"][name]
         self.rota_id, self.name = rota.get("id", ""), name
-        self.tz = ZoneInfo(rota["timezone"])
+        self.tz = ZoneInfo(layer.get("timezone") or rota["timezone"])
         self.country = rota.get("holidays")
         self.people = layer["participants"]
         self.pattern = layer.get("pattern") or [layer.get("days", 7)]

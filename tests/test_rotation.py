@@ -620,3 +620,30 @@ def test_a_public_holiday_on_a_saturday_is_still_a_weekend_day(tmp_path: Path) -
     noon = datetime(2026, 8, 15, 12, 0, tzinfo=paris).timestamp()
     assert rotation.on_call(rota, "weekend", noon) == "ann"
     assert rotation.on_call(rota, "office", datetime(2026, 7, 14, 12, 0, tzinfo=paris).timestamp()) is None
+
+
+def test_follow_the_sun_layers_keep_their_own_local_hours(tmp_path: Path) -> None:
+    (tmp_path / "sun.yaml").write_text(textwrap.dedent("""\
+        people:
+          - {id: eve, phone: "+33600000001"}
+          - {id: max, phone: "+15145550002"}
+        rotas:
+          - id: sun
+            timezone: Europe/Paris
+            layers:
+              europe:
+                participants: [eve]
+                restrictions: [{days: [everyday], from: "08:00", to: "20:00"}]
+              americas:
+                participants: [max]
+                timezone: America/Montreal
+                restrictions: [{days: [everyday], from: "14:00", to: "02:00"}]
+        """))
+    rota = rotas.load_dir(tmp_path)["rotas"]["sun"]
+    paris = ZoneInfo("Europe/Paris")
+    # In January Montreal is 6 hours behind Paris: its 14:00-02:00 is Paris 20:00-08:00.
+    assert rotation.on_call(rota, "europe", datetime(2027, 1, 12, 12, 0, tzinfo=paris).timestamp()) == "eve"
+    night = datetime(2027, 1, 12, 3, 0, tzinfo=paris).timestamp()
+    assert rotation.on_call(rota, "americas", night) == "max"
+    assert rotation.on_call(rota, "europe", night) is None
+    assert rotation.on_call(rota, "americas", datetime(2027, 1, 12, 19, 59, tzinfo=paris).timestamp()) is None
