@@ -75,8 +75,10 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
             return _error(403, "bad_signature", str(exc))
         except _Unauthorised as exc:
             return _error(401, "unauthorised", str(exc))
-        except replies.BadRequest as exc:
+        except (replies.BadRequest, schedules.BadQuery, overrides.BadOverride, feeds.BadFeed) as exc:
             return _error(400, "bad_request", str(exc))
+        except schedules.NotFound as exc:
+            return _error(404, "not_found", str(exc))
         except links.BadLink as exc:
             return _error(403, "bad_link", str(exc))
         except directory.NotConfigured as exc:
@@ -225,35 +227,22 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def rota_route(fn: Callable[..., Response]) -> Callable[..., Response]:
-    """The rota routes' own errors: a bad query is a 400, an unknown rota or person a 404."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return fn(*args, **kwargs)
-        except (schedules.BadQuery, overrides.BadOverride) as exc:
-            return _error(400, "bad_request", str(exc))
-        except LookupError as exc:
-            return _error(404, "not_found", str(exc).strip("'\""))
-    return guarded(wrapper)
-
-
 @app.route("/v1/rotas", methods=["GET"])
-@rota_route
+@guarded
 def list_rotas() -> Response:
     _caller()
     return _json(200, {"rotas": schedules.all_on_call(schedules.parse_instant(_query("at"), clock.now()))})
 
 
 @app.route("/v1/rotas/{rota}/oncall", methods=["GET"])
-@rota_route
+@guarded
 def rota_on_call(rota: str) -> Response:
     _caller()
     return _json(200, schedules.on_call(rota, schedules.parse_instant(_query("at"), clock.now())))
 
 
 @app.route("/v1/people/{person}/shifts", methods=["GET"])
-@rota_route
+@guarded
 def person_shifts(person: str) -> Response:
     _caller()
     start = schedules.parse_instant(_query("from"), clock.now(), "from")
@@ -262,14 +251,14 @@ def person_shifts(person: str) -> Response:
 
 
 @app.route("/v1/rotas/{rota}/overrides", methods=["POST"], content_types=JSON_TYPES)
-@rota_route
+@guarded
 def create_override(rota: str) -> Response:
     by = _caller()
     return _json(201, overrides.create(rota, _json_body(), by))
 
 
 @app.route("/v1/rotas/{rota}/overrides/{override}", methods=["DELETE"])
-@rota_route
+@guarded
 def delete_override(rota: str, override: str) -> Response:
     _caller()
     if not overrides.delete(rota, override):
@@ -278,17 +267,6 @@ def delete_override(rota: str, override: str) -> Response:
 
 
 # ---------------------------------------------------------------- iCal feeds
-
-def feed_route(fn: Callable[..., Response]) -> Callable[..., Response]:
-    """The feed routes' own errors: a body that names no rota or person is a 400."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return fn(*args, **kwargs)
-        except (feeds.BadFeed, schedules.BadQuery) as exc:
-            return _error(400, "bad_request", str(exc))
-    return guarded(wrapper)
-
 
 @app.route("/ical/{token}", methods=["GET"])
 @guarded
@@ -302,7 +280,7 @@ def ical_feed(token: str) -> Response:
 
 
 @app.route("/v1/feeds", methods=["POST"], content_types=JSON_TYPES)
-@feed_route
+@guarded
 def create_feed() -> Response:
     by = _caller()
     kind, target = feeds.target_of(_json_body())
@@ -310,7 +288,7 @@ def create_feed() -> Response:
 
 
 @app.route("/v1/feeds/rotate", methods=["POST"], content_types=JSON_TYPES)
-@feed_route
+@guarded
 def rotate_feed() -> Response:
     by = _caller()
     kind, target = feeds.target_of(_json_body())
@@ -318,7 +296,7 @@ def rotate_feed() -> Response:
 
 
 @app.route("/v1/feeds/{token}", methods=["DELETE"])
-@feed_route
+@guarded
 def revoke_feed(token: str) -> Response:
     _caller()
     if not feeds.revoke(token.removesuffix(".ics")):

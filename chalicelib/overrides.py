@@ -9,6 +9,7 @@ import secrets
 from typing import Any
 
 from . import clock, directory
+from .schedules import NotFound
 from .store import OverrideItem
 
 
@@ -20,7 +21,7 @@ def create(rota_id: str, body: dict[str, Any], by: str) -> dict[str, Any]:
     b = directory.bundle()
     rota = b["rotas"].get(rota_id)
     if rota is None:
-        raise LookupError(f"there is no rota '{rota_id}'")
+        raise NotFound(f"there is no rota '{rota_id}'")
     problems = []
     layer = body.get("layer")
     if layer not in rota["layers"]:

@@ -10,7 +10,11 @@ MAX_RANGE_DAYS = 400
 
 
 class BadQuery(ValueError):
-    pass
+    """A question about rotas that cannot be answered as asked (a 400)."""
+
+
+class NotFound(LookupError):
+    """No such rota or person (a 404)."""
 
 
 def parse_instant(value: str | None, default: float | None = None, name: str = "at") -> float:
@@ -38,7 +42,7 @@ def on_call(rota_id: str, at: float) -> dict[str, Any]:
     """Every layer of a rota at an instant, with when the current holder's shift ends."""
     rota = directory.bundle()["rotas"].get(rota_id)
     if rota is None:
-        raise LookupError(f"there is no rota '{rota_id}'")
+        raise NotFound(f"there is no rota '{rota_id}'")
     layers = []
     for name in rota["layers"]:
         current = rotation.shifts(rota, name, at, at + 31 * 86400)
@@ -56,7 +60,7 @@ def all_on_call(at: float) -> list[dict[str, Any]]:
 def person_shifts(pid: str, start: float, end: float) -> dict[str, Any]:
     b = directory.bundle()
     if pid not in b["people"]:
-        raise LookupError(f"there is no person '{pid}'")
+        raise NotFound(f"there is no person '{pid}'")
     if end <= start or end - start > MAX_RANGE_DAYS * 86400:
         raise BadQuery(f"'to' must be after 'from', at most {MAX_RANGE_DAYS} days later")
     found = [s for rota in b["rotas"].values() for name, layer in rota["layers"].items()
