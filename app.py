@@ -19,6 +19,7 @@ from chalicelib import (
     feeds,
     handoffs,
     incidents,
+    integrations,
     links,
     overrides,
     replies,
@@ -302,3 +303,54 @@ def revoke_feed(token: str) -> Response:
     if not feeds.revoke(token.removesuffix(".ics")):
         return _error(404, "no_feed", "there is no such feed token (or it was already revoked)")
     return Response(body="", status_code=204)
+
+
+# ---------------------------------------------------------------- integrations
+
+@app.route("/v1/integrations/{key}", methods=["POST"], content_types=JSON_TYPES)
+@guarded
+def integration(key: str) -> Response:
+    """Every source but PagerDuty's own path: the key in the URL says which format."""
+    try:
+        return _json(202, integrations.accept(key, _body(), dict(app.current_request.headers)))
+    except integrations.UnknownKey as exc:
+        return _error(403, "unknown_key", str(exc))
+    except InvalidEvent as exc:
+        return _json(exc.status, {"error": "invalid_event", "message": "; ".join(exc.errors),
+                                  "errors": exc.errors})
+
+
+@app.route("/v1/services/{service}/integrations", methods=["GET", "POST"], content_types=JSON_TYPES)
+@guarded
+def service_integrations(service: str) -> Response:
+    by = _caller()
+    if service not in directory.bundle()["services"]:
+        return _error(404, "not_found", f"there is no service '{service}'")
+    if app.current_request.method == "GET":
+        return _json(200, {"service": service, "integrations": integrations.listing(service)})
+    body = _json_body()
+    try:
+        key = integrations.create(service, str(body.get("source", "")), by, str(body.get("label", "")),
+                                  body.get("options") if isinstance(body.get("options"), dict) else None)
+    except InvalidEvent as exc:
+        return _error(400, "bad_request", "; ".join(exc.errors))
+    return _json(201, {"key": key, "url": integrations.url(key), "source": body["source"]})
+
+
+@app.route("/v1/services/{service}/integrations/{key_id}", methods=["DELETE"])
+@guarded
+def revoke_integration(service: str, key_id: str) -> Response:
+    _caller()
+    if not integrations.revoke(service, key_id):
+        return _error(404, "not_found", f"no single key of '{service}' has the id '{key_id}'")
+    return Response(body="", status_code=204)
+
+
+@app.route("/v1/services/{service}/integrations/{key_id}/rotate", methods=["POST"], content_types=JSON_TYPES)
+@guarded
+def rotate_integration(service: str, key_id: str) -> Response:
+    by = _caller()
+    key = integrations.rotate(service, key_id, by)
+    if key is None:
+        return _error(404, "not_found", f"no single key of '{service}' has the id '{key_id}'")
+    return _json(201, {"key": key, "url": integrations.url(key)})

@@ -183,8 +183,26 @@ class FeedToken(Model):
     created_at = NumberAttribute()
 
 
+class IntegrationKey(Model):
+    """An integration key made through the API or CLI (stored hashed), and its listing:
+    pk IKEY#<sha256> (lookup) and IKEYS#<service> / <sha256> (list, rotate)."""
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    service = UnicodeAttribute()
+    source = UnicodeAttribute()
+    label = UnicodeAttribute(null=True)
+    options = JSONAttribute(null=True)  # per-source settings (generic webhook field mapping...)
+    created_by = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+
+
 MODELS: tuple[type[Model], ...] = (
     Incident, TimelineEntry, DedupKey, Counter, Idempotency, ConfigBundle, ApiToken, OverrideItem,
+    IntegrationKey,
     FeedToken,
 )
 

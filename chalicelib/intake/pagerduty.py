@@ -13,7 +13,22 @@ from . import InvalidEvent
 ACTIONS = ("trigger", "acknowledge", "resolve")
 
 
-def parse(raw: bytes) -> dict[str, Any]:
+def parse(raw: bytes, headers: dict[str, str] | None = None,
+          options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The same format posted to an integration URL (the key in the URL, not the body)."""
+    body = raw
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+        if isinstance(doc, dict) and "routing_key" not in doc:
+            body = json.dumps({**doc, "routing_key": "-"}).encode()
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        pass
+    event = parse_event(body)
+    event.pop("routing_key")
+    return [event]
+
+
+def parse_event(raw: bytes) -> dict[str, Any]:
     """Validate the body; every problem is named, field by field."""
     try:
         body = json.loads(raw.decode("utf-8"))
@@ -72,7 +87,7 @@ def parse(raw: bytes) -> dict[str, Any]:
 
 def enqueue(raw: bytes) -> dict[str, Any]:
     """Accept one event; the answer is PagerDuty's 202 body.  Raises InvalidEvent."""
-    event = parse(raw)
+    event = parse_event(raw)
     service = directory.service_for_key(event.pop("routing_key"))
     if service is None:
         raise InvalidEvent(["'routing_key' is not the integration key of any service"])

@@ -1,0 +1,132 @@
+"""Integration keys (one per service and source) and the intake of every source.
+
+A key is the credential a monitoring or ticketing tool puts in the URL it posts to:
+POST /v1/integrations/<key>.  Keys are created, listed, rotated and revoked through the
+API and the CLI and stored hashed; keys declared in rotas/ (services.integrations) work
+too.  The key says which service the events are about and which format they come in.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import secrets
+import time
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from . import clock, config, directory, incidents
+from .intake import InvalidEvent
+from .store import IntegrationKey, transaction
+
+SOURCES = ("pagerduty", "alertmanager", "grafana", "cloudwatch", "zendesk", "jira", "freshdesk",
+           "opsgenie", "generic", "heartbeat")
+
+
+class UnknownKey(Exception):
+    """The key in the URL is not (or no longer) an integration key."""
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create(service: str, source: str, by: str | None = None, label: str = "",
+           options: dict[str, Any] | None = None) -> str:
+    if service not in directory.bundle()["services"]:
+        raise InvalidEvent([f"there is no service '{service}'"])
+    if source not in SOURCES:
+        raise InvalidEvent([f"'source' must be one of {', '.join(SOURCES)}"])
+    key = "ik_" + secrets.token_urlsafe(24)
+    digest, now = _hash(key), clock.now()
+    fields = dict(service=service, source=source, label=label or None, options=options or None,
+                  created_by=by, created_at=now)
+    with transaction() as tx:
+        tx.save(IntegrationKey(f"IKEY#{digest}", "IKEY", **fields),
+                condition=IntegrationKey.pk.does_not_exist())
+        tx.save(IntegrationKey(f"IKEYS#{service}", digest, **fields))
+    return key
+
+
+def listing(service: str) -> list[dict[str, Any]]:
+    """The service's keys, by id (the first characters of the hash): never the key itself."""
+    return [{"id": item.sk[:12], "source": item.source, "label": item.label,
+             "created_at": clock.iso(item.created_at), "created_by": item.created_by}
+            for item in IntegrationKey.query(f"IKEYS#{service}")]
+
+
+def revoke(service: str, key_id: str) -> bool:
+    found = [item for item in IntegrationKey.query(f"IKEYS#{service}") if item.sk.startswith(key_id)]
+    if len(found) != 1 or len(key_id) < 8:
+        return False
+    digest = found[0].sk
+    with transaction() as tx:
+        tx.delete(IntegrationKey(f"IKEY#{digest}", "IKEY"))
+        tx.delete(IntegrationKey(f"IKEYS#{service}", digest))
+    _cache.pop(digest, None)
+    return True
+
+
+def rotate(service: str, key_id: str, by: str | None = None) -> str | None:
+    """A new key with the same source and settings; the old one stops working."""
+    found = [item for item in IntegrationKey.query(f"IKEYS#{service}") if item.sk.startswith(key_id)]
+    if len(found) != 1 or len(key_id) < 8:
+        return None
+    old = found[0]
+    key = create(service, old.source, by, old.label or "", old.options)
+    revoke(service, old.sk)
+    return key
+
+
+_cache: dict[str, tuple[float, tuple[dict[str, Any], str, dict[str, Any]] | None]] = {}
+CACHE_SECONDS = 10.0  # a revoked key stops working within this (per warm container)
+
+
+def lookup(key: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """(service, source, options) of a live key; UnknownKey otherwise."""
+    digest = _hash(key)
+    hit = _cache.get(digest)
+    if hit is None or time.monotonic() - hit[0] > CACHE_SECONDS:
+        found = None
+        service = directory.service_for_key(key)
+        if service is not None:  # declared in rotas/
+            integ = next(i for i in service["integrations"] if i["key_sha256"] == digest)
+            found = (service, integ["type"], integ.get("options") or {})
+        else:
+            try:
+                item = IntegrationKey.get(f"IKEY#{digest}", "IKEY")
+                svc = directory.bundle()["services"].get(item.service)
+                if svc is not None:
+                    found = (svc, item.source, item.options or {})
+            except DoesNotExist:
+                pass
+        if len(_cache) > 10_000:
+            _cache.clear()
+        hit = _cache[digest] = (time.monotonic(), found)
+    if hit[1] is None:
+        raise UnknownKey("this integration key is unknown or revoked")
+    return hit[1]
+
+
+def accept(key: str, raw: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """Parse what a source posted, store and act on each event; the answer names them."""
+    service, source, options = lookup(key)
+    module = importlib.import_module(f"chalicelib.intake.{source}")
+    events = module.parse(raw, headers, options)
+    answer: dict[str, Any] = {"status": "accepted", "service": service["id"], "events": []}
+    for event in events:
+        action = event.pop("action")
+        event.setdefault("via", source)
+        if action == "trigger":
+            inc, created = incidents.trigger(service, event)
+            answer["events"].append({"action": action, "dedup_key": event["dedup_key"],
+                                     "incident_number": inc.number, "new": created})
+        else:
+            outcome = incidents.source_event(service, event, action)
+            answer["events"].append({"action": action, "dedup_key": event["dedup_key"],
+                                     "incident_number": outcome.number if outcome else None})
+    return answer
+
+
+def url(key: str) -> str:
+    return f"{config.settings().public_url}/v1/integrations/{key}"
