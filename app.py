@@ -22,6 +22,7 @@ from chalicelib import (
     integrations,
     links,
     overrides,
+    ratelimit,
     replies,
     schedules,
     timers,
@@ -80,6 +81,10 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
             return _error(400, "bad_request", str(exc))
         except schedules.NotFound as exc:
             return _error(404, "not_found", str(exc))
+        except ratelimit.Limited as exc:
+            response = _error(429, "rate_limited", str(exc))
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except links.BadLink as exc:
             return _error(403, "bad_link", str(exc))
         except directory.NotConfigured as exc:

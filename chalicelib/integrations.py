@@ -15,7 +15,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from . import clock, config, directory, incidents
+from . import clock, config, directory, incidents, ratelimit
 from .intake import InvalidEvent
 from .store import IntegrationKey, transaction
 
@@ -111,6 +111,7 @@ def lookup(key: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
 def accept(key: str, raw: bytes, headers: dict[str, str]) -> dict[str, Any]:
     """Parse what a source posted, store and act on each event; the answer names them."""
     service, source, options = lookup(key)
+    ratelimit.take(_hash(key), options.get("rate_limit_per_minute"))
     module = importlib.import_module(f"chalicelib.intake.{source}")
     events = module.parse(raw, headers, options)
     answer: dict[str, Any] = {"status": "accepted", "service": service["id"], "events": []}

@@ -235,6 +235,12 @@ TABLE_DEFINITION: dict[str, Any] = {
 _connection: dict[str, Connection] = {}
 
 
+def _models() -> tuple[type[Model], ...]:
+    from .ratelimit import RateWindow  # defined beside the logic that uses it
+
+    return (*MODELS, RateWindow)
+
+
 def transaction() -> TransactWrite:
     """A write transaction on the configured endpoint (one connection per container)."""
     if "conn" not in _connection:
@@ -247,7 +253,7 @@ def configure() -> None:
     """Point every model at the table and endpoint the settings name."""
     s = config.settings()
     _connection.clear()
-    for model in MODELS:
+    for model in _models():
         model.Meta.table_name = s.table_name
         model.Meta.host = s.dynamodb_endpoint
         model.Meta.region = s.region

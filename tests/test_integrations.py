@@ -85,3 +85,13 @@ def test_the_pagerduty_format_works_on_an_integration_url_too(api: Api, fresh) -
         "payload": {"summary": "Disk full", "source": "db-1", "severity": "critical"}})
     assert r.status_code == 202, r.text
     fresh.fake.wait_for(kind="sms", to=ALICE)
+
+
+def test_a_key_over_its_rate_limit_gets_429_with_retry_after(api: Api, fresh) -> None:
+    key = _key(api, options={**MAPPING, "rate_limit_per_minute": 3})
+    answers = [api.http.post(key["url"], json={"alert": {"id": f"r{i}", "title": "t"}}, timeout=10)
+               for i in range(4)]
+    assert [a.status_code for a in answers] == [202, 202, 202, 429]
+    assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
+    assert "more than 3 events a minute" in answers[3].json()["message"]
+    assert api.http.post(key["url"], json={"alert": {"id": "r5", "title": "t"}}, timeout=10).status_code == 429

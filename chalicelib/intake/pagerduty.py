@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from .. import directory, incidents
+from .. import directory, incidents, ratelimit
 from ..severity import PAGERDUTY
 from . import InvalidEvent
 
@@ -88,9 +88,11 @@ def parse_event(raw: bytes) -> dict[str, Any]:
 def enqueue(raw: bytes) -> dict[str, Any]:
     """Accept one event; the answer is PagerDuty's 202 body.  Raises InvalidEvent."""
     event = parse_event(raw)
-    service = directory.service_for_key(event.pop("routing_key"))
+    routing_key = event.pop("routing_key")
+    service = directory.service_for_key(routing_key)
     if service is None:
         raise InvalidEvent(["'routing_key' is not the integration key of any service"])
+    ratelimit.take(directory.hash_key(routing_key))
     action = event.pop("action")
     answer = {"status": "success", "message": "Event processed", "dedup_key": event["dedup_key"]}
     if action == "trigger":
