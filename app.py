@@ -18,6 +18,7 @@ from chalicelib import (
     directory,
     feeds,
     handoffs,
+    heartbeats,
     incidents,
     integrations,
     links,
@@ -201,8 +202,9 @@ def slack_interactivity() -> Response:
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="escalation-sweeper")
 def sweeper(event: Any) -> None:
-    """Backstop: run every escalation step or page whose timer was lost."""
+    """Backstop: run every escalation step or page whose timer was lost; missed heartbeats."""
     incidents.sweep()
+    heartbeats.sweep()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="handoff-notices")
@@ -359,3 +361,15 @@ def rotate_integration(service: str, key_id: str) -> Response:
     if key is None:
         return _error(404, "not_found", f"no single key of '{service}' has the id '{key_id}'")
     return _json(201, {"key": key, "url": integrations.url(key)})
+
+
+@app.route("/v1/heartbeats/{key}", methods=["GET", "POST"], content_types=JSON_TYPES)
+@guarded
+def heartbeat(key: str) -> Response:
+    """A job's beat (GET or POST, so `curl URL` in a cron line is enough)."""
+    try:
+        return _json(200, heartbeats.beat(key))
+    except integrations.UnknownKey as exc:
+        return _error(403, "unknown_key", str(exc))
+    except InvalidEvent as exc:
+        return _error(400, "not_a_heartbeat", "; ".join(exc.errors))

@@ -31,6 +31,9 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+key_hash = _hash
+
+
 def create(service: str, source: str, by: str | None = None, label: str = "",
            options: dict[str, Any] | None = None) -> str:
     if service not in directory.bundle()["services"]:

@@ -5,24 +5,12 @@ concurrent Lambdas share the same budget exactly.  Windows expire by TTL.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
-from pynamodb.models import Model
 
 from . import clock
-from .store import _Meta
+from .store import RateWindow
 
 DEFAULT_PER_MINUTE = 6000  # a storm of 5,000 events a minute on one key still gets through
-
-
-class RateWindow(Model):
-    class Meta(_Meta):
-        pass
-
-    pk = UnicodeAttribute(hash_key=True)  # RATE#<key hash>
-    sk = UnicodeAttribute(range_key=True)  # the minute
-    count = NumberAttribute(default=0)
-    expires = NumberAttribute()
 
 
 class Limited(Exception):

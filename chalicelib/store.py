@@ -9,6 +9,9 @@ Single-table layout (pk / sk):
   CONFIG           bundle            people, rotas, policies, services synced from rotas/
   TOKEN#<sha256>   TOKEN             an API token (stored hashed) and the person it acts for
   OVERRIDES        <rota>#<id>       an override made through the API
+  IKEY#<sha256>    IKEY              an integration key (hashed); IKEYS#<service> lists them
+  RATE#<sha256>    <minute>          events counted against a key's rate limit (TTL)
+  HB#<sha256>      HB                a heartbeat; on the `due` index (partition "hb") until due
   FEED#<sha256>    FEED              an iCal feed token (stored hashed) and the rota or person it shows
   FEEDS#<kind>#<id> <sha256>         the feed tokens of one rota or person, so rotating revokes them all
 
@@ -200,9 +203,54 @@ class IntegrationKey(Model):
     created_at = NumberAttribute()
 
 
+class RateWindow(Model):
+    """One key's event count in one minute (chalicelib.ratelimit)."""
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # RATE#<key hash>
+    sk = UnicodeAttribute(range_key=True)  # the minute
+    count = NumberAttribute(default=0)
+    expires = NumberAttribute()
+
+
+HEARTBEAT_SHARD = "hb"
+
+
+class HeartbeatDueIndex(GlobalSecondaryIndex["Heartbeat"]):
+    """The same `due` index, partition "hb": heartbeats and when they are due."""
+
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = NumberAttribute(range_key=True)
+
+
+class Heartbeat(Model):
+    """A job's heartbeat (chalicelib.heartbeats), alive until due_at."""
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # HB#<key hash>
+    sk = UnicodeAttribute(range_key=True, default="HB")
+    service = UnicodeAttribute()
+    name = UnicodeAttribute()
+    interval = NumberAttribute()
+    last_beat = NumberAttribute()
+    missed = BooleanAttribute(default=False)
+    options = UnicodeAttribute(null=True)  # the severity of the incident a missed beat opens
+    due_shard = UnicodeAttribute(null=True)
+    due_at = NumberAttribute(null=True)
+    due_index = HeartbeatDueIndex()
+
+
 MODELS: tuple[type[Model], ...] = (
     Incident, TimelineEntry, DedupKey, Counter, Idempotency, ConfigBundle, ApiToken, OverrideItem,
-    IntegrationKey,
+    IntegrationKey, RateWindow, Heartbeat,
     FeedToken,
 )
 
@@ -235,12 +283,6 @@ TABLE_DEFINITION: dict[str, Any] = {
 _connection: dict[str, Connection] = {}
 
 
-def _models() -> tuple[type[Model], ...]:
-    from .ratelimit import RateWindow  # defined beside the logic that uses it
-
-    return (*MODELS, RateWindow)
-
-
 def transaction() -> TransactWrite:
     """A write transaction on the configured endpoint (one connection per container)."""
     if "conn" not in _connection:
@@ -253,13 +295,14 @@ def configure() -> None:
     """Point every model at the table and endpoint the settings name."""
     s = config.settings()
     _connection.clear()
-    for model in _models():
+    for model in MODELS:
         model.Meta.table_name = s.table_name
         model.Meta.host = s.dynamodb_endpoint
         model.Meta.region = s.region
         model._connection = None  # rebuilt on next use with the new host
-    Incident.due_index.Meta.host = s.dynamodb_endpoint  # type: ignore[attr-defined]
-    Incident.due_index._connection = None  # type: ignore[attr-defined]
+    for index in (Incident.due_index, Heartbeat.due_index):
+        index.Meta.host = s.dynamodb_endpoint  # type: ignore[attr-defined]
+        index._connection = None  # type: ignore[attr-defined]
 
 
 def create_table() -> bool:

@@ -119,7 +119,7 @@ class Stack:
 
         Returns an event that stops this runner when set (the stack's stop stops all).
         """
-        from chalicelib import handoffs, incidents
+        from chalicelib import handoffs, heartbeats, incidents
 
         stop = threading.Event()
         every = max(1, int(30 / interval))  # handoff notices every 30 s, as EventBridge would
@@ -130,6 +130,7 @@ class Stack:
                 ticks += 1
                 try:
                     incidents.sweep()
+                    heartbeats.sweep()
                     if handoff_notices and ticks % every == 1:
                         handoffs.send_due()
                 except Exception as exc:  # noqa: BLE001 - keep the runner alive, say why

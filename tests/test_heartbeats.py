@@ -1,0 +1,47 @@
+"""Heartbeats: a missed beat opens an incident, the next beat resolves it."""
+from __future__ import annotations
+
+from conftest import Api
+
+from chalicelib import clock, heartbeats
+
+ALICE = "+33600000001"
+
+
+def _heartbeat(api: Api, **options: str) -> str:
+    r = api.http.post(f"{api.base}/v1/services/helpdesk/integrations", timeout=10,
+                      headers={"Authorization": f"Bearer {api.token}"},
+                      json={"source": "heartbeat", "options": {"name": "nightly backup", **options}})
+    assert r.status_code == 201, r.text
+    return r.json()["key"]
+
+
+def test_a_missed_beat_pages_and_the_next_beat_resolves(api: Api, fresh) -> None:
+    key = _heartbeat(api, interval="10m", grace="2m")
+    url = f"{api.base}/v1/heartbeats/{key}"
+    r = api.http.get(url, timeout=10)
+    assert r.status_code == 200 and r.json()["heartbeat"] == "nightly backup"
+
+    clock.advance(11 * 60)  # within interval + grace: fine
+    assert heartbeats.sweep() == 0
+    assert api.http.post(url, timeout=10).status_code == 200  # beats are on time
+    clock.advance(12 * 60 + 1)  # nothing for 12 min: missed
+    assert heartbeats.sweep() == 1
+    assert heartbeats.sweep() == 0  # opened once
+    sms = fresh.fake.wait_for(kind="sms", to=ALICE)
+    assert "nightly backup" in sms["body"]
+    number = int(sms["body"].split("#", 1)[1].split()[0])
+    assert api.incident(number)["state"] == "triggered"
+
+    assert api.http.get(url, timeout=10).status_code == 200  # the job runs again
+    inc = api.incident(number)
+    assert inc["state"] == "resolved" and inc["resolved_by"] == "nightly backup"
+
+
+def test_a_heartbeat_url_needs_a_heartbeat_key(api: Api) -> None:
+    assert api.http.get(f"{api.base}/v1/heartbeats/ik_nope", timeout=10).status_code == 403
+    r = api.http.post(f"{api.base}/v1/services/helpdesk/integrations", timeout=10,
+                      headers={"Authorization": f"Bearer {api.token}"},
+                      json={"source": "generic", "options": {"summary": "x"}})
+    wrong = api.http.get(f"{api.base}/v1/heartbeats/{r.json()['key']}", timeout=10)
+    assert wrong.status_code == 400 and "not a heartbeat" in wrong.json()["message"]
