@@ -21,7 +21,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from . import clock, directory, escalation, notify, timers
+from . import clock, directory, escalation, notify, service_hours, timers
 from .store import (
     DUE_SHARD,
     Counter,
@@ -114,8 +114,7 @@ def open_incident(service: dict[str, Any],
             return inc, None
     number = _next_number()
     policy = directory.policy_for(service, event["severity"])
-    decision = escalation.tick(escalation.initial_state(), policy, event["severity"],
-                               directory.bundle(), now)
+    decision = _first_decision(service, policy, event["severity"], now)
     inc = Incident(pk(number), "META", number=number, service=service["id"],
                    severity=event["severity"], summary=event["summary"], source=event.get("source"),
                    dedup_key=event["dedup_key"], details=event.get("details"), state="triggered",
@@ -141,6 +140,22 @@ def open_incident(service: dict[str, Any],
             raise
         return inc, None
     return inc, decision
+
+
+def _first_decision(service: dict[str, Any], policy: dict[str, Any], severity: str,
+                    now: float) -> escalation.Decision:
+    """Page now, or not at all (maintenance), or when support hours start."""
+    window = service_hours.maintenance_at(service, now)
+    if window is not None:
+        return escalation.Decision(state=escalation.initial_state(), events=[(
+            "maintenance", {"until": clock.iso(window["end"]), "reason": window["reason"],
+                            "note": "kept, nobody paged / conservé, personne n'est appelé"})])
+    until = service_hours.deferred_until(service, severity, now)
+    if until is not None:
+        return escalation.Decision(state={**escalation.initial_state(), "next_step_at": until}, events=[(
+            "deferred", {"until": clock.iso(until),
+                         "note": "outside support hours / hors heures de support"})])
+    return escalation.tick(escalation.initial_state(), policy, severity, directory.bundle(), now)
 
 
 def _next_number() -> int:

@@ -251,9 +251,11 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
             h = str(integ.get("key_sha256", ""))
             if not re.match(r"^[0-9a-f]{64}$", h):
                 problems.append(f"{where}.integrations[{k}].key_sha256: not a sha256 hex digest")
-            keys.append({"type": integ.get("type", "pagerduty"), "key_sha256": h})
+            keys.append({"type": integ.get("type", "pagerduty"), "key_sha256": h,
+                         "options": integ.get("options") or {}})
         services[sid] = {"id": sid, "name": svc.get("name", sid), "policies": chosen,
-                         "integrations": keys}
+                         "integrations": keys, "maintenance": _maintenance(svc, where, problems),
+                         "support_hours": _support_hours(svc, where, people, problems)}
     return {"people": people, "rotas": rotas, "policies": policies, "services": services}
 
 
@@ -351,6 +353,49 @@ def _layer_fields(layer: dict[str, Any], lw: str, tz: str, people: dict[str, Any
     return {"timezone": zone, "pattern": pattern, "handoff": handoff, "start": start,
             "restrictions": restrictions,
             "overrides": overrides, "covered": bool(layer.get("covered", not restrictions))}
+
+
+def _maintenance(svc: dict[str, Any], where: str, problems: list[str]) -> list[dict[str, Any]]:
+    """Windows when the service's events are kept but nobody is paged."""
+    tz = str(svc.get("timezone", "Europe/Paris"))
+    out = []
+    for k, w in enumerate(svc.get("maintenance") or []):
+        try:
+            start, end = _instant(w["start"], tz), _instant(w["end"], tz)
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"{where}.maintenance[{k}]: needs start and end like 2026-12-01T22:00 ({exc})")
+            continue
+        if end <= start:
+            problems.append(f"{where}.maintenance[{k}]: ends before it starts")
+        out.append({"start": start, "end": end, "reason": str(w.get("reason", ""))})
+    return out
+
+
+def _support_hours(svc: dict[str, Any], where: str, people: dict[str, Any],
+                   problems: list[str]) -> dict[str, Any] | None:
+    """As PagerDuty's support hours: outside them, the `defer` severities wait for them.
+
+    Kept as a one-layer rota (the hours are its restrictions) so rotation answers
+    "are we in support hours" and "when do they start" with the same rules as rotas."""
+    hours = svc.get("support_hours")
+    if not hours:
+        return None
+    sw = f"{where}.support_hours"
+    tz = str(hours.get("timezone", "Europe/Paris"))
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{sw}.timezone: unknown time zone '{tz}'")
+        tz = "Europe/Paris"
+    defer = [_severity(x) for x in hours.get("defer", ["moyen", "faible"])]
+    if None in defer:
+        problems.append(f"{sw}.defer: unknown severity")
+    layer = _layer_fields({"restrictions": hours.get("hours") or [], "shift": "daily", "handoff": "00:00"},
+                          f"{sw}.hours", tz, people, problems)
+    country = hours.get("holidays", "FR")
+    return {"defer": [d for d in defer if d],
+            "rota": {"id": "support-hours", "timezone": tz, "holidays": None if country in (None, "none")
+                     else str(country).upper(), "layers": {"hours": {**layer, "participants": ["open"]}}}}
 
 
 def _severity(value: Any) -> str | None:
