@@ -42,3 +42,15 @@ def test_mistakes_an_editor_flags(text: str, complaint: str) -> None:
     errors += [c.message for e in jsonschema.Draft202012Validator(SCHEMA).iter_errors(_doc(text))
                for c in (e.context or [])]
     assert any(complaint in m for m in errors), errors
+
+
+def test_service_maintenance_and_support_hours_follow_the_schema() -> None:
+    text = """
+services:
+  - id: s
+    policies: {default: p}
+    maintenance: [{start: "2027-02-01T22:00", end: "2027-02-02T02:00", reason: upgrade}]
+    support_hours: {timezone: Europe/Paris, hours: [{days: [weekdays], from: "09:00", to: "18:00"}],
+                    defer: [moyen, faible]}
+"""
+    assert list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(_doc(text))) == []
