@@ -107,18 +107,16 @@ def open_incident(service: dict[str, Any],
     repeat counted on the open one (decision None).  Once this returns, the pages will be
     sent even if this Lambda dies now: the sweeper finds them due when the lease ends."""
     now = clock.now()
-    pointer = _open_pointer(service["id"], event["dedup_key"])
-    if pointer is not None:
-        inc = _count_repeat(pointer.number, event, now)
-        if inc is not None:
-            return inc, None
+    repeat = _repeat(service["id"], event, now)
+    if repeat is not None:
+        return repeat, None
     number = _next_number()
     policy = directory.policy_for(service, event["severity"])
     decision = _first_decision(service, policy, event["severity"], now)
     inc = Incident(pk(number), "META", number=number, service=service["id"],
                    severity=event["severity"], summary=event["summary"], source=event.get("source"),
                    dedup_key=event["dedup_key"], details=event.get("details"), state="triggered",
-                   created_at=now, policy=policy["id"], event_count=1, paged=[])
+                   created_at=now, policy=policy["id"], paged=[])
     _claim(inc, decision, now)
     items = [entry(number, "triggered", now, actor=event.get("actor", "source"),
                    channel=event.get("via", "events-api"), detail={"event": event})]
@@ -132,13 +130,10 @@ def open_incident(service: dict[str, Any],
                 tx.save(item)
     except TransactWriteError:
         # Another trigger with the same dedup_key won the race: count this one on it.
-        pointer = _open_pointer(service["id"], event["dedup_key"])
-        if pointer is None:
+        repeat = _repeat(service["id"], event, now)
+        if repeat is None:
             raise
-        inc = _count_repeat(pointer.number, event, now)
-        if inc is None:
-            raise
-        return inc, None
+        return repeat, None
     return inc, decision
 
 
@@ -175,18 +170,47 @@ def _open_pointer(service_id: str, dedup_key: str) -> DedupKey | None:
         return None
 
 
-def _count_repeat(number: int, event: dict[str, Any], now: float) -> Incident | None:
-    """A repeated trigger: stored on the timeline, counted on the incident, nobody re-paged."""
-    def change(inc: Incident) -> list[TimelineEntry]:
-        inc.event_count = (inc.event_count or 1) + 1
-        return [entry(number, "repeated", now, actor=event.get("actor", "source"),
-                      channel=event.get("via", "events-api"),
-                      detail={"event": event, "count": inc.event_count})]
+_pointers: dict[tuple[str, str], int] = {}  # (service, dedup_key) -> open incident, per container
 
+
+def _count_repeat(service_id: str, dedup_key: str, number: int, event: dict[str, Any],
+                  now: float) -> Incident | None:
+    """A repeated trigger: stored on the timeline (where it is counted), nobody re-paged.
+
+    One transaction that checks the dedup pointer still names this incident and stores
+    the event: in an alert storm that is the only request most events cost (the pointer
+    is remembered per container; the check catches one that was resolved meanwhile).
+    None when the pointer moved on."""
     try:
-        return _mutate(number, change)
-    except _Gone:
+        with transaction() as tx:
+            tx.condition_check(DedupKey, _dedup_pk(service_id, dedup_key), "DEDUP",
+                               condition=DedupKey.number == number)
+            tx.save(entry(number, "repeated", now, actor=event.get("actor", "source"),
+                          channel=event.get("via", "events-api"), detail={"event": event}))
+    except TransactWriteError:
+        _pointers.pop((service_id, dedup_key), None)
         return None
+    _pointers[(service_id, dedup_key)] = number
+    if len(_pointers) > 50_000:
+        _pointers.clear()
+    return Incident(pk(number), "META", number=number)  # a handle: the number is what callers need
+
+
+def _repeat(service_id: str, event: dict[str, Any], now: float) -> Incident | None:
+    """Count the event on the open incident with its dedup_key, if there is one."""
+    known = _pointers.get((service_id, event["dedup_key"]))
+    if known is not None:
+        inc = _count_repeat(service_id, event["dedup_key"], known, event, now)
+        if inc is not None:
+            return inc
+    for _ in range(3):  # a conflicting transaction on the pointer: read it again
+        pointer = _open_pointer(service_id, event["dedup_key"])
+        if pointer is None:
+            return None
+        inc = _count_repeat(service_id, event["dedup_key"], pointer.number, event, now)
+        if inc is not None:
+            return inc
+    raise RuntimeError(f"could not count a repeat of {event['dedup_key']!r}")
 
 
 def source_event(service: dict[str, Any], event: dict[str, Any], action: str) -> Outcome | None:
@@ -508,17 +532,19 @@ def as_json(inc: Incident, with_timeline: bool = True) -> dict[str, Any]:
         "source": inc.source, "dedup_key": inc.dedup_key, "details": inc.details,
         "created_at": t(inc.created_at), "acknowledged_at": t(inc.acknowledged_at),
         "acknowledged_by": inc.acknowledged_by, "resolved_at": t(inc.resolved_at),
-        "resolved_by": inc.resolved_by, "event_count": inc.event_count,
+        "resolved_by": inc.resolved_by,
         "escalation": {"policy": inc.policy, "step": state.get("step", -1) + 1,
                        "repeat": state.get("loop", 0),
                        "next_step_at": t(state.get("next_step_at"))},
         "paged": inc.paged or [],
     }
+    entries = timeline(inc.number)
+    body["event_count"] = 1 + sum(1 for e in entries if e.kind == "repeated")
     if with_timeline:
         body["timeline"] = [
             {"at": clock.iso(e.at), "kind": e.kind, "actor": e.actor, "channel": e.channel,
              **({"detail": e.detail} if e.detail else {})}
-            for e in timeline(inc.number)
+            for e in entries
         ]
     return body
 

@@ -1,9 +1,13 @@
 """Per-key rate limit: a fixed one-minute window counted in DynamoDB.
 
-One conditional UpdateItem per event: the count goes up only while under the limit, so
-concurrent Lambdas share the same budget exactly.  Windows expire by TTL.
+Each container reserves allowance in chunks (one conditional UpdateItem per chunk, not
+per event), so an alert storm costs the store a write per few dozen events while
+concurrent Lambdas still share one budget: a reservation only succeeds while the
+window's total stays within the limit.  Windows expire by TTL.
 """
 from __future__ import annotations
+
+import threading
 
 from pynamodb.exceptions import UpdateError
 
@@ -11,6 +15,8 @@ from . import clock
 from .store import RateWindow
 
 DEFAULT_PER_MINUTE = 6000  # a storm of 5,000 events a minute on one key still gets through
+_local: dict[str, list[int]] = {}  # key hash -> [minute, units left]
+_lock = threading.Lock()
 
 
 class Limited(Exception):
@@ -25,11 +31,24 @@ def take(key_hash: str, per_minute: int | None = None) -> None:
     limit = int(per_minute or DEFAULT_PER_MINUTE)
     now = clock.now()
     minute = int(now // 60)
-    window = RateWindow(f"RATE#{key_hash}", str(minute))
-    try:
-        window.update(actions=[RateWindow.count.add(1), RateWindow.expires.set(minute * 60 + 180)],
-                      condition=RateWindow.count.does_not_exist() | (RateWindow.count < limit))
-    except UpdateError as exc:
-        if "ConditionalCheckFailed" not in str(exc):
-            raise
-        raise Limited(limit, max(1, int((minute + 1) * 60 - now + 0.999))) from exc
+    with _lock:
+        mine = _local.get(key_hash)
+        if mine and mine[0] == minute and mine[1] > 0:
+            mine[1] -= 1
+            return
+    chunk = max(1, min(50, limit // 100))
+    for size in (chunk, 1):  # near the limit, a whole chunk may no longer fit
+        try:
+            RateWindow(f"RATE#{key_hash}", str(minute)).update(
+                actions=[RateWindow.count.add(size), RateWindow.expires.set(minute * 60 + 180)],
+                condition=RateWindow.count.does_not_exist() | (RateWindow.count <= limit - size))
+        except UpdateError as exc:
+            if "ConditionalCheckFailed" not in str(exc):
+                raise
+            continue
+        with _lock:  # add to what other threads reserved meanwhile, never overwrite it
+            mine = _local.get(key_hash)
+            left = mine[1] if mine and mine[0] == minute else 0
+            _local[key_hash] = [minute, left + size - 1]
+        return
+    raise Limited(limit, max(1, int((minute + 1) * 60 - now + 0.999)))

@@ -80,7 +80,6 @@ class Incident(Model):
     acknowledged_by = UnicodeAttribute(null=True)
     resolved_at = NumberAttribute(null=True)
     resolved_by = UnicodeAttribute(null=True)
-    event_count = NumberAttribute(default=1)
     policy = UnicodeAttribute()
     escalation = JSONAttribute()  # chalicelib.escalation.State as a dict
     paged = ListAttribute(of=UnicodeAttribute, default=list)  # person ids and slack:<channel>

@@ -1,0 +1,68 @@
+"""An alert storm: 5,000 events over 50 dedup keys from 8 concurrent senders.
+
+Goal (issue 4): exactly 50 incidents and 50 first pages, no 5xx, and at least 300 events
+per second on this machine.  Everything on loopback, as in the other benchmarks.
+Usage: python bench/alert_storm.py [EVENTS] [KEYS] [SENDERS]
+"""
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import AGENT_PHONE, local_stack, trigger  # noqa: E402
+
+
+def _send_all(api_url: str, events: int, keys: int, senders: int, out: multiprocessing.Queue) -> None:
+    """The monitoring tools: another process, so their threads do not share the API's
+    interpreter lock (in AWS each Lambda has its own)."""
+    statuses: collections.Counter[int] = collections.Counter()
+    lock = threading.Lock()
+
+    def send(worker: int) -> None:
+        http = requests.Session()
+        for i in range(worker, events, senders):
+            body = trigger(f"storm-{i % keys}", f"storm on host {i % keys}")
+            r = http.post(f"{api_url}/v2/enqueue", json=body, timeout=30)
+            with lock:
+                statuses[r.status_code] += 1
+
+    threads = [threading.Thread(target=send, args=(w,)) for w in range(senders)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((time.perf_counter() - t0, dict(statuses)))
+
+
+def main(events: int = 5000, keys: int = 50, senders: int = 8) -> None:
+    with local_stack() as stack:
+        spawn = multiprocessing.get_context("spawn")
+        out = spawn.Queue()
+        proc = spawn.Process(
+            target=_send_all, args=(stack.api_url, events, keys, senders, out))
+        proc.start()
+        elapsed, statuses = out.get(timeout=600)
+        proc.join()
+
+        from chalicelib.store import Counter
+
+        incidents = int(Counter.get("COUNTER", "incident").value)
+        pages = len(stack.fake.messages(kind="sms", to=AGENT_PHONE))
+        server_errors = sum(n for code, n in statuses.items() if code >= 500)
+        print(f"alert storm: {events} events over {keys} dedup keys from {senders} senders in "
+              f"{elapsed:.1f} s = {events / elapsed:.0f} events/s (goal: >= 300); "
+              f"{incidents} incidents, {pages} first SMS pages (goal: {keys} and {keys}); "
+              f"answers {statuses}, {server_errors} 5xx (goal: 0)")
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:4]))
