@@ -35,6 +35,7 @@ bench: setup
 	$(PY) bench/requests_per_incident.py
 	$(PY) bench/oncall.py
 	$(PY) bench/ical_feed.py
+	$(PY) bench/alert_storm.py
 
 rotas-check: setup
 	$(PY) -m chalicelib.cli check rotas
