@@ -298,6 +298,8 @@ def _act(number: int, actor: str, how: str, target: str, idem_key: str | None,
             process_due(number)
         else:
             outcome.notices = _tell_others(inc, actor, how, target, now)
+            if target == "acknowledged":
+                _tell_ticket(inc, actor, now)
         timers.schedule(number, inc.due_at)
         return outcome
     raise RuntimeError(f"incident {number} kept changing under us")
@@ -347,6 +349,20 @@ def _tell_others(inc: Incident, actor: str, how: str, target: str, now: float) -
                 tx.save(entry(inc.number, "notified", clock.now(), actor="astreinte",
                               channel=r.get("channel"), detail=r))
     return records
+
+
+def _tell_ticket(inc: Incident, actor: str, now: float) -> None:
+    """An incident opened by a ticket: an internal note on it, and the requester told."""
+    ticket = (inc.details or {}).get("ticket") if isinstance(inc.details, dict) else None
+    if not ticket:
+        return
+    from . import ticketing
+
+    options = ticketing.integration_options(inc.service, ticket["tool"], ticket.get("api_base"))
+    if options:
+        record = ticketing.on_acknowledged(inc.details, _name(actor), clock.iso(now), options)
+        entry(inc.number, "notified", clock.now(), actor="astreinte", channel=ticket["tool"],
+              detail=record).save()
 
 
 def _name(pid: str) -> str:
