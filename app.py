@@ -10,6 +10,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from chalice import Chalice, Rate, Response
@@ -27,6 +28,7 @@ from chalicelib import (
     overrides,
     ratelimit,
     replies,
+    review,
     schedules,
     sns,
     timers,
@@ -79,6 +81,8 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
             return _error(413, "body_too_large", f"the body is {exc.args[0]} bytes; the limit is {limit}")
         except replies.Forbidden as exc:
             return _error(403, "bad_signature", str(exc))
+        except review.Forbidden as exc:
+            return _error(403, "forbidden", str(exc))
         except _Unauthorised as exc:
             return _error(401, "unauthorised", str(exc))
         except (replies.BadRequest, schedules.BadQuery, overrides.BadOverride, feeds.BadFeed) as exc:
@@ -414,3 +418,95 @@ def opsgenie_action(identifier: str, action: str) -> Response:
     kind = (app.current_request.query_params or {}).get("identifierType")
     alias = urllib.parse.unquote(identifier)
     return _opsgenie(lambda options: opsgenie.parse_action(action, alias, raw, kind))
+
+
+# ---------------------------------------------------------------- manager review
+
+def _csv(body: str, filename: str) -> Response:
+    return Response(body=body, status_code=200,
+                    headers={"Content-Type": "text/csv; charset=utf-8",
+                             "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _wants_csv() -> bool:
+    fmt = _query("format") or "json"
+    if fmt not in ("json", "csv"):
+        raise schedules.BadQuery(f"'format' is json or csv, not {fmt!r}")
+    return fmt == "csv"
+
+
+def _int_query(name: str, default: int) -> int:
+    value = _query(name)
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise schedules.BadQuery(f"'{name}' must be a whole number, not {value!r}")
+    return int(value)
+
+
+@app.route("/v1/incidents", methods=["GET"])
+@guarded
+def list_incidents() -> Response:
+    _caller()
+    start, end = review.parse_period(_query("from"), _query("to"), clock.now())
+    filters = {k: _query(k) for k in ("service", "severity", "state", "person")}
+    found = review.list_incidents(start, end, filters, limit=_int_query("limit", 1000))
+    if _wants_csv():
+        return _csv(review.to_csv(found["incidents"], review.CSV_INCIDENT_FIELDS), "incidents.csv")
+    return _json(200, found)
+
+
+@app.route("/v1/reports/kpis", methods=["GET"])
+@guarded
+def kpi_report() -> Response:
+    review.require_manager(_caller())
+    start, end = review.parse_period(_query("from"), _query("to"), clock.now())
+    return _json(200, review.kpi_report(start, end, clock.now()))
+
+
+@app.route("/v1/reports/coverage", methods=["GET"])
+@guarded
+def coverage_report() -> Response:
+    review.require_manager(_caller())
+    return _json(200, review.coverage_report(_query("team"), _int_query("weeks", 13), clock.now()))
+
+
+@app.route("/v1/reports/astreinte", methods=["GET"])
+@guarded
+def astreinte_report() -> Response:
+    review.require_manager(_caller())
+    month, first = review.parse_month(_query("month"), clock.now())
+    report = review.astreinte_report(month, first, clock.now())
+    if _wants_csv():
+        return _csv(review.astreinte_csv(report), f"astreinte-{month}.csv")
+    return _json(200, report)
+
+
+@app.route("/v1/reports/fairness", methods=["GET"])
+@guarded
+def fairness_report() -> Response:
+    review.require_manager(_caller())
+    return _json(200, review.fairness_report(_query("team"), _int_query("days", 90), clock.now()))
+
+
+@app.route("/v1/rotas/{rota}/shifts", methods=["GET"])
+@guarded
+def rota_shifts(rota: str) -> Response:
+    _caller()
+    start, end = review.parse_period(_query("from"), _query("to"), clock.now())
+    return _json(200, review.rota_shifts(rota, start, end))
+
+
+# ---------------------------------------------------------------- managers' dashboard
+
+_DASHBOARD = Path(__file__).parent / "chalicelib" / "dashboard" / "index.html"
+_DASHBOARD_CSP = ("default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+                  "img-src 'self' data: blob:")
+
+
+@app.route("/dashboard", methods=["GET"])
+def dashboard() -> Response:
+    """The page only: it holds no data, and asks for an API token before it fetches any."""
+    return Response(body=_DASHBOARD.read_text(encoding="utf-8"), status_code=200,
+                    headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache",
+                             "Content-Security-Policy": _DASHBOARD_CSP})

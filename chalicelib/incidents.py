@@ -116,7 +116,7 @@ def open_incident(service: dict[str, Any],
     inc = Incident(pk(number), "META", number=number, service=service["id"],
                    severity=event["severity"], summary=event["summary"], source=event.get("source"),
                    dedup_key=event["dedup_key"], details=event.get("details"), state="triggered",
-                   created_at=now, policy=policy["id"], paged=[])
+                   created_at=now, month=clock.iso(now)[:7], policy=policy["id"], paged=[])
     _claim(inc, decision, now)
     items = [entry(number, "triggered", now, actor=event.get("actor", "source"),
                    channel=event.get("via", "events-api"), detail={"event": event})]
@@ -448,6 +448,8 @@ def _send_and_record(inc: Incident, decision: escalation.Decision) -> None:
         if fresh.state == "triggered":
             _set_due(fresh, escalation.next_due(state))
         now = clock.now()
+        fresh.pages = [*(fresh.pages or []), *({"at": now, "to": d["to"], "channel": d["channel"],
+                                                 "step": d["step"], "ok": d["ok"]} for d in deliveries)]
         return [entry(fresh.number, "paged", now, actor="astreinte", channel=d["channel"], detail=d)
                 for d in deliveries]
 
@@ -473,22 +475,32 @@ def record_delivery_status(ref: str, status: str, sid: str, duration: str | None
     """A Twilio status callback: delivered, failed, call completed (with its duration)."""
     number_s, person, channel = ref.split(".", 2)
     number = int(number_s)
-    if get(number) is None:
-        return False
     now = clock.now()
     detail: dict[str, Any] = {"status": status, "ref": sid, "to": person}
     if duration:
         detail["duration_seconds"] = int(duration)
     if error:
         detail["error_code"] = error
-    try:
-        with transaction() as tx:
-            tx.save(_idem(f"twilio-status:{sid}:{status}", {"result": "recorded"}),
-                    condition=Idempotency.pk.does_not_exist())
-            tx.save(entry(number, "delivery", now, actor=person, channel=channel, detail=detail))
-    except TransactWriteError:
-        return False  # already recorded: Twilio retried the callback
-    return True
+    answered = channel == "voice" and status == "completed" and bool(duration) and int(duration) > 0
+    for _ in range(5):
+        inc = get(number)
+        if inc is None:
+            return False
+        if answered:  # a call answered is work time: reports read it from the incident
+            inc.calls = [*(inc.calls or []), {"at": now, "to": person, "seconds": int(duration or 0)}]
+        try:
+            with transaction() as tx:
+                tx.save(_idem(f"twilio-status:{sid}:{status}", {"result": "recorded"}),
+                        condition=Idempotency.pk.does_not_exist())
+                tx.save(entry(number, "delivery", now, actor=person, channel=channel, detail=detail))
+                if answered:
+                    tx.save(inc)
+        except TransactWriteError:
+            if _seen(f"twilio-status:{sid}:{status}") is not None:
+                return False  # already recorded: Twilio retried the callback
+            continue  # the incident changed meanwhile: read it again
+        return True
+    raise RuntimeError(f"incident {number} kept changing under us")
 
 
 # ---------------------------------------------------------------- helpers

@@ -42,7 +42,8 @@ def parse_duration(value: Any) -> float:
 
 def load_dir(path: str | Path) -> dict[str, Any]:
     """Read every *.yaml under path and return the validated bundle (or raise RotaError)."""
-    merged: dict[str, dict[str, Any]] = {"people": {}, "rotas": {}, "policies": {}, "services": {}}
+    merged: dict[str, dict[str, Any]] = {"people": {}, "rotas": {}, "policies": {}, "services": {},
+                                         "teams": {}}
     origin: dict[str, str] = {}
     problems: list[str] = []
     lines: dict[str, dict[str, int]] = {}
@@ -230,7 +231,7 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
         if not steps:
             problems.append(f"{where}.steps: a policy needs at least one step")
         policies[pol_id] = {"id": pol_id, "name": pol.get("name", pol_id), "steps": steps,
-                            "repeat": int(pol.get("repeat", 0))}
+                            "repeat": int(pol.get("repeat", 0)), "sla": _sla(pol, where, problems)}
 
     services: dict[str, Any] = {}
     for sid, svc in raw["services"].items():
@@ -254,9 +255,104 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
             keys.append({"type": integ.get("type", "pagerduty"), "key_sha256": h,
                          "options": integ.get("options") or {}})
         services[sid] = {"id": sid, "name": svc.get("name", sid), "policies": chosen,
+                         "team": svc.get("team"),
                          "integrations": keys, "maintenance": _maintenance(svc, where, problems),
                          "support_hours": _support_hours(svc, where, people, problems)}
-    return {"people": people, "rotas": rotas, "policies": policies, "services": services}
+    bundle = {"people": people, "rotas": rotas, "policies": policies, "services": services}
+    bundle["teams"] = _teams(raw["teams"], origin, bundle, problems)
+    return bundle
+
+
+def _sla(pol: dict[str, Any], where: str, problems: list[str]) -> dict[str, dict[str, float]]:
+    """Targets per severity, e.g. critique: {acknowledge: 5m, resolve: 4h}; reports count breaches."""
+    out: dict[str, dict[str, float]] = {}
+    for sev, targets in (pol.get("sla") or {}).items():
+        key = _severity(sev)
+        if key is None or not isinstance(targets, dict):
+            problems.append(f"{where}.sla: '{sev}' is not a severity with acknowledge/resolve targets")
+            continue
+        for what, value in targets.items():
+            if what not in ("acknowledge", "resolve"):
+                problems.append(f"{where}.sla.{sev}.{what}: only acknowledge and resolve have targets")
+                continue
+            out.setdefault(key, {})[what] = _duration(value, f"{where}.sla.{sev}.{what}", problems)
+    return out
+
+
+def _teams(raw: dict[str, Any], origin: dict[str, str], bundle: dict[str, Any],
+           problems: list[str]) -> dict[str, Any]:
+    """Teams: whose rotas they staff, who manages them, and the working calendar reports use
+    (office hours, night hours, rest).  Without a `teams` section each rota is a team whose
+    managers are its `manager` layer."""
+    people, rotas = bundle["people"], bundle["rotas"]
+    if not raw:
+        raw = {rid: {"id": rid, "name": r["name"], "rotas": [rid],
+                     "managers": r["layers"].get("manager", {}).get("participants", [])}
+               for rid, r in rotas.items()}
+        origin = {**origin, **{"teams" + rid: f"rotas {rid}" for rid in raw}}
+    teams: dict[str, Any] = {}
+    for tid, t in raw.items():
+        where = origin["teams" + tid]
+        own = [str(r) for r in t.get("rotas") or ([tid] if tid in rotas else [])]
+        for r in own:
+            if r not in rotas:
+                problems.append(f"{where}.rotas: unknown rota '{r}'")
+        own = [r for r in own if r in rotas]
+        for m in t.get("managers") or []:
+            if m not in people:
+                problems.append(f"{where}.managers: unknown person '{m}'")
+        tz = str(t.get("timezone") or (rotas[own[0]]["timezone"] if own else "Europe/Paris"))
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"{where}.timezone: unknown time zone '{tz}'")
+            tz = "Europe/Paris"
+        office = t.get("office_hours") or [{"days": ["weekdays"], "from": "09:00", "to": "18:00"}]
+        night = t.get("night") or {}
+        threshold = t.get("out_of_hours_threshold", 5)
+        if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 100:
+            problems.append(f"{where}.out_of_hours_threshold: '{threshold}' is not a percentage")
+            threshold = 5
+        members = sorted({p for r in own for layer in rotas[r]["layers"].values()
+                          for p in [*layer["participants"], *(o["person"] for o in layer["overrides"])]})
+        teams[tid] = {
+            "id": tid, "name": t.get("name", tid), "rotas": own, "members": members,
+            "managers": [str(m) for m in t.get("managers") or [] if m in people],
+            "timezone": tz, "holidays": rotas[own[0]]["holidays"] if own else "FR",
+            "office_hours": _windows(office, f"{where}.office_hours", problems),
+            "night": {"from": _checked_hhmm(night.get("from", "22:00"), f"{where}.night.from", problems),
+                      "to": _checked_hhmm(night.get("to", "07:00"), f"{where}.night.to", problems)},
+            "rest": _duration(t.get("rest", "11h"), f"{where}.rest", problems),
+            "intervention_cap": _duration(t.get("intervention_cap", "4h"), f"{where}.intervention_cap",
+                                          problems),
+            "out_of_hours_threshold": float(threshold) / 100,
+            "slack_channel": t.get("slack_channel"),
+        }
+    for sid, svc in bundle["services"].items():
+        if svc["team"] is not None and svc["team"] not in teams:
+            problems.append(f"{origin['services' + sid]}.team: unknown team '{svc['team']}'")
+        if svc["team"] not in teams:
+            svc["team"] = _team_of_service(svc, bundle["policies"], teams)
+    return teams
+
+
+def _team_of_service(svc: dict[str, Any], policies: dict[str, Any], teams: dict[str, Any]) -> str | None:
+    """The team whose rota the service's default policy pages first."""
+    policy = policies.get(svc["policies"].get("default", ""))
+    for step in (policy or {}).get("steps", []):
+        for target in step["targets"]:
+            for tid, team in teams.items():
+                if target.get("rota") in team["rotas"]:
+                    return tid
+    return None
+
+
+def _checked_hhmm(value: Any, where: str, problems: list[str]) -> str:
+    text = _hhmm(value)
+    if not _HHMM.match(text):
+        problems.append(f"{where}: '{text}' is not a time like 22:00")
+        return "00:00"
+    return text
 
 
 _PATTERN = re.compile(r"^(\d+)\s*on\s*/?\s*(\d+)\s*off$")
@@ -305,26 +401,7 @@ def _layer_fields(layer: dict[str, Any], lw: str, tz: str, people: dict[str, Any
     except ValueError:
         problems.append(f"{lw}.start: '{layer.get('start')}' is not a date like 2026-01-05")
         start = "2026-01-05"
-    restrictions = []
-    for k, rule in enumerate(layer.get("restrictions") or []):
-        rw = f"{lw}.restrictions[{k}]"
-        days: list[str] = []
-        for given in rule.get("days") or _DAY_GROUPS["everyday"]:
-            word = str(given).lower()
-            short = word if word in _DAY_GROUPS or word == "holiday" else word[:3]
-            if short in _DAY_GROUPS:
-                days += _DAY_GROUPS[short]
-            elif short in _DAY_GROUPS["everyday"] and word in (short, _FULL_DAYS.get(short)):
-                days.append(short)
-            else:
-                problems.append(f"{rw}.days: '{given}' is not a day (mon..sun, weekdays, weekend, holiday)")
-        window = {"days": sorted(set(days)), "from": _hhmm(rule.get("from", "00:00")),
-                  "to": _hhmm(rule.get("to", "24:00"))}
-        for edge in ("from", "to"):
-            if not _HHMM.match(window[edge]):
-                problems.append(f"{rw}.{edge}: '{window[edge]}' is not a time like 18:00")
-                window[edge] = "00:00"
-        restrictions.append(window)
+    restrictions = _windows(layer.get("restrictions") or [], f"{lw}.restrictions", problems)
     overrides = []
     for k, o in enumerate(layer.get("overrides") or []):
         ow = f"{lw}.overrides[{k}]"
@@ -354,6 +431,35 @@ def _layer_fields(layer: dict[str, Any], lw: str, tz: str, people: dict[str, Any
             "restrictions": restrictions,
             "overrides": overrides, "covered": bool(layer.get("covered", not restrictions))}
 
+
+
+def _windows(rules: list[Any], where: str, problems: list[str]) -> list[dict[str, Any]]:
+    """Day-of-week windows such as {days: [weekdays], from: "18:00", to: "09:00"}: layer
+    restrictions and a team's office hours."""
+    windows = []
+    for k, rule in enumerate(rules):
+        rw = f"{where}[{k}]"
+        if not isinstance(rule, dict):
+            problems.append(f"{rw}: expected days, from and to")
+            continue
+        days: list[str] = []
+        for given in rule.get("days") or _DAY_GROUPS["everyday"]:
+            word = str(given).lower()
+            short = word if word in _DAY_GROUPS or word == "holiday" else word[:3]
+            if short in _DAY_GROUPS:
+                days += _DAY_GROUPS[short]
+            elif short in _DAY_GROUPS["everyday"] and word in (short, _FULL_DAYS.get(short)):
+                days.append(short)
+            else:
+                problems.append(f"{rw}.days: '{given}' is not a day (mon..sun, weekdays, weekend, holiday)")
+        window = {"days": sorted(set(days)), "from": _hhmm(rule.get("from", "00:00")),
+                  "to": _hhmm(rule.get("to", "24:00"))}
+        for edge in ("from", "to"):
+            if not _HHMM.match(window[edge]):
+                problems.append(f"{rw}.{edge}: '{window[edge]}' is not a time like 18:00")
+                window[edge] = "00:00"
+        windows.append(window)
+    return windows
 
 def _maintenance(svc: dict[str, Any], where: str, problems: list[str]) -> list[dict[str, Any]]:
     """Windows when the service's events are kept but nobody is paged."""

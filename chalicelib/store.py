@@ -1,7 +1,8 @@
 """DynamoDB models: one table, and the single definition of it.
 
 Single-table layout (pk / sk):
-  INC#<number>     META              the incident (state, escalation position, who was paged)
+  INC#<number>     META              the incident (state, escalation position, who was paged,
+                                     the pages sent and the calls answered, for reports)
   INC#<number>     T#<iso>#<seq>     its timeline, one item per event, ordered by time
   DEDUP#<svc>#<k>  DEDUP             the open incident for a dedup_key; deleted on resolve
   COUNTER          incident          the last incident number (short numbers people type)
@@ -15,6 +16,8 @@ Single-table layout (pk / sk):
   FEED#<sha256>    FEED              an iCal feed token (stored hashed) and the rota or person it shows
   FEEDS#<kind>#<id> <sha256>         the feed tokens of one rota or person, so rotating revokes them all
 
+The index `month` lists incidents by the month (UTC) they opened, sorted by time, with the
+fields reports need: the incident list and a month's report read it, never the timelines.
 The sparse index `due` holds only incidents with an escalation step or page to run, so
 the one-minute sweeper reads exactly the work that is due.  TABLE_DEFINITION below is
 the one description of the table: the local stack creates it, and infra/ is generated
@@ -33,7 +36,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -60,6 +63,22 @@ class DueIndex(GlobalSecondaryIndex["Incident"]):
     due_at = NumberAttribute(range_key=True)
 
 
+REPORT_FIELDS = ["number", "service", "severity", "state", "unanswered", "summary", "source",
+                 "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "policy",
+                 "escalation", "paged", "pages", "calls"]
+
+
+class MonthIndex(GlobalSecondaryIndex["Incident"]):
+    """Incidents by the month they opened ("2026-11"), oldest first."""
+
+    class Meta:
+        index_name = "month"
+        projection = IncludeProjection(REPORT_FIELDS)
+
+    month = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
 class Incident(Model):
     class Meta(_Meta):
         pass
@@ -84,10 +103,14 @@ class Incident(Model):
     escalation = JSONAttribute()  # chalicelib.escalation.State as a dict
     paged = ListAttribute(of=UnicodeAttribute, default=list)  # person ids and slack:<channel>
     slack_messages = JSONAttribute(null=True)  # [[channel, ts], ...] to update on ack/resolve
+    pages = JSONAttribute(null=True)  # [{at, to, channel, step, ok}]: every page sent
+    calls = JSONAttribute(null=True)  # [{at, to, seconds}]: calls answered (Twilio status callbacks)
+    month = UnicodeAttribute(null=True)  # "2026-11", for the `month` index
     due_shard = UnicodeAttribute(null=True)
     due_at = NumberAttribute(null=True)
     version = VersionAttribute()
     due_index = DueIndex()
+    month_index = MonthIndex()
 
 
 class TimelineEntry(Model):
@@ -259,6 +282,8 @@ TABLE_DEFINITION: dict[str, Any] = {
         {"AttributeName": "sk", "AttributeType": "S"},
         {"AttributeName": "due_shard", "AttributeType": "S"},
         {"AttributeName": "due_at", "AttributeType": "N"},
+        {"AttributeName": "month", "AttributeType": "S"},
+        {"AttributeName": "created_at", "AttributeType": "N"},
     ],
     "KeySchema": [
         {"AttributeName": "pk", "KeyType": "HASH"},
@@ -272,7 +297,15 @@ TABLE_DEFINITION: dict[str, Any] = {
                 {"AttributeName": "due_at", "KeyType": "RANGE"},
             ],
             "Projection": {"ProjectionType": "ALL"},
-        }
+        },
+        {
+            "IndexName": "month",
+            "KeySchema": [
+                {"AttributeName": "month", "KeyType": "HASH"},
+                {"AttributeName": "created_at", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": REPORT_FIELDS},
+        },
     ],
     "BillingMode": "PAY_PER_REQUEST",
     "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
@@ -299,7 +332,7 @@ def configure() -> None:
         model.Meta.host = s.dynamodb_endpoint
         model.Meta.region = s.region
         model._connection = None  # rebuilt on next use with the new host
-    for index in (Incident.due_index, Heartbeat.due_index):
+    for index in (Incident.due_index, Incident.month_index, Heartbeat.due_index):
         index.Meta.host = s.dynamodb_endpoint  # type: ignore[attr-defined]
         index._connection = None  # type: ignore[attr-defined]
 
@@ -311,6 +344,7 @@ def create_table() -> bool:
     s = config.settings()
     client = boto3.client("dynamodb", endpoint_url=s.dynamodb_endpoint, region_name=s.region)
     if s.table_name in client.list_tables()["TableNames"]:
+        _add_missing_indexes(client, s.table_name)
         return False
     definition = {k: v for k, v in TABLE_DEFINITION.items() if k != "TimeToLiveSpecification"}
     client.create_table(TableName=s.table_name, **definition)
@@ -318,6 +352,17 @@ def create_table() -> bool:
     client.update_time_to_live(TableName=s.table_name,
                                TimeToLiveSpecification=TABLE_DEFINITION["TimeToLiveSpecification"])
     return True
+
+
+def _add_missing_indexes(client: Any, table: str) -> None:
+    """A table made by an older version (make run keeps its data): add the new indexes."""
+    have = {i["IndexName"] for i in client.describe_table(TableName=table)["Table"].get(
+        "GlobalSecondaryIndexes", [])}
+    for index in TABLE_DEFINITION["GlobalSecondaryIndexes"]:
+        if index["IndexName"] not in have:
+            client.update_table(TableName=table,
+                                AttributeDefinitions=TABLE_DEFINITION["AttributeDefinitions"],
+                                GlobalSecondaryIndexUpdates=[{"Create": index}])
 
 
 def cloudformation_table(logical_id: str = "AstreinteTable") -> dict[str, Any]:

@@ -1,0 +1,161 @@
+"""Response KPIs and the coverage advisor: plain functions over incident facts.
+
+A fact is a plain dict: number, service, team, severity, created_at, acknowledged_at,
+acknowledged_by, resolved_at, resolved_by, unanswered, escalated (acknowledged only after
+step 1 or a repeat), first_contacts (who step 1 paged), pages [{at, to, channel, step}]
+and sla ({acknowledge, resolve} seconds, from the escalation policy).
+
+Percentiles use the nearest-rank method (p90 of 10 values is the 9th), so every figure
+is a time that really happened.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from statistics import median
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .calendar import OFFICE, WorkCalendar
+
+TTA_BUCKETS = ((60, "< 1 min"), (300, "1–5 min"), (900, "5–15 min"), (1800, "15–30 min"),
+               (3600, "30–60 min"), (math.inf, "> 1 h"))
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 1)
+
+
+def tta(f: dict[str, Any]) -> float | None:
+    return f["acknowledged_at"] - f["created_at"] if f.get("acknowledged_at") is not None else None
+
+
+def ttr(f: dict[str, Any]) -> float | None:
+    return f["resolved_at"] - f["created_at"] if f.get("resolved_at") is not None else None
+
+
+def sla_breaches(f: dict[str, Any], now: float) -> dict[str, bool]:
+    """Missed targets; an incident still waiting past its target has already missed it.
+    Resolved without an acknowledgement: the resolution is when someone answered."""
+    targets = f.get("sla") or {}
+    answered = f.get("acknowledged_at") if f.get("acknowledged_at") is not None else f.get("resolved_at")
+    out = {}
+    for what, at in (("acknowledge", answered), ("resolve", f.get("resolved_at"))):
+        target = targets.get(what)
+        out[what] = target is not None and ((at if at is not None else now) - f["created_at"]) > target
+    return out
+
+
+def metrics(facts: list[dict[str, Any]], now: float) -> dict[str, Any]:
+    """The KPIs of a set of incidents."""
+    ttas = [v for v in map(tta, facts) if v is not None]
+    ttrs = [v for v in map(ttr, facts) if v is not None]
+    acked = [f for f in facts if f.get("acknowledged_at") is not None]
+    handled = [f for f in facts if f.get("resolved_at") is not None and handler(f)]
+    breaches = [sla_breaches(f, now) for f in facts]
+    return {
+        "count": len(facts), "acknowledged": len(acked),
+        "resolved": sum(1 for f in facts if f.get("resolved_at") is not None),
+        "unanswered": sum(1 for f in facts if f.get("unanswered")),
+        "tta_median": _round(median(ttas)) if ttas else None, "tta_p90": _round(percentile(ttas, 90)),
+        "ttr_median": _round(median(ttrs)) if ttrs else None, "ttr_p90": _round(percentile(ttrs, 90)),
+        "escalation_rate": _share(sum(1 for f in acked if f.get("escalated")), len(acked)),
+        "first_contact_resolution": _share(sum(handler(f) in f.get("first_contacts", []) for f in handled),
+                                           len(handled)),
+        "sla_breaches": {"acknowledge": sum(b["acknowledge"] for b in breaches),
+                         "resolve": sum(b["resolve"] for b in breaches)},
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def handler(f: dict[str, Any]) -> str | None:
+    """Who handled a resolved incident: the person who resolved it, or, when the monitoring
+    tool closed its own alert, the person who had acknowledged it."""
+    paged = {p["to"] for p in f.get("pages") or []}
+    if f.get("resolved_by") in paged or f.get("resolved_by") == f.get("acknowledged_by"):
+        return f["resolved_by"]
+    return f.get("acknowledged_by")
+
+
+def grouped(facts: list[dict[str, Any]], now: float) -> dict[str, dict[str, Any]]:
+    """The KPIs by service, severity, team and person (who acknowledged)."""
+    keys: dict[str, Callable[[dict[str, Any]], str | None]] = {
+        "service": lambda f: f.get("service"), "severity": lambda f: f.get("severity"),
+        "team": lambda f: f.get("team"), "person": lambda f: f.get("acknowledged_by")}
+    out: dict[str, dict[str, Any]] = {}
+    for dimension, key in keys.items():
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for f in facts:
+            k = key(f)
+            if k:
+                groups[k].append(f)
+        out[dimension] = {k: metrics(v, now) for k, v in sorted(groups.items())}
+    return out
+
+
+def tta_histogram(facts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    counts = [0] * (len(TTA_BUCKETS) + 1)
+    for f in facts:
+        v = tta(f)
+        if v is None:
+            counts[-1] += 1
+            continue
+        counts[next(i for i, (limit, _) in enumerate(TTA_BUCKETS) if v < limit)] += 1
+    labels = [label for _, label in TTA_BUCKETS] + ["non acquitté / not acknowledged"]
+    return [{"label": label, "count": n} for label, n in zip(labels, counts, strict=True)]
+
+
+def pages_per_person(facts: Iterable[dict[str, Any]],
+                     calendar_of: Callable[[str], WorkCalendar]) -> dict[str, dict[str, int]]:
+    """Pages each person received (every channel counts), and those at night."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: {"pages": 0, "night_pages": 0})
+    for f in facts:
+        for p in f.get("pages") or []:
+            if p["to"].startswith("slack:"):
+                continue
+            row = out[p["to"]]
+            row["pages"] += 1
+            row["night_pages"] += calendar_of(p["to"]).is_night(p["at"])
+    return dict(sorted(out.items()))
+
+
+def coverage(facts: Iterable[dict[str, Any]], cal: WorkCalendar, threshold: float) -> dict[str, Any]:
+    """Incidents by hour of week and the share outside office hours: above `threshold`
+    (5 %) round-the-clock on-call pays for itself; below it a limited service (office
+    hours, best effort outside) is enough."""
+    grid = [[0] * 24 for _ in range(7)]
+    total = outside = 0
+    zone = ZoneInfo(cal.timezone)
+    for f in facts:
+        local = datetime.fromtimestamp(f["created_at"], zone)
+        grid[local.weekday()][local.hour] += 1
+        total += 1
+        outside += cal.category_at(f["created_at"]) != OFFICE
+    share = outside / total if total else 0.0
+    round_the_clock = share > threshold
+    pct, limit = f"{share * 100:.1f}", f"{threshold * 100:g}"
+    return {
+        "incidents": total, "by_hour_of_week": grid, "out_of_hours": outside,
+        "out_of_hours_share": round(share, 4), "threshold": threshold,
+        "verdict": "24/7" if round_the_clock else "limited",
+        "advice": {
+            "fr": (f"{pct} % des incidents arrivent hors heures ouvrées (seuil {limit} %) : "
+                   + ("une astreinte 24/7 est justifiée." if round_the_clock else
+                      "un service limité (heures ouvrées, au mieux en dehors) suffit.")),
+            "en": (f"{pct} % of incidents arrive outside office hours (threshold {limit} %): "
+                   + ("24/7 on-call is justified." if round_the_clock else
+                      "a limited service (office hours, best effort outside them) is enough.")),
+        },
+    }

@@ -1,0 +1,325 @@
+"""Manager review: the incident list, KPIs, coverage, astreinte hours and fairness, as
+JSON and CSV, and the notices that follow from them (rest warnings, monthly summary).
+
+The arithmetic lives in chalicelib.reports (pure); this module reads incidents through
+the `month` index (never their timelines) and shifts from the rotas, and shapes answers.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import clock, directory, rotation
+from .reports import astreinte, kpis
+from .reports.calendar import CATEGORIES, WorkCalendar
+from .schedules import BadQuery, NotFound
+from .store import Incident
+
+MAX_DAYS = 400
+MANAGER_ROLES = {"manager", "direction", "admin"}
+CSV_INCIDENT_FIELDS = ["number", "service", "team", "severity", "state", "unanswered", "summary", "source",
+                       "created_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by",
+                       "tta_seconds", "ttr_seconds", "escalated", "pages"]
+
+
+class Forbidden(PermissionError):
+    """Reports are for managers (a 403)."""
+
+
+def require_manager(person: str) -> None:
+    b = directory.bundle()
+    p = b["people"].get(person, {})
+    if MANAGER_ROLES & set(p.get("roles") or []):
+        return
+    if any(person in t["managers"] for t in b["teams"].values()):
+        return
+    raise Forbidden("reports are for managers: a team's `managers` in rotas/, or a person with the "
+                    "role manager / réservé aux responsables d'équipe")
+
+
+# ---------------------------------------------------------------- reading
+
+def default_zone() -> ZoneInfo:
+    teams = list(directory.bundle()["teams"].values())
+    return ZoneInfo(teams[0]["timezone"] if teams else "Europe/Paris")
+
+
+def parse_period(start: str | None, end: str | None, now: float) -> tuple[float, float]:
+    """from/to as dates (local midnights, `to` included) or ISO date-times; by default the
+    current month up to now."""
+    zone = default_zone()
+    local = datetime.fromtimestamp(now, zone)
+    first = datetime(local.year, local.month, 1, tzinfo=zone).timestamp()
+    a = _instant(start, "from", zone) if start else first
+    b = _instant(end, "to", zone, end_of_day=True) if end else now
+    if b <= a or b - a > MAX_DAYS * 86400:
+        raise BadQuery(f"'to' must be after 'from', at most {MAX_DAYS} days later")
+    return a, b
+
+
+def _instant(value: str, name: str, zone: ZoneInfo, end_of_day: bool = False) -> float:
+    try:
+        if len(value) == 10:
+            d = date.fromisoformat(value) + timedelta(days=1 if end_of_day else 0)
+            return datetime(d.year, d.month, d.day, tzinfo=zone).timestamp()
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError as exc:
+        raise BadQuery(f"'{name}' is not a date (2026-11-01) or an ISO 8601 date-time: {value!r}") from exc
+    return (dt if dt.tzinfo else dt.replace(tzinfo=zone)).timestamp()
+
+
+def parse_month(value: str | None, now: float) -> tuple[str, date]:
+    if not value:
+        local = datetime.fromtimestamp(now, default_zone())
+        return f"{local.year:04d}-{local.month:02d}", date(local.year, local.month, 1)
+    try:
+        first = date.fromisoformat(value + "-01")
+    except ValueError as exc:
+        raise BadQuery(f"'month' is not a month like 2026-11: {value!r}") from exc
+    return value, first
+
+
+def incidents_between(start: float, end: float) -> list[Incident]:
+    """Incidents opened in [start, end), oldest first, from the `month` index."""
+    out: list[Incident] = []
+    month = datetime.fromtimestamp(start, UTC).date().replace(day=1)
+    while month <= datetime.fromtimestamp(end, UTC).date():
+        key = f"{month.year:04d}-{month.month:02d}"
+        out += Incident.month_index.query(key, Incident.created_at.between(start, end - 1e-6))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def facts(inc: Incident, bundle: dict[str, Any]) -> dict[str, Any]:
+    """The plain dict chalicelib.reports works on."""
+    state = inc.escalation or {}
+    pages = inc.pages or []
+    policy = bundle["policies"].get(inc.policy or "", {})
+    service = bundle["services"].get(inc.service, {})
+    return {
+        "number": int(inc.number), "service": inc.service, "team": service.get("team"),
+        "severity": inc.severity, "state": inc.state, "unanswered": bool(inc.unanswered),
+        "summary": inc.summary, "source": inc.source, "created_at": inc.created_at,
+        "acknowledged_at": inc.acknowledged_at, "acknowledged_by": inc.acknowledged_by,
+        "resolved_at": inc.resolved_at, "resolved_by": inc.resolved_by,
+        # acknowledged only once a later step (or a repeat of the policy) had run
+        "escalated": inc.acknowledged_at is not None and (state.get("step", 0) > 0
+                                                          or state.get("loop", 0) > 0),
+        "first_contacts": sorted({p["to"] for p in pages
+                                  if p.get("step") == 1 and not p["to"].startswith("slack:")}),
+        "paged": list(inc.paged or []), "pages": pages, "calls": inc.calls or [],
+        "sla": (policy.get("sla") or {}).get(inc.severity, {}),
+    }
+
+
+def _all_facts(start: float, end: float) -> list[dict[str, Any]]:
+    b = directory.bundle()
+    return [facts(i, b) for i in incidents_between(start, end)]
+
+
+# ---------------------------------------------------------------- the incident list
+
+def list_incidents(start: float, end: float, filters: dict[str, str | None],
+                   limit: int = 1000) -> dict[str, Any]:
+    from .severity import normalise
+
+    sev = filters.get("severity")
+    if sev and normalise(sev) is None:
+        raise BadQuery(f"'severity' is not one of critique, eleve, moyen, faible: {sev!r}")
+    state = filters.get("state")
+    if state and state not in ("triggered", "acknowledged", "resolved", "unanswered"):
+        raise BadQuery(f"'state' is not one of triggered, acknowledged, resolved, unanswered: {state!r}")
+    rows = []
+    b = directory.bundle()
+    for f in reversed(_all_facts(start, end)):
+        if filters.get("service") and f["service"] != filters["service"]:
+            continue
+        if sev and f["severity"] != normalise(sev):
+            continue
+        if state and not (f["state"] == state or (state == "unanswered" and f["unanswered"])):
+            continue
+        person = filters.get("person")
+        if person and person not in {*f["paged"], f["acknowledged_by"], f["resolved_by"]}:
+            continue
+        rows.append(_row(f, b))
+        if len(rows) >= limit:
+            break
+    return {"from": clock.iso(start), "to": clock.iso(end), "count": len(rows), "incidents": rows}
+
+
+def _row(f: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    def t(v: float | None) -> str | None:
+        return clock.iso(v) if v is not None else None
+
+    return {"number": f["number"], "service": f["service"],
+            "service_name": b["services"].get(f["service"], {}).get("name", f["service"]),
+            "team": f["team"], "severity": f["severity"], "state": f["state"], "unanswered": f["unanswered"],
+            "summary": f["summary"], "source": f["source"], "created_at": t(f["created_at"]),
+            "acknowledged_at": t(f["acknowledged_at"]), "acknowledged_by": f["acknowledged_by"],
+            "resolved_at": t(f["resolved_at"]), "resolved_by": f["resolved_by"],
+            "tta_seconds": _r(kpis.tta(f)), "ttr_seconds": _r(kpis.ttr(f)), "escalated": f["escalated"],
+            "pages": len(f["pages"])}
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v, 1)
+
+
+def to_csv(rows: list[dict[str, Any]], fields: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- KPIs and coverage
+
+def _calendars() -> tuple[dict[str, WorkCalendar], dict[str, str]]:
+    """Each team's calendar, and the team of each person (their first team)."""
+    teams = directory.bundle()["teams"]
+    cals = {tid: WorkCalendar.of_team(t) for tid, t in teams.items()}
+    team_of: dict[str, str] = {}
+    for tid, t in teams.items():
+        for p in [*t["members"], *t["managers"]]:
+            team_of.setdefault(p, tid)
+    return cals, team_of
+
+
+def _calendar_of(person: str, cals: dict[str, WorkCalendar], team_of: dict[str, str]) -> WorkCalendar:
+    return cals.get(team_of.get(person, ""), WorkCalendar())
+
+
+def kpi_report(start: float, end: float, now: float) -> dict[str, Any]:
+    found = _all_facts(start, end)
+    cals, team_of = _calendars()
+    people = directory.bundle()["people"]
+    pages = kpis.pages_per_person(found, lambda p: _calendar_of(p, cals, team_of))
+    return {"from": clock.iso(start), "to": clock.iso(end), "overall": kpis.metrics(found, now),
+            "by": kpis.grouped(found, now), "tta_histogram": kpis.tta_histogram(found),
+            "pages_per_person": {p: {"name": people.get(p, {}).get("name", p), **v}
+                                 for p, v in pages.items()}}
+
+
+def coverage_report(team_id: str | None, weeks: int, now: float) -> dict[str, Any]:
+    teams = directory.bundle()["teams"]
+    if team_id and team_id not in teams:
+        raise NotFound(f"there is no team '{team_id}'")
+    if not 1 <= weeks <= 53:
+        raise BadQuery("'weeks' must be between 1 and 53")
+    team = teams[team_id] if team_id else next(iter(teams.values()), None)
+    cal = WorkCalendar.of_team(team) if team else WorkCalendar()
+    start = now - weeks * 7 * 86400
+    found = [f for f in _all_facts(start, now) if not team_id or f["team"] == team_id]
+    threshold = team["out_of_hours_threshold"] if team else 0.05
+    return {"from": clock.iso(start), "to": clock.iso(now), "team": team_id, "timezone": cal.timezone,
+            **kpis.coverage(found, cal, threshold),
+            "note": "hotline calls are not counted yet / les appels hotline ne sont pas encore comptés"}
+
+
+# ---------------------------------------------------------------- astreinte and fairness
+
+def _oncall_intervals(start: float, end: float) -> dict[str, list[tuple[float, float]]]:
+    """Every person's shifts (all rotas, all layers, overrides applied) in [start, end)."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    for rota in directory.bundle()["rotas"].values():
+        for layer in rota["layers"]:
+            for s in rotation.shifts(rota, layer, start, end):
+                out.setdefault(s.person, []).append((s.start, s.end))
+    return out
+
+
+def _month_bounds(first: date, zone: ZoneInfo) -> tuple[float, float]:
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    return (datetime(first.year, first.month, 1, tzinfo=zone).timestamp(),
+            datetime(nxt.year, nxt.month, 1, tzinfo=zone).timestamp())
+
+
+def astreinte_report(month: str, first: date, now: float) -> dict[str, Any]:
+    """Each person's month, in their team's calendar and time zone."""
+    b = directory.bundle()
+    cals, team_of = _calendars()
+    start, end = _month_bounds(first, default_zone())
+    oncall = _oncall_intervals(start - 2 * 86400, end + 16 * 86400)
+    found = _all_facts(start - 8 * 86400, end + 86400)
+    work_by_person: dict[str, list[astreinte.Work]] = {}
+    caps = {tid: t["intervention_cap"] for tid, t in b["teams"].items()}
+    for w in astreinte.work_on_incidents(found, min(now, end + 86400),
+                                         lambda p: caps.get(team_of.get(p, ""), 4 * 3600)):
+        work_by_person.setdefault(w.person, []).append(w)
+    rows = []
+    for person in sorted(set(oncall) | set(work_by_person)):
+        team = b["teams"].get(team_of.get(person, ""))
+        cal = _calendar_of(person, cals, team_of)
+        p_start, p_end = _month_bounds(first, ZoneInfo(cal.timezone))
+        row = astreinte.person_month(person, oncall.get(person, []), work_by_person.get(person, []), cal,
+                                     team["rest"] if team else 11 * 3600, p_start, p_end)
+        row["name"] = b["people"].get(person, {}).get("name", person)
+        row["team"] = team["id"] if team else None
+        for flag in row["rest_flags"]:
+            for k in ("intervention_start", "intervention_end", "next_work"):
+                flag[k] = clock.iso(flag[k])
+            flag["incident"] = flag["incidents"][0]
+        rows.append(row)
+    return {"month": month, "categories": list(CATEGORIES), "people": rows,
+            "rules": {"office_hours": "not counted / non comptées",
+                      "order": "holiday > weekend > night > weekday_evening",
+                      "intervention": "acknowledged → resolved (capped) ∪ answered calls"}}
+
+
+ASTREINTE_CSV_FIELDS = ["month", "person", "name", "team", "category", "oncall_hours", "intervention_hours",
+                        "intervention_count", "rest_warnings"]
+
+
+def astreinte_csv(report: dict[str, Any]) -> str:
+    """One row per person and category, as payroll imports them."""
+    rows = []
+    for p in report["people"]:
+        for i, cat in enumerate(report["categories"]):
+            rows.append({"month": report["month"], "person": p["person"], "name": p["name"],
+                         "team": p["team"], "category": cat, "oncall_hours": p["oncall_hours"][cat],
+                         "intervention_hours": p["interventions"]["hours"][cat],
+                         # counts are per person: on their first row only, so a sum stays right
+                         "intervention_count": "" if i else p["interventions"]["count"],
+                         "rest_warnings": "" if i else len(p["rest_flags"])})
+    return to_csv(rows, ASTREINTE_CSV_FIELDS)
+
+
+def fairness_report(team_id: str | None, days: int, now: float) -> dict[str, Any]:
+    b = directory.bundle()
+    if team_id and team_id not in b["teams"]:
+        raise NotFound(f"there is no team '{team_id}'")
+    if not 7 <= days <= 366:
+        raise BadQuery("'days' must be between 7 and 366")
+    start = now - days * 86400
+    oncall = _oncall_intervals(start, now)
+    teams = []
+    for tid, team in b["teams"].items():
+        if team_id and tid != team_id:
+            continue
+        members = {p: oncall.get(p, []) for p in team["members"]}
+        rows = astreinte.fairness(members, WorkCalendar.of_team(team), start, now)
+        for r in rows:
+            r["name"] = b["people"].get(r["person"], {}).get("name", r["person"])
+        teams.append({"team": tid, "name": team["name"], "people": rows})
+    return {"from": clock.iso(start), "to": clock.iso(now), "days": days, "teams": teams}
+
+
+def rota_shifts(rota_id: str, start: float, end: float) -> dict[str, Any]:
+    """A rota's shifts per layer (the dashboard's on-call calendar)."""
+    b = directory.bundle()
+    rota = b["rotas"].get(rota_id)
+    if rota is None:
+        raise NotFound(f"there is no rota '{rota_id}'")
+    if end <= start or end - start > MAX_DAYS * 86400:
+        raise BadQuery(f"'to' must be after 'from', at most {MAX_DAYS} days later")
+    return {"rota": rota_id, "name": rota["name"], "timezone": rota["timezone"], "from": clock.iso(start),
+            "to": clock.iso(end), "layers": [
+                {"layer": name, "shifts": [
+                    {"person": s.person, "name": b["people"].get(s.person, {}).get("name", s.person),
+                     "start": clock.iso(s.start), "end": clock.iso(s.end)}
+                    for s in rotation.shifts(rota, name, start, end)]}
+                for name in rota["layers"]]}
