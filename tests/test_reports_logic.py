@@ -109,7 +109,8 @@ def test_interventions_split_joined_and_flagged_for_rest() -> None:
     month = _month(facts, oncall=[])
     assert month["interventions"]["count"] == 3
     assert month["interventions"]["incidents"] == [1, 2, 3]
-    assert month["interventions"]["hours"] == {"weekday_evening": 1.0, "night": 1.58, "weekend": 0, "holiday": 0}
+    assert month["interventions"]["hours"] == {"weekday_evening": 1.0, "night": 1.58, "weekend": 0,
+                                               "holiday": 0}
     [flag] = month["rest_flags"]
     assert flag["incidents"] == [1]
     assert flag["next_work"] == paris(2026, 11, 3, 9) and flag["next_work_kind"] == "office"
@@ -143,7 +144,8 @@ def test_month_report_counts_on_call_hours_from_shifts() -> None:
 
 def test_fairness_against_the_team_average() -> None:
     week = [(paris(2026, 10, 19, 9), paris(2026, 10, 26, 9))]  # 124 h (first test)
-    rows = astreinte.fairness({"alice": week, "bob": [], "chloe": week + [(paris(2026, 11, 7), paris(2026, 11, 8))]},
+    saturday = (paris(2026, 11, 7), paris(2026, 11, 8))
+    rows = astreinte.fairness({"alice": week, "bob": [], "chloe": [*week, saturday]},
                               CAL, paris(2026, 10, 1), paris(2026, 12, 1))
     by = {r["person"]: r for r in rows}
     # chloe 148 h, alice 124, bob 0: average 90.67
@@ -213,7 +215,8 @@ def test_pages_and_night_pages_per_person() -> None:
     facts = [{"pages": [{"at": paris(2026, 11, 3, 2), "to": "alice", "channel": "sms", "step": 1},
                         {"at": paris(2026, 11, 3, 2), "to": "alice", "channel": "voice", "step": 1},
                         {"at": paris(2026, 11, 3, 14), "to": "bob", "channel": "sms", "step": 2},
-                        {"at": paris(2026, 11, 3, 2), "to": "slack:C0SUPPORT", "channel": "slack", "step": 1}]}]
+                        {"at": paris(2026, 11, 3, 2), "to": "slack:C0SUPPORT", "channel": "slack",
+                         "step": 1}]}]
     out = kpis.pages_per_person(facts, lambda p: CAL)
     assert out == {"alice": {"pages": 2, "night_pages": 2}, "bob": {"pages": 1, "night_pages": 0}}
 
