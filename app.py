@@ -224,6 +224,15 @@ def handoff_notices(event: Any) -> None:
     handoffs.send_due()
 
 
+@app.schedule(Rate(1, unit=Rate.HOURS), name="manager-notices")
+def manager_notices(event: Any) -> None:
+    """Rest warnings in the morning, the monthly summary on the first days of a month."""
+    from chalicelib import manager_notices as notices
+
+    notices.send_rest_notices()
+    notices.send_monthly_summaries()
+
+
 @app.on_sqs_message(queue="astreinte-timers", batch_size=10, name="escalation-timer")
 def escalation_timer(event: Any) -> None:
     for record in event:

@@ -115,7 +115,7 @@ def facts(inc: Incident, bundle: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _all_facts(start: float, end: float) -> list[dict[str, Any]]:
+def facts_between(start: float, end: float) -> list[dict[str, Any]]:
     b = directory.bundle()
     return [facts(i, b) for i in incidents_between(start, end)]
 
@@ -134,7 +134,7 @@ def list_incidents(start: float, end: float, filters: dict[str, str | None],
         raise BadQuery(f"'state' is not one of triggered, acknowledged, resolved, unanswered: {state!r}")
     rows = []
     b = directory.bundle()
-    for f in reversed(_all_facts(start, end)):
+    for f in reversed(facts_between(start, end)):
         if filters.get("service") and f["service"] != filters["service"]:
             continue
         if sev and f["severity"] != normalise(sev):
@@ -194,7 +194,7 @@ def _calendar_of(person: str, cals: dict[str, WorkCalendar], team_of: dict[str, 
 
 
 def kpi_report(start: float, end: float, now: float) -> dict[str, Any]:
-    found = _all_facts(start, end)
+    found = facts_between(start, end)
     cals, team_of = _calendars()
     people = directory.bundle()["people"]
     pages = kpis.pages_per_person(found, lambda p: _calendar_of(p, cals, team_of))
@@ -213,7 +213,7 @@ def coverage_report(team_id: str | None, weeks: int, now: float) -> dict[str, An
     team = teams[team_id] if team_id else next(iter(teams.values()), None)
     cal = WorkCalendar.of_team(team) if team else WorkCalendar()
     start = now - weeks * 7 * 86400
-    found = [f for f in _all_facts(start, now) if not team_id or f["team"] == team_id]
+    found = [f for f in facts_between(start, now) if not team_id or f["team"] == team_id]
     threshold = team["out_of_hours_threshold"] if team else 0.05
     return {"from": clock.iso(start), "to": clock.iso(now), "team": team_id, "timezone": cal.timezone,
             **kpis.coverage(found, cal, threshold),
@@ -232,29 +232,51 @@ def _oncall_intervals(start: float, end: float) -> dict[str, list[tuple[float, f
     return out
 
 
-def _month_bounds(first: date, zone: ZoneInfo) -> tuple[float, float]:
+def month_bounds(first: date, zone: ZoneInfo) -> tuple[float, float]:
     nxt = (first + timedelta(days=32)).replace(day=1)
     return (datetime(first.year, first.month, 1, tzinfo=zone).timestamp(),
             datetime(nxt.year, nxt.month, 1, tzinfo=zone).timestamp())
+
+
+def _work_and_oncall(start: float, end: float, now: float) -> tuple[dict[str, list[astreinte.Work]],
+                                                                   dict[str, list[tuple[float, float]]]]:
+    """Everyone's work on incidents around [start, end) (an incident opened the week before
+    may still be worked on), and their shifts until two weeks after (for rest rules)."""
+    b = directory.bundle()
+    _, team_of = _calendars()
+    caps = {tid: t["intervention_cap"] for tid, t in b["teams"].items()}
+    work: dict[str, list[astreinte.Work]] = {}
+    for w in astreinte.work_on_incidents(facts_between(start - 8 * 86400, end + 86400), min(now, end + 86400),
+                                         lambda p: caps.get(team_of.get(p, ""), 4 * 3600)):
+        work.setdefault(w.person, []).append(w)
+    return work, _oncall_intervals(start - 2 * 86400, end + 16 * 86400)
+
+
+def rest_flags_between(start: float, end: float, now: float) -> list[dict[str, Any]]:
+    """Night interventions ended in [start, end) followed by too little rest."""
+    b = directory.bundle()
+    cals, team_of = _calendars()
+    work, oncall = _work_and_oncall(start, end, now)
+    flags = []
+    for person, items in sorted(work.items()):
+        team = b["teams"].get(team_of.get(person, ""))
+        cal = _calendar_of(person, cals, team_of)
+        flags += astreinte.rest_flags(person, items, oncall.get(person, []), cal,
+                                      team["rest"] if team else 11 * 3600, start, end)
+    return flags
 
 
 def astreinte_report(month: str, first: date, now: float) -> dict[str, Any]:
     """Each person's month, in their team's calendar and time zone."""
     b = directory.bundle()
     cals, team_of = _calendars()
-    start, end = _month_bounds(first, default_zone())
-    oncall = _oncall_intervals(start - 2 * 86400, end + 16 * 86400)
-    found = _all_facts(start - 8 * 86400, end + 86400)
-    work_by_person: dict[str, list[astreinte.Work]] = {}
-    caps = {tid: t["intervention_cap"] for tid, t in b["teams"].items()}
-    for w in astreinte.work_on_incidents(found, min(now, end + 86400),
-                                         lambda p: caps.get(team_of.get(p, ""), 4 * 3600)):
-        work_by_person.setdefault(w.person, []).append(w)
+    start, end = month_bounds(first, default_zone())
+    work_by_person, oncall = _work_and_oncall(start, end, now)
     rows = []
     for person in sorted(set(oncall) | set(work_by_person)):
         team = b["teams"].get(team_of.get(person, ""))
         cal = _calendar_of(person, cals, team_of)
-        p_start, p_end = _month_bounds(first, ZoneInfo(cal.timezone))
+        p_start, p_end = month_bounds(first, ZoneInfo(cal.timezone))
         row = astreinte.person_month(person, oncall.get(person, []), work_by_person.get(person, []), cal,
                                      team["rest"] if team else 11 * 3600, p_start, p_end)
         row["name"] = b["people"].get(person, {}).get("name", person)

@@ -124,7 +124,7 @@ class Stack:
 
         Returns an event that stops this runner when set (the stack's stop stops all).
         """
-        from chalicelib import handoffs, heartbeats, incidents
+        from chalicelib import handoffs, heartbeats, incidents, manager_notices
 
         stop = threading.Event()
         every = max(1, int(30 / interval))  # handoff notices every 30 s, as EventBridge would
@@ -138,6 +138,9 @@ class Stack:
                     heartbeats.sweep()
                     if handoff_notices and ticks % every == 1:
                         handoffs.send_due()
+                    if handoff_notices and ticks % (10 * every) == 1:  # hourly in AWS; idempotent
+                        manager_notices.send_rest_notices()
+                        manager_notices.send_monthly_summaries()
                 except Exception as exc:  # noqa: BLE001 - keep the runner alive, say why
                     print(f"timer runner: {type(exc).__name__}: {exc}", flush=True)
 

@@ -154,3 +154,31 @@ def test_call_durations_are_kept_once(api: Api, night: dict) -> None:
     body = api.incident(night["number"])
     deliveries = [e for e in body["timeline"] if e["kind"] == "delivery" and e["channel"] == "voice"]
     assert len(deliveries) == 1 and deliveries[0]["detail"]["duration_seconds"] == 120
+
+
+def test_manager_told_next_morning_about_missing_rest(api: Api, night: dict, fresh) -> None:
+    from chalicelib import manager_notices
+
+    day = night["start"]
+    move_to(day.replace(hour=7, minute=30))
+    assert manager_notices.send_rest_notices() == 0  # not before the morning
+    move_to(day.replace(hour=8, minute=30))
+    assert manager_notices.send_rest_notices() == 1
+    note = fresh.fake.wait_for(kind="slack", channel="U0CAROL")  # Carol manages the team, in French
+    assert "Alice Martin" in note["text"] and "6.45 h de repos" in note["text"]
+    assert "moins de 11 h" in note["text"]
+    assert f"#{night['number']}" in note["text"]
+    assert manager_notices.send_rest_notices() == 0  # the hourly job runs again: nothing twice
+
+
+def test_monthly_summary_goes_to_managers_once(api: Api, night: dict, fresh) -> None:
+    from chalicelib import manager_notices
+
+    first = (night["start"].date().replace(day=28) + timedelta(days=5)).replace(day=1)
+    move_to(datetime(first.year, first.month, first.day, 9, tzinfo=PARIS))
+    assert manager_notices.send_monthly_summaries() == 1
+    summary = fresh.fake.wait_for(kind="slack", channel="U0CAROL",
+                                  predicate=lambda m: "Astreinte — support" in m["text"])
+    assert night["month"] in summary["text"] and "Incidents : 1" in summary["text"]
+    assert "Alice Martin" in summary["text"] and "/dashboard" in summary["text"]
+    assert manager_notices.send_monthly_summaries() == 0

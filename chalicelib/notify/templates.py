@@ -39,6 +39,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "handoff_soon": "[Astreinte] {rota} — {layer} : vous êtes d'astreinte du {start} au {end} "
                         "({tz}).",
         "handoff_now": ":bell: {rota} — {layer} : {name} est d'astreinte jusqu'au {end} ({tz}).",
+        "rest_warning": "[Astreinte] Repos : {name} est intervenu(e) de nuit jusqu'à {end} (incident "
+                        "#{number}) et reprend à {next} ({kind}) : {hours} h de repos, moins de {rest} h. "
+                        "Merci d'adapter son heure de reprise.",
+        "summary_head": "*Astreinte — {team}, {month}*\nIncidents : {count} · délai de prise en charge "
+                        "médian {tta} · p90 {tta90} · délai de résolution médian {ttr} · escaladés {esc} · "
+                        "résolus au premier contact {fcr} · SLA manqués : {sla_ack} prise en charge, "
+                        "{sla_res} résolution",
+        "summary_table": "Heures d'astreinte et d'intervention (soir de semaine / nuit / week-end / férié) :",
+        "summary_link": "Détail et CSV pour la paie : {url}",
     },
     "en": {
         "sms_page": "[Astreinte] #{number} {sev_upper} {service}: {summary}\n"
@@ -68,6 +77,15 @@ TEXTS: dict[str, dict[str, str]] = {
                           "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé.",
         "handoff_soon": "[Astreinte] {rota} — {layer}: you are on call from {start} to {end} ({tz}).",
         "handoff_now": ":bell: {rota} — {layer}: {name} is now on call until {end} ({tz}).",
+        "rest_warning": "[Astreinte] Rest: {name} worked at night until {end} (incident #{number}) and "
+                        "is due back at {next} ({kind}): {hours} h of rest, less than {rest} h. "
+                        "Please adjust their start time.",
+        "summary_head": "*Astreinte — {team}, {month}*\nIncidents: {count} · time to acknowledge median "
+                        "{tta} · p90 {tta90} · time to resolve median {ttr} · escalated {esc} · "
+                        "first-contact resolution {fcr} · SLA missed: {sla_ack} acknowledge, "
+                        "{sla_res} resolve",
+        "summary_table": "On-call and intervention hours (weekday evening / night / weekend / holiday):",
+        "summary_link": "Details and payroll CSV: {url}",
     },
 }
 
