@@ -287,7 +287,8 @@ def _teams(raw: dict[str, Any], origin: dict[str, str], bundle: dict[str, Any],
     people, rotas = bundle["people"], bundle["rotas"]
     if not raw:
         raw = {rid: {"id": rid, "name": r["name"], "rotas": [rid],
-                     "managers": r["layers"].get("manager", {}).get("participants", [])}
+                     "managers": [p for p in r["layers"].get("manager", {}).get("participants", [])
+                                  if p in people]}
                for rid, r in rotas.items()}
         origin = {**origin, **{"teams" + rid: f"rotas {rid}" for rid in raw}}
     teams: dict[str, Any] = {}

@@ -647,3 +647,23 @@ def test_follow_the_sun_layers_keep_their_own_local_hours(tmp_path: Path) -> Non
     assert rotation.on_call(rota, "americas", night) == "max"
     assert rotation.on_call(rota, "europe", night) is None
     assert rotation.on_call(rota, "americas", datetime(2027, 1, 12, 19, 59, tzinfo=paris).timestamp()) is None
+
+
+def test_teams_are_checked_with_file_and_line(tmp_path: Path) -> None:
+    layers = "agent: {participants: [ann], shift: weekly}\nmanager: {participants: [ben], shift: weekly}\n"
+    # Without a teams section, each rota is a team managed by its `manager` layer.
+    bundle = load(tmp_path, rota_yaml(layers))
+    assert bundle["teams"]["r"]["managers"] == ["ben"] and bundle["teams"]["r"]["rest"] == 11 * 3600
+    teams = ("teams:\n"
+             "  - id: t\n"
+             "    rotas: [r, nowhere]\n"
+             "    managers: [zoe]\n"
+             "    night: {from: '25:00'}\n"
+             "    out_of_hours_threshold: 150\n")
+    with pytest.raises(rotas.RotaError) as err:
+        load(tmp_path, rota_yaml(layers) + teams)
+    text = "\n".join(err.value.problems)
+    assert "rota.yaml:10: teams[0].rotas: unknown rota 'nowhere'" in text
+    assert "rota.yaml:11: teams[0].managers: unknown person 'zoe'" in text
+    assert "teams[0].night.from: '25:00' is not a time" in text
+    assert "teams[0].out_of_hours_threshold: '150' is not a percentage" in text
