@@ -128,11 +128,9 @@ def send_monthly_summaries(now: float | None = None) -> int:
         recipients = [m for m in team["managers"] if _once(f"summary:{tid}:{month}:{m}", now)]
         if not recipients:
             continue
-        start, end = review.month_bounds(first, ZoneInfo(team["timezone"]))
-        facts = [f for f in review.facts_between(start, end) if f["team"] == tid]
-        metrics = kpis.metrics(facts, now)
-        report = review.astreinte_report(month, first, now)
-        people = [p for p in report["people"] if p["person"] in team["members"]]
+        report = review.month_report(month, first, now)
+        metrics = report["kpis"]["by"]["team"].get(tid) or kpis.metrics([], now)
+        people = [p for p in report["astreinte"]["people"] if p["person"] in team["members"]]
         for mid in recipients:
             manager = b["people"][mid]
             try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from .schedules import BadQuery, NotFound
 from .store import Incident
 
 MAX_DAYS = 400
+WORK_LOOKBACK = 8 * 86400  # an incident opened this long before a month may still be worked on in it
 MANAGER_ROLES = {"manager", "direction", "admin"}
 CSV_INCIDENT_FIELDS = ["number", "service", "team", "severity", "state", "unanswered", "summary", "source",
                        "created_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by",
@@ -94,24 +96,24 @@ def incidents_between(start: float, end: float) -> list[Incident]:
 
 
 def facts(inc: Incident, bundle: dict[str, Any]) -> dict[str, Any]:
-    """The plain dict chalicelib.reports works on."""
-    state = inc.escalation or {}
-    pages = inc.pages or []
-    policy = bundle["policies"].get(inc.policy or "", {})
-    service = bundle["services"].get(inc.service, {})
+    """The plain dict chalicelib.reports works on, from the incident's report line."""
+    if inc.line is None:  # written before report lines existed: read it whole once
+        inc = Incident.get(inc.pk, "META")
+        inc.serialize()
+    r = json.loads(inc.line or "{}")
+    pages = r.get("pages") or []
+    policy = bundle["policies"].get(r.get("policy") or "", {})
     return {
-        "number": int(inc.number), "service": inc.service, "team": service.get("team"),
-        "severity": inc.severity, "state": inc.state, "unanswered": bool(inc.unanswered),
-        "summary": inc.summary, "source": inc.source, "created_at": inc.created_at,
-        "acknowledged_at": inc.acknowledged_at, "acknowledged_by": inc.acknowledged_by,
-        "resolved_at": inc.resolved_at, "resolved_by": inc.resolved_by,
+        **{k: r.get(k) for k in ("service", "severity", "state", "summary", "source", "created_at",
+                                  "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by")},
+        "number": int(r["number"]), "team": bundle["services"].get(r.get("service"), {}).get("team"),
+        "unanswered": bool(r.get("unanswered")),
         # acknowledged only once a later step (or a repeat of the policy) had run
-        "escalated": inc.acknowledged_at is not None and (state.get("step", 0) > 0
-                                                          or state.get("loop", 0) > 0),
+        "escalated": r.get("acknowledged_at") is not None and (r.get("step", 0) > 0 or r.get("loop", 0) > 0),
         "first_contacts": sorted({p["to"] for p in pages
                                   if p.get("step") == 1 and not p["to"].startswith("slack:")}),
-        "paged": list(inc.paged or []), "pages": pages, "calls": inc.calls or [],
-        "sla": (policy.get("sla") or {}).get(inc.severity, {}),
+        "paged": r.get("paged") or [], "pages": pages, "calls": r.get("calls") or [],
+        "sla": (policy.get("sla") or {}).get(r.get("severity"), {}),
     }
 
 
@@ -193,8 +195,9 @@ def _calendar_of(person: str, cals: dict[str, WorkCalendar], team_of: dict[str, 
     return cals.get(team_of.get(person, ""), WorkCalendar())
 
 
-def kpi_report(start: float, end: float, now: float) -> dict[str, Any]:
-    found = facts_between(start, end)
+def kpi_report(start: float, end: float, now: float,
+               found: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    found = facts_between(start, end) if found is None else found
     cals, team_of = _calendars()
     people = directory.bundle()["people"]
     pages = kpis.pages_per_person(found, lambda p: _calendar_of(p, cals, team_of))
@@ -238,15 +241,17 @@ def month_bounds(first: date, zone: ZoneInfo) -> tuple[float, float]:
             datetime(nxt.year, nxt.month, 1, tzinfo=zone).timestamp())
 
 
-def _work_and_oncall(start: float, end: float, now: float) -> tuple[dict[str, list[astreinte.Work]],
-                                                                   dict[str, list[tuple[float, float]]]]:
+def _work_and_oncall(start: float, end: float, now: float, found: list[dict[str, Any]] | None = None,
+                     ) -> tuple[dict[str, list[astreinte.Work]], dict[str, list[tuple[float, float]]]]:
     """Everyone's work on incidents around [start, end) (an incident opened the week before
     may still be worked on), and their shifts until two weeks after (for rest rules)."""
     b = directory.bundle()
     _, team_of = _calendars()
     caps = {tid: t["intervention_cap"] for tid, t in b["teams"].items()}
     work: dict[str, list[astreinte.Work]] = {}
-    for w in astreinte.work_on_incidents(facts_between(start - 8 * 86400, end + 86400), min(now, end + 86400),
+    if found is None:
+        found = facts_between(start - WORK_LOOKBACK, end + 86400)
+    for w in astreinte.work_on_incidents(found, min(now, end + 86400),
                                          lambda p: caps.get(team_of.get(p, ""), 4 * 3600)):
         work.setdefault(w.person, []).append(w)
     return work, _oncall_intervals(start - 2 * 86400, end + 16 * 86400)
@@ -266,12 +271,22 @@ def rest_flags_between(start: float, end: float, now: float) -> list[dict[str, A
     return flags
 
 
-def astreinte_report(month: str, first: date, now: float) -> dict[str, Any]:
+def month_report(month: str, first: date, now: float) -> dict[str, Any]:
+    """The month a manager closes: KPIs and the astreinte table, from one read of the month
+    (what the monthly summary sends, and what bench/month_report.py times)."""
+    start, end = month_bounds(first, default_zone())
+    found = facts_between(start - WORK_LOOKBACK, end + 86400)
+    return {"month": month, "astreinte": astreinte_report(month, first, now, found),
+            "kpis": kpi_report(start, end, now, [f for f in found if start <= f["created_at"] < end])}
+
+
+def astreinte_report(month: str, first: date, now: float,
+                     found: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Each person's month, in their team's calendar and time zone."""
     b = directory.bundle()
     cals, team_of = _calendars()
     start, end = month_bounds(first, default_zone())
-    work_by_person, oncall = _work_and_oncall(start, end, now)
+    work_by_person, oncall = _work_and_oncall(start, end, now, found)
     rows = []
     for person in sorted(set(oncall) | set(work_by_person)):
         team = b["teams"].get(team_of.get(person, ""))

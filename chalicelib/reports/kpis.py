@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from statistics import median
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .calendar import OFFICE, WorkCalendar
@@ -55,24 +55,46 @@ def sla_breaches(f: dict[str, Any], now: float) -> dict[str, bool]:
     return out
 
 
+class _Outcome(NamedTuple):
+    """What one incident contributes to the KPIs, worked out once however it is grouped."""
+
+    tta: float | None
+    ttr: float | None
+    unanswered: bool
+    escalated: bool
+    handled: bool  # resolved by (or after the acknowledgement of) a person
+    first_contact: bool  # ... who was paged at step 1
+    missed_ack: bool
+    missed_resolve: bool
+
+
+def _outcome(f: dict[str, Any], now: float) -> _Outcome:
+    who = handler(f) if f.get("resolved_at") is not None else None
+    missed = sla_breaches(f, now)
+    return _Outcome(tta(f), ttr(f), bool(f.get("unanswered")),
+                    f.get("acknowledged_at") is not None and bool(f.get("escalated")), who is not None,
+                    who is not None and who in (f.get("first_contacts") or ()),
+                    missed["acknowledge"], missed["resolve"])
+
+
 def metrics(facts: list[dict[str, Any]], now: float) -> dict[str, Any]:
     """The KPIs of a set of incidents."""
-    ttas = [v for v in map(tta, facts) if v is not None]
-    ttrs = [v for v in map(ttr, facts) if v is not None]
-    acked = [f for f in facts if f.get("acknowledged_at") is not None]
-    handled = [f for f in facts if f.get("resolved_at") is not None and handler(f)]
-    breaches = [sla_breaches(f, now) for f in facts]
+    return _aggregate([_outcome(f, now) for f in facts])
+
+
+def _aggregate(outcomes: list[_Outcome]) -> dict[str, Any]:
+    ttas = [o.tta for o in outcomes if o.tta is not None]
+    ttrs = [o.ttr for o in outcomes if o.ttr is not None]
+    handled = [o for o in outcomes if o.handled]
     return {
-        "count": len(facts), "acknowledged": len(acked),
-        "resolved": sum(1 for f in facts if f.get("resolved_at") is not None),
-        "unanswered": sum(1 for f in facts if f.get("unanswered")),
+        "count": len(outcomes), "acknowledged": len(ttas), "resolved": len(ttrs),
+        "unanswered": sum(o.unanswered for o in outcomes),
         "tta_median": _round(median(ttas)) if ttas else None, "tta_p90": _round(percentile(ttas, 90)),
         "ttr_median": _round(median(ttrs)) if ttrs else None, "ttr_p90": _round(percentile(ttrs, 90)),
-        "escalation_rate": _share(sum(1 for f in acked if f.get("escalated")), len(acked)),
-        "first_contact_resolution": _share(sum(handler(f) in f.get("first_contacts", []) for f in handled),
-                                           len(handled)),
-        "sla_breaches": {"acknowledge": sum(b["acknowledge"] for b in breaches),
-                         "resolve": sum(b["resolve"] for b in breaches)},
+        "escalation_rate": _share(sum(o.escalated for o in outcomes), len(ttas)),
+        "first_contact_resolution": _share(sum(o.first_contact for o in handled), len(handled)),
+        "sla_breaches": {"acknowledge": sum(o.missed_ack for o in outcomes),
+                         "resolve": sum(o.missed_resolve for o in outcomes)},
     }
 
 
@@ -94,14 +116,15 @@ def grouped(facts: list[dict[str, Any]], now: float) -> dict[str, dict[str, Any]
     keys: dict[str, Callable[[dict[str, Any]], str | None]] = {
         "service": lambda f: f.get("service"), "severity": lambda f: f.get("severity"),
         "team": lambda f: f.get("team"), "person": lambda f: f.get("acknowledged_by")}
+    outcomes = [_outcome(f, now) for f in facts]
     out: dict[str, dict[str, Any]] = {}
     for dimension, key in keys.items():
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for f in facts:
+        groups: dict[str, list[_Outcome]] = defaultdict(list)
+        for f, o in zip(facts, outcomes, strict=True):
             k = key(f)
             if k:
-                groups[k].append(f)
-        out[dimension] = {k: metrics(v, now) for k, v in sorted(groups.items())}
+                groups[k].append(o)
+        out[dimension] = {k: _aggregate(v) for k, v in sorted(groups.items())}
     return out
 
 
