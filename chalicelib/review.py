@@ -134,7 +134,9 @@ def list_incidents(start: float, end: float, filters: dict[str, str | None],
     state = filters.get("state")
     if state and state not in ("triggered", "acknowledged", "resolved", "unanswered"):
         raise BadQuery(f"'state' is not one of triggered, acknowledged, resolved, unanswered: {state!r}")
-    rows = []
+    if not 1 <= limit <= 5000:
+        raise BadQuery("'limit' must be between 1 and 5000")
+    rows: list[dict[str, Any]] = []
     b = directory.bundle()
     for f in reversed(facts_between(start, end)):
         if filters.get("service") and f["service"] != filters["service"]:
@@ -146,10 +148,12 @@ def list_incidents(start: float, end: float, filters: dict[str, str | None],
         person = filters.get("person")
         if person and person not in {*f["paged"], f["acknowledged_by"], f["resolved_by"]}:
             continue
+        if len(rows) == limit:
+            return {"from": clock.iso(start), "to": clock.iso(end), "count": len(rows), "truncated": True,
+                    "incidents": rows}
         rows.append(_row(f, b))
-        if len(rows) >= limit:
-            break
-    return {"from": clock.iso(start), "to": clock.iso(end), "count": len(rows), "incidents": rows}
+    return {"from": clock.iso(start), "to": clock.iso(end), "count": len(rows), "truncated": False,
+            "incidents": rows}
 
 
 def _row(f: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ Astreinte is running locally (Ctrl-C to stop).
   Rotas             rotas/*.yaml  (synced at start)
   Timers            local runner, every 0.25 s (the Lambda sweeper's handler)
   API token         {token}   (acts for {manager})
+  Dashboard         {api}/dashboard#token={token}   (incidents, KPIs, astreinte hours, calendar)
 
 Page the on-call agent, as PagerDuty's Events API v2 would be called:
 
