@@ -20,7 +20,9 @@ from .schedules import BadQuery, NotFound
 from .store import Incident
 
 MAX_DAYS = 400
-WORK_LOOKBACK = 8 * 86400  # an incident opened this long before a month may still be worked on in it
+# Work in a month can come from an incident opened shortly before it: acknowledgements come
+# within hours, and work is capped at intervention_cap (4 h) after one.
+WORK_LOOKBACK = 2 * 86400
 MANAGER_ROLES = {"manager", "direction", "admin"}
 CSV_INCIDENT_FIELDS = ["number", "service", "team", "severity", "state", "unanswered", "summary", "source",
                        "created_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by",
@@ -254,7 +256,7 @@ def _work_and_oncall(start: float, end: float, now: float, found: list[dict[str,
     caps = {tid: t["intervention_cap"] for tid, t in b["teams"].items()}
     work: dict[str, list[astreinte.Work]] = {}
     if found is None:
-        found = facts_between(start - WORK_LOOKBACK, end + 86400)
+        found = facts_between(start - WORK_LOOKBACK, end)
     for w in astreinte.work_on_incidents(found, min(now, end + 86400),
                                          lambda p: caps.get(team_of.get(p, ""), 4 * 3600)):
         work.setdefault(w.person, []).append(w)
@@ -279,7 +281,7 @@ def month_report(month: str, first: date, now: float) -> dict[str, Any]:
     """The month a manager closes: KPIs and the astreinte table, from one read of the month
     (what the monthly summary sends, and what bench/month_report.py times)."""
     start, end = month_bounds(first, default_zone())
-    found = facts_between(start - WORK_LOOKBACK, end + 86400)
+    found = facts_between(start - WORK_LOOKBACK, end)
     return {"month": month, "astreinte": astreinte_report(month, first, now, found),
             "kpis": kpi_report(start, end, now, [f for f in found if start <= f["created_at"] < end])}
 

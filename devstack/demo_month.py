@@ -1,0 +1,356 @@
+"""A realistic month of incidents, run through the real code path, for demos and reports.
+
+    python -m devstack.demo_month [--month 2026-10] [--incidents 120] [--seed 1]
+
+loads a month into the data `make run` keeps (.localdata/, or ASTREINTE_DATA_DIR); stop
+`make run` first (its timer runner would sweep the loaded incidents with the real clock
+while they are being played), start it again afterwards to browse them.
+
+Nothing is written to the store directly: sources trigger incidents with the event dicts
+the PagerDuty intake builds (chalicelib.incidents.trigger), escalation runs by
+incidents.sweep() when steps fall due, people acknowledge and resolve as the SMS, Slack,
+voice-keypad handlers would (incidents.acknowledge / resolve with their channel), sources
+resolve by dedup_key (incidents.source_event), and Twilio's call status callbacks record
+how long each call lasted (incidents.record_delivery_status).  Every action happens at its
+own instant, in global time order (a heap), with chalicelib.clock moved to that instant,
+so escalations, acknowledgements and repeats interleave as they would in life.
+
+The month is deterministic from the seed (who is paged depends on the rotas synced).
+"""
+from __future__ import annotations
+
+import argparse
+import heapq
+import itertools
+import json
+import math
+import os
+import random
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib import clock, directory, incidents, rotation, timers
+
+PARIS = ZoneInfo("Europe/Paris")
+
+# Severity mix: a few critical, mostly medium and high, some low.
+SEVERITIES = (("critique", 0.07), ("eleve", 0.30), ("moyen", 0.40), ("faible", 0.23))
+# How the people on call answer: share of incidents never acknowledged (the source resolves
+# them) and share acknowledged only after escalation to the next step (the référent).
+NEVER_SHARE, ESCALATED_SHARE = 0.07, 0.15
+SOURCE_RESOLVES_SHARE = 0.25  # of those acknowledged: the monitoring tool sends the resolve
+
+# (check, summary, hosts): what monitoring and ticketing tools report, as they word it.
+CHECKS = (
+    ("disk", "Disque plein sur {host} (/var à {pct} %)", ("db-1", "db-2", "worker-3", "mq-1")),
+    ("latency", "API p99 latency above 2 s on {host}", ("api-1", "api-2", "lb-1")),
+    ("http-5xx", "Taux d'erreurs 5xx à {pct} % sur {host}", ("api-1", "api-2", "web-1")),
+    ("backup", "Sauvegarde nocturne en échec sur {host}", ("db-1", "db-2")),
+    ("tls", "Certificat TLS expirant dans 3 jours sur {host}", ("web-1", "lb-1")),
+    ("queue", "File de messages en retard sur {host} ({pct}00 messages)", ("mq-1", "worker-3")),
+    ("replication", "Réplication PostgreSQL en retard de {pct} s sur {host}", ("db-2",)),
+    ("oom", "OOM killer invoked on {host}", ("worker-3", "api-2")),
+    ("cron", "Job de facturation silencieux depuis {pct} min", ("billing",)),
+    ("ticket", "Ticket urgent : paiement impossible pour un client", ("freshdesk",)),
+    ("down", "{host} ne répond plus au ping", ("web-1", "lb-1", "db-1")),
+)
+
+
+def local_weight(at: float) -> float:
+    """How likely an incident starts at this instant (office hours the most)."""
+    t = datetime.fromtimestamp(at, PARIS)
+    hour = t.hour + t.minute / 60
+    working = not (rotation.day_kinds(t.date(), "FR") & {"sat", "sun", "holiday"})
+    if working:
+        if 9 <= hour < 18:
+            return 1.0
+        if 7 <= hour < 9 or 18 <= hour < 22:
+            return 0.3
+        return 0.08
+    return 0.15 if 9 <= hour < 21 else 0.06
+
+
+def month_bounds(month_start: float) -> tuple[float, float]:
+    """From month_start to the first day of the next month, 00:00 Europe/Paris."""
+    t = datetime.fromtimestamp(month_start, PARIS)
+    y, m = (t.year + 1, 1) if t.month == 12 else (t.year, t.month + 1)
+    return month_start, datetime(y, m, 1, tzinfo=PARIS).timestamp()
+
+
+@dataclass
+class _Plan:
+    """One incident as it will unfold; filled in as the real code answers."""
+
+    service: dict[str, Any]
+    event: dict[str, Any]
+    at: float
+    behaviour: str  # quick | escalated | never
+    resolve_at: float
+    source_resolves: bool
+    repeats: list[float]
+    number: int | None = None
+    ack_at: float | None = None  # when the person who will take it does
+    resolved: bool = False
+    put_off: bool = False  # the resolution waits for the acknowledgement
+    acked_by: str | None = None
+    acked_how: str | None = None
+    pages: list[tuple] = field(default_factory=list)  # (at, step, person, channel, ref) sent so far
+    seen: int = 0  # how many of the incident's deliveries have been looked at
+    due_pushed: set[float] = field(default_factory=set)
+    call_seconds: dict[str, int] = field(default_factory=dict)  # call sid -> planned duration
+
+
+class _Month:
+    def __init__(self, month_start: float, count: int, seed: int):
+        self.rng = random.Random(seed)
+        self.start, self.end = month_bounds(month_start)
+        self.month = datetime.fromtimestamp(month_start, PARIS).strftime("%Y-%m")
+        self.bundle = directory.bundle()
+        self.heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self.plans = self._plan(count)
+
+    # ------------------------------------------------------------ the plan (pure, seeded)
+
+    def _plan(self, count: int) -> list[_Plan]:
+        rng = self.rng
+        services = [self.bundle["services"][k] for k in sorted(self.bundle["services"])]
+        instants = []
+        while len(instants) < count:  # rejection sampling: more in office hours
+            at = rng.uniform(self.start, self.end - 1)
+            if rng.random() < local_weight(at):
+                instants.append(round(at, 3))
+        instants.sort()
+        never = max(1, round(count * NEVER_SHARE)) if count >= 5 else 0
+        escalated = max(1, round(count * ESCALATED_SHARE)) if count >= 3 else 0
+        behaviours = ["never"] * never + ["escalated"] * escalated
+        behaviours += ["quick"] * (count - len(behaviours))
+        rng.shuffle(behaviours)
+        plans = []
+        for i, (at, behaviour) in enumerate(zip(instants, behaviours, strict=True)):
+            check, summary, hosts = rng.choice(CHECKS)
+            host = rng.choice(hosts)
+            severity = rng.choices([s for s, _ in SEVERITIES], [w for _, w in SEVERITIES])[0]
+            pct = rng.randint(8, 99)
+            event = {  # as chalicelib.intake.pagerduty.parse_event builds it
+                "summary": summary.format(host=host, pct=pct), "source": host, "severity": severity,
+                "details": {"custom_details": {"check": check, "value": pct}},
+                "dedup_key": f"{host}/{check}/{self.month}-{i:04d}",
+                "via": "events-api",
+            }
+            # Resolved 10 min to 3 h after it opened, the short ones the most common.
+            resolve_at = at + math.exp(rng.uniform(math.log(600), math.log(3 * 3600)))
+            repeats = []
+            if rng.random() < 0.12:  # the tool keeps firing while it is open
+                repeats = sorted(rng.uniform(at + 30, resolve_at - 30)
+                                 for _ in range(rng.randint(1, 4)))
+            plans.append(_Plan(rng.choice(services), event, at, behaviour, resolve_at,
+                               behaviour == "never" or rng.random() < SOURCE_RESOLVES_SHARE,
+                               repeats))
+        return plans
+
+    # ------------------------------------------------------------ the run, in time order
+
+    def push(self, at: float, action: Callable[[], None]) -> None:
+        heapq.heappush(self.heap, (at, next(self._seq), action))
+
+    def run(self) -> list[int]:
+        for p in self.plans:
+            self.push(p.at, lambda p=p: self.trigger(p))
+        clock.advance(self.start - clock.now())  # back (or on) to the month's start, once
+        while self.heap:
+            at, _, action = heapq.heappop(self.heap)
+            move_to(at)
+            action()
+        return [p.number for p in self.plans if p.number is not None]
+
+    def trigger(self, p: _Plan) -> None:
+        inc, created = incidents.trigger(p.service, dict(p.event))
+        if not created:  # an open incident already had this dedup_key: nothing planned for it
+            return
+        p.number = inc.number
+        for at in p.repeats:
+            self.push(at, lambda p=p: incidents.trigger(p.service, dict(p.event)))
+        self.push(max(p.resolve_at, p.at + 600), lambda p=p: self.resolve(p))
+        self.observe(p, inc)  # as trigger left it: its pages recorded (a stale copy only delays)
+
+    def due(self, p: _Plan, due_at: float) -> None:
+        if p.acked_by or p.resolved:
+            return  # the timer would fire and find nothing to do: spare the two reads
+        # The per-step timer's handler (an SQS message in AWS; the sweeper is its backstop).
+        timers.on_message(json.dumps({"incident": p.number, "due_at": due_at}))
+        self.observe(p)
+
+    def observe(self, p: _Plan, inc: Any = None) -> None:
+        """Look at what the code did (pages sent, next step due) and plan the people's part."""
+        assert p.number is not None
+        inc = inc or incidents.get(p.number)
+        if inc is None or inc.state == "resolved":
+            return
+        if inc.state == "triggered" and inc.due_at is not None and inc.due_at not in p.due_pushed:
+            p.due_pushed.add(inc.due_at)
+            self.push(inc.due_at, lambda p=p, at=inc.due_at: self.due(p, at))
+        new = self.new_pages(p, inc)
+        p.pages += new
+        if inc.state == "triggered" and p.ack_at is None and p.behaviour != "never":
+            self.plan_ack(p, inc)
+        for at, step, person, channel, sid in new:
+            if channel == "voice" and sid:
+                self.plan_call(p, at, step, person, sid)
+
+    def new_pages(self, p: _Plan, inc: Any) -> list[tuple[float, int, str, str, str | None]]:
+        """Pages to people sent since last looked: (at, step, person, channel, provider ref).
+
+        The incident's page log says what went out; the timeline (one more query) is read
+        only when a call went out, for the SID that Twilio's status callback names.  Both
+        list the same deliveries in the same order."""
+        log = getattr(inc, "pages", None)
+        if log is not None and not any(pg["channel"] == "voice" and pg["ok"] for pg in log[p.seen:]):
+            sent = [(pg["at"], int(pg["step"]), pg["to"], pg["channel"], pg["ok"], None) for pg in log]
+        else:
+            sent = [(e.at, int(e.detail.get("step", 1)), e.detail["to"], e.channel, e.detail.get("ok"),
+                     e.detail.get("ref")) for e in incidents.timeline(p.number) if e.kind == "paged"]
+        new, p.seen = sent[p.seen:], len(sent)
+        return [(at, step, to, channel, ref) for at, step, to, channel, ok, ref in new
+                if ok and not to.startswith("slack:")]
+
+    def plan_ack(self, p: _Plan, inc: Any) -> None:
+        """Whoever was paged takes it a few minutes later (after the page, never before)."""
+        paged = set(inc.paged or [])
+        pages = [pg for pg in p.pages if pg[2] in paged]
+        if p.behaviour == "escalated":
+            pages = [pg for pg in pages if pg[1] >= 2]  # nobody answers the first step
+        else:
+            pages = [pg for pg in pages if pg[1] == min(s for _, s, *_ in pages)] if pages else []
+        if not pages:
+            return  # not yet: a later step or a delayed page will come
+        at, step, person, channel, sid = sorted(pages, key=lambda pg: (pg[2], pg[3], pg[1]))[
+            self.rng.randrange(len(pages))]
+        if channel == "voice":  # pressed 4 during the call that paged them
+            delay = self.rng.uniform(20, 90)
+            p.call_seconds[sid] = max(30, int(delay + self.rng.uniform(5, 40)))
+        else:
+            policy = self.bundle["policies"][inc.policy]
+            step_delay = policy["steps"][min(step, len(policy["steps"])) - 1]["delay"]
+            high = max(60.0, 0.9 * step_delay)
+            delay = self.rng.triangular(25, high, min(90, high))
+        p.ack_at = at + delay
+        self.push(p.ack_at, lambda: self.acknowledge(p, person, channel, sid))
+
+    def plan_call(self, p: _Plan, at: float, step: int, person: str, sid: str) -> None:
+        """Twilio's status callback when the call ends: answered and how long, or not."""
+        ring = self.rng.uniform(5, 25)
+        seconds = p.call_seconds.get(sid)
+        if seconds is None and (p.behaviour == "never" or (p.behaviour == "escalated" and step == 1)):
+            # nobody answered: the call rang out
+            self.push(at + ring + 25, lambda: incidents.record_delivery_status(
+                f"{p.number}.{person}.voice", "no-answer", sid, None, None))
+            return
+        seconds = seconds or self.rng.randint(30, 600)
+        self.push(at + ring + seconds, lambda: incidents.record_delivery_status(
+            f"{p.number}.{person}.voice", "completed", sid, str(seconds), None))
+
+    def acknowledge(self, p: _Plan, person: str, channel: str, sid: str | None) -> None:
+        assert p.number is not None
+        idem = {"sms": f"twilio-sms:SMdemo{p.number}{person}",
+                "voice": f"twilio-gather:{sid}:4",
+                "slack": f"slack:{person}:{p.number}:ack"}.get(channel)
+        outcome = incidents.acknowledge(p.number, person, channel, idem_key=idem)
+        if outcome.result == "acknowledged":
+            p.acked_by, p.acked_how = person, channel
+
+    def resolve(self, p: _Plan) -> None:
+        assert p.number is not None
+        if p.ack_at is not None and clock.now() < p.ack_at + 120 and not p.put_off:
+            # Whoever takes it first looks into it: resolved some minutes after that.
+            p.put_off = True
+            self.push(p.ack_at + self.rng.uniform(300, 1800), lambda: self.resolve(p))
+            return
+        if p.acked_by and not p.source_resolves:
+            p.resolved = incidents.resolve(p.number, p.acked_by, p.acked_how or "api").changed
+            if p.resolved:
+                return
+        # The monitoring tool sees the problem gone: PagerDuty's "resolve" event.
+        incidents.source_event(p.service, {"dedup_key": p.event["dedup_key"], "via": "events-api"},
+                               "resolve")
+        p.resolved = True
+
+
+def move_to(at: float) -> None:
+    """Put the clock at `at`, never backwards (actions take real time too)."""
+    ahead = at - clock.now()
+    if ahead > 0:
+        clock.advance(ahead)
+
+
+def load_month(month_start: float, incidents: int = 120, seed: int = 1) -> list[int]:
+    """Play a month of `incidents` from month_start (the first day of a month, 00:00
+    Europe/Paris) through the real code path; returns the incident numbers created, in
+    the order they opened.  The clock is put back where it was."""
+    offset = clock.now() - time.time()
+    try:
+        return _Month(month_start, incidents, seed).run()
+    finally:
+        clock.reset()
+        if abs(offset) > 1e-3:
+            clock.advance(offset)
+
+
+# ---------------------------------------------------------------- python -m devstack.demo_month
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _last_month() -> str:
+    first = datetime.now(PARIS).replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack.demo_month",
+                                     description="Load a realistic month of incidents into the "
+                                                 "data `make run` keeps.")
+    parser.add_argument("--month", default=_last_month(), help="YYYY-MM (default: last month)")
+    parser.add_argument("--incidents", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    try:
+        y, m = (int(x) for x in args.month.split("-"))
+        start = datetime(y, m, 1, tzinfo=PARIS).timestamp()
+    except ValueError:
+        parser.error(f"--month must be YYYY-MM, not {args.month!r}")
+
+    from .dynamodb import ROOT
+    from .stack import Stack
+
+    ddb_port = int(os.environ.get("ASTREINTE_DYNAMODB_PORT", "8001"))
+    if _listening(ddb_port):
+        raise SystemExit(f"Something listens on 127.0.0.1:{ddb_port}: stop `make run` first (its "
+                         "timer runner would sweep these incidents with today's clock while they "
+                         "are played), then run this again and restart `make run`.")
+    os.environ.pop("ASTREINTE_PROVIDERS", None)  # never real SMS and calls for a demo month
+    data = os.environ.get("ASTREINTE_DATA_DIR", str(ROOT / ".localdata" / "dynamodb"))
+    # The same data and table as `make run`, on free ports; pages go to a throwaway outbox.
+    stack = Stack(rotas_dir=ROOT / "rotas", db_path=data, timer_interval=None, auto_status=False)
+    stack.start()
+    try:
+        began = time.monotonic()
+        numbers = load_month(start, args.incidents, args.seed)
+        took = time.monotonic() - began
+    finally:
+        stack.stop()
+    span = f"#{numbers[0]}–#{numbers[-1]}" if numbers else "none"
+    print(f"Loaded {len(numbers)} incidents ({span}) for {args.month} in {took:.1f} s into {data}.\n"
+          f"Start `make run` to browse them.")
+
+
+if __name__ == "__main__":
+    main()
