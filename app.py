@@ -135,6 +135,9 @@ def get_incident(number: str) -> Response:
     inc = incidents.get(int(number)) if number.isdigit() else None
     if inc is None:
         return _error(404, "no_incident", f"there is no incident #{number}")
+    if _wants_csv():  # the timeline, one row per entry
+        return _csv(review.to_csv(review.timeline_rows([inc.number]), review.CSV_TIMELINE_FIELDS),
+                    f"incident-{inc.number}.csv")
     return _json(200, incidents.as_json(inc))
 
 
@@ -459,8 +462,16 @@ def list_incidents() -> Response:
     _caller()
     start, end = review.parse_period(_query("from"), _query("to"), clock.now())
     filters = {k: _query(k) for k in ("service", "severity", "state", "person")}
-    found = review.list_incidents(start, end, filters, limit=_int_query("limit", 1000))
-    if _wants_csv():
+    rows = _query("rows") or "incidents"
+    if rows not in ("incidents", "timeline"):
+        raise schedules.BadQuery(f"'rows' is incidents or timeline, not {rows!r}")
+    found = review.list_incidents(start, end, filters,
+                                  limit=_int_query("limit", 1000 if rows == "incidents" else 200))
+    if rows == "timeline":  # the escalation log: every entry of every incident listed
+        found["timeline"] = review.timeline_rows([i["number"] for i in found.pop("incidents")])
+        if _wants_csv():
+            return _csv(review.to_csv(found["timeline"], review.CSV_TIMELINE_FIELDS), "escalation-log.csv")
+    elif _wants_csv():
         return _csv(review.to_csv(found["incidents"], review.CSV_INCIDENT_FIELDS), "incidents.csv")
     return _json(200, found)
 

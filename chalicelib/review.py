@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import clock, directory, rotation
+from . import clock, directory, incidents, rotation
 from .reports import astreinte, kpis
 from .reports.calendar import CATEGORIES, WorkCalendar
 from .schedules import BadQuery, NotFound
@@ -27,6 +27,7 @@ MANAGER_ROLES = {"manager", "direction", "admin"}
 CSV_INCIDENT_FIELDS = ["number", "service", "team", "severity", "state", "unanswered", "summary", "source",
                        "created_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by",
                        "tta_seconds", "ttr_seconds", "escalated", "pages"]
+CSV_TIMELINE_FIELDS = ["number", "at", "kind", "actor", "channel", "step", "to", "detail"]
 
 
 class Forbidden(PermissionError):
@@ -181,6 +182,21 @@ def _row(f: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             "resolved_at": t(f["resolved_at"]), "resolved_by": f["resolved_by"],
             "tta_seconds": _r(kpis.tta(f)), "ttr_seconds": _r(kpis.ttr(f)), "escalated": f["escalated"],
             "pages": len(f["pages"])}
+
+
+def timeline_rows(numbers: list[int]) -> list[dict[str, Any]]:
+    """The escalation log of these incidents: every timeline entry, oldest first within
+    each incident (one query per incident, so callers bound how many)."""
+    rows = []
+    for number in numbers:
+        for e in incidents.timeline(number):
+            d = e.detail or {}
+            to = d.get("to")
+            rows.append({"number": number, "at": clock.iso(e.at), "kind": e.kind, "actor": e.actor,
+                         "channel": e.channel, "step": d.get("step"),
+                         "to": ", ".join(to) if isinstance(to, list) else to,
+                         "detail": json.dumps(d, ensure_ascii=False, sort_keys=True) if d else ""})
+    return rows
 
 
 def _r(v: float | None) -> float | None:

@@ -82,6 +82,28 @@ def test_incident_list_filters_and_csv(api: Api, night: dict) -> None:
     assert rows[1]["summary"] == "Base de données injoignable" and rows[1]["acknowledged_by"] == "alice"
 
 
+def test_escalation_log_as_csv(api: Api, night: dict) -> None:
+    """The timeline of one incident, and of every incident of a period, for a spreadsheet."""
+    r = get(api, f"/v1/incidents/{night['number']}", format="csv")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    kinds = [x["kind"] for x in rows]
+    assert kinds[0] == "triggered" and {"acknowledged", "resolved"} <= set(kinds)
+    assert [x["at"] for x in rows] == sorted(x["at"] for x in rows)
+    ack = rows[kinds.index("acknowledged")]
+    assert ack["actor"] == "alice" and ack["channel"] == "api"
+    assert any(x["kind"] == "paged" and x["channel"] == "voice" and x["to"] == "alice" for x in rows)
+
+    day = night["start"].date().isoformat()
+    log = get(api, "/v1/incidents", rows="timeline", format="csv", **{"from": day, "to": day})
+    log_rows = list(csv.DictReader(io.StringIO(log.text)))
+    assert [x for x in log_rows if int(x["number"]) == night["number"]] == rows
+    as_json = get(api, "/v1/incidents", rows="timeline", **{"from": day, "to": day}).json()
+    assert len(as_json["timeline"]) == len(log_rows) and "incidents" not in as_json
+    bad = get(api, "/v1/incidents", rows="everything")
+    assert bad.status_code == 400 and "rows" in bad.json()["message"]
+
+
 def test_kpis_for_a_manager(api: Api, night: dict) -> None:
     day = night["start"].date().isoformat()
     k = get(api, "/v1/reports/kpis", **{"from": day, "to": day}).json()
