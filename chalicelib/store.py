@@ -26,6 +26,7 @@ from it (tests check infra/ has not drifted).
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from pynamodb.attributes import (
@@ -44,6 +45,37 @@ from pynamodb.transactions import TransactWrite
 from . import config
 
 DUE_SHARD = "due"
+
+
+_client_lock = threading.Lock()
+_connection: dict[str, Connection] = {}
+
+
+def _shared() -> Connection:
+    """The one pynamodb connection, and so the one botocore client, of this container.
+
+    pynamodb builds a client (and a botocore session that loads the service's JSON
+    models) per model on first use: ten of them on a cold start, and more when threads
+    race for them in the local server.  botocore clients are thread-safe, so every model
+    and every transaction shares this one."""
+    with _client_lock:
+        if "conn" not in _connection:
+            s = config.settings()
+            conn = Connection(region=s.region, host=s.dynamodb_endpoint)
+            conn.client  # noqa: B018 -- built now, under the lock, once
+            _connection["conn"] = conn
+        return _connection["conn"]
+
+
+class _Table(Model):
+    """Our models: one table, one shared client (see _shared)."""
+
+    @classmethod
+    def _get_connection(cls) -> Any:
+        table = super()._get_connection()
+        if table.connection._client is None:
+            table.connection._client = _shared().client
+        return table
 
 
 class _Meta:
@@ -80,7 +112,7 @@ class MonthIndex(GlobalSecondaryIndex["Incident"]):
     created_at = NumberAttribute(range_key=True)
 
 
-class Incident(Model):
+class Incident(_Table):
     class Meta(_Meta):
         pass
 
@@ -125,7 +157,7 @@ class Incident(Model):
         return super().serialize(null_check)
 
 
-class TimelineEntry(Model):
+class TimelineEntry(_Table):
     class Meta(_Meta):
         pass
 
@@ -138,7 +170,7 @@ class TimelineEntry(Model):
     detail = JSONAttribute(null=True)
 
 
-class DedupKey(Model):
+class DedupKey(_Table):
     class Meta(_Meta):
         pass
 
@@ -147,7 +179,7 @@ class DedupKey(Model):
     number = NumberAttribute()
 
 
-class Counter(Model):
+class Counter(_Table):
     class Meta(_Meta):
         pass
 
@@ -156,7 +188,7 @@ class Counter(Model):
     value = NumberAttribute(default=0)
 
 
-class Idempotency(Model):
+class Idempotency(_Table):
     class Meta(_Meta):
         pass
 
@@ -166,7 +198,7 @@ class Idempotency(Model):
     expires = NumberAttribute()  # the table's TTL attribute
 
 
-class ConfigBundle(Model):
+class ConfigBundle(_Table):
     class Meta(_Meta):
         pass
 
@@ -177,7 +209,7 @@ class ConfigBundle(Model):
     synced_at = NumberAttribute()
 
 
-class ApiToken(Model):
+class ApiToken(_Table):
     class Meta(_Meta):
         pass
 
@@ -188,7 +220,7 @@ class ApiToken(Model):
     created_at = NumberAttribute()
 
 
-class OverrideItem(Model):
+class OverrideItem(_Table):
     """An override made through the API (those in rotas/ travel with the bundle)."""
 
     class Meta(_Meta):
@@ -205,7 +237,7 @@ class OverrideItem(Model):
     created_at = NumberAttribute()
 
 
-class FeedToken(Model):
+class FeedToken(_Table):
     """An iCal feed token (FEED#<sha256>, FEED), and its entry under its target
     (FEEDS#<kind>#<target>, <sha256>): both items carry the same fields."""
 
@@ -220,7 +252,7 @@ class FeedToken(Model):
     created_at = NumberAttribute()
 
 
-class IntegrationKey(Model):
+class IntegrationKey(_Table):
     """An integration key made through the API or CLI (stored hashed), and its listing:
     pk IKEY#<sha256> (lookup) and IKEYS#<service> / <sha256> (list, rotate)."""
 
@@ -237,7 +269,7 @@ class IntegrationKey(Model):
     created_at = NumberAttribute()
 
 
-class RateWindow(Model):
+class RateWindow(_Table):
     """One key's event count in one minute (chalicelib.ratelimit)."""
 
     class Meta(_Meta):
@@ -263,7 +295,7 @@ class HeartbeatDueIndex(GlobalSecondaryIndex["Heartbeat"]):
     due_at = NumberAttribute(range_key=True)
 
 
-class Heartbeat(Model):
+class Heartbeat(_Table):
     """A job's heartbeat (chalicelib.heartbeats), alive until due_at."""
 
     class Meta(_Meta):
@@ -324,15 +356,9 @@ TABLE_DEFINITION: dict[str, Any] = {
 }
 
 
-_connection: dict[str, Connection] = {}
-
-
 def transaction() -> TransactWrite:
-    """A write transaction on the configured endpoint (one connection per container)."""
-    if "conn" not in _connection:
-        s = config.settings()
-        _connection["conn"] = Connection(region=s.region, host=s.dynamodb_endpoint)
-    return TransactWrite(connection=_connection["conn"])
+    """A write transaction on the configured endpoint, on the shared client."""
+    return TransactWrite(connection=_shared())
 
 
 def configure() -> None:
