@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chalice import Chalice, Rate, Response
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import (
     clock,
@@ -31,6 +32,7 @@ from chalicelib import (
     review,
     schedules,
     sns,
+    store,
     timers,
     tokens,
 )
@@ -101,6 +103,11 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
             return _error(403, "bad_link", str(exc))
         except directory.NotConfigured as exc:
             return _error(503, "not_configured", str(exc))
+        except PynamoDBException as exc:
+            if not store.too_large(exc):
+                raise
+            return _error(413, "event_too_large", "the event is too large to store (one DynamoDB item "
+                          "holds 400 KB): send smaller details / détails trop volumineux")
     return wrapper
 
 

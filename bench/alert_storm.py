@@ -53,15 +53,41 @@ def main(events: int = 5000, keys: int = 50, senders: int = 8) -> None:
         elapsed, statuses = out.get(timeout=600)
         proc.join()
 
-        from chalicelib.store import Counter
+        from chalicelib import clock, review
 
-        incidents = int(Counter.get("COUNTER", "incident").value)
+        now = clock.now()  # the incidents opened during the storm, read back from the store
+        incidents = len(review.report_lines(now - 3600, now + 1))
+        ceiling = store_ceiling(senders)
         pages = len(stack.fake.messages(kind="sms", to=AGENT_PHONE))
         server_errors = sum(n for code, n in statuses.items() if code >= 500)
         print(f"alert storm: {events} events over {keys} dedup keys from {senders} senders in "
               f"{elapsed:.1f} s = {events / elapsed:.0f} events/s (goal: >= 300); "
               f"{incidents} incidents, {pages} first SMS pages (goal: {keys} and {keys}); "
               f"answers {statuses}, {server_errors} 5xx (goal: 0)")
+        print(f"the store's own ceiling here: {ceiling:.0f} writes/s (one PutItem of such an event "
+              f"from {senders} threads straight to DynamoDB Local, no API in between)")
+
+
+def store_ceiling(threads: int, writes: int = 2000) -> float:
+    """What DynamoDB Local takes on this machine when nothing else runs but its client:
+    the bound for any design that stores each event as one write before answering."""
+    from chalicelib import clock
+    from chalicelib.incidents import entry
+
+    event = trigger("ceiling", "storm on host 1")
+
+    def write(worker: int) -> None:
+        for i in range(worker, writes, threads):
+            entry(10_000_000 + i % 50, "repeated", clock.now(), actor="source", channel="events-api",
+                  detail={"event": event}).save()
+
+    pool = [threading.Thread(target=write, args=(w,)) for w in range(threads)]
+    t0 = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return writes / (time.perf_counter() - t0)
 
 
 if __name__ == "__main__":

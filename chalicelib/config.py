@@ -88,7 +88,8 @@ def settings() -> Settings:
         slack_api_base=_env("SLACK_API_BASE", "https://slack.com/api/"),
         timer_queue=_env("ASTREINTE_TIMER_QUEUE"),
         config_ttl_seconds=float(_env("ASTREINTE_CONFIG_TTL", "30")),
-        max_body_bytes=int(_env("ASTREINTE_MAX_BODY_BYTES", str(512 * 1024))),
+        # PagerDuty takes 512 KiB, but an event is stored whole in one DynamoDB item (400 KB).
+        max_body_bytes=int(_env("ASTREINTE_MAX_BODY_BYTES", str(360 * 1024))),
         http_timeout_seconds=float(_env("ASTREINTE_HTTP_TIMEOUT", "5")),
     )
 

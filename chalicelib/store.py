@@ -356,6 +356,12 @@ TABLE_DEFINITION: dict[str, Any] = {
 }
 
 
+def too_large(exc: Exception) -> bool:
+    """DynamoDB refused an item over its 400 KB limit (the write, or the whole
+    transaction, did not happen)."""
+    return "Item size has exceeded" in str(getattr(exc, "cause", None) or exc)
+
+
 def transaction() -> TransactWrite:
     """A write transaction on the configured endpoint, on the shared client."""
     return TransactWrite(connection=_shared())

@@ -237,3 +237,33 @@ def test_oversized_body_is_refused_with_413(api: Api, fresh) -> None:
     assert r.headers["Content-Type"].startswith("application/json")
     assert r.json()["error"] == "body_too_large"
     assert_nothing_happened(api, fresh.fake, before)
+
+
+def test_an_event_too_big_for_one_item_is_refused_not_lost(api: Api, fresh, monkeypatch) -> None:
+    """PagerDuty takes 512 KiB, but the event is stored whole in one DynamoDB item (400 KB):
+    the default limit stays below it, and a limit raised above it still answers a 413 that
+    says why, never a 500 and never half an incident."""
+    r = api.enqueue(event(dedup="big-1", custom_details={"log": "x" * (370 * 1024)}))
+    assert r.status_code == 413 and r.json()["error"] == "body_too_large", r.text[:300]
+
+    from chalicelib import config
+
+    monkeypatch.setenv("ASTREINTE_MAX_BODY_BYTES", str(1024 * 1024))
+    config.reload()
+    try:
+        before = counter()
+        for _ in range(2):  # and its retry
+            r = api.enqueue(event(dedup="big-2", custom_details={"log": "x" * (450 * 1024)}))
+            assert r.status_code == 413 and r.json()["error"] == "event_too_large", r.text[:300]
+            assert "400 KB" in r.json()["message"]
+        for number in range(before + 1, counter() + 1):
+            assert incidents.get(number) is None and incidents.timeline(number) == []
+        assert [m for m in fresh.fake.messages() if m["kind"] in ("sms", "call", "slack")] == []
+
+        r = api.enqueue(event(dedup="big-3", custom_details={"log": "x" * (300 * 1024)}))
+        assert r.status_code == 202, r.text[:300]  # below the item limit: stored whole
+        stored = incidents.get(r.json()["incident_number"])
+        assert stored is not None and len(stored.details["custom_details"]["log"]) == 300 * 1024
+    finally:
+        monkeypatch.delenv("ASTREINTE_MAX_BODY_BYTES")
+        config.reload()
