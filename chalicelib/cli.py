@@ -6,6 +6,8 @@
     python -m chalicelib.cli token PERSON [--label LABEL]
     python -m chalicelib.cli oncall
     python -m chalicelib.cli feed create|rotate rota|person ID;  feed revoke TOKEN
+    python -m chalicelib.cli integration create SERVICE SOURCE [--label L] [--options JSON]
+    python -m chalicelib.cli integration list SERVICE;  integration rotate|revoke SERVICE ID
     python -m chalicelib.cli infra > infra/template.json
 """
 from __future__ import annotations
@@ -35,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     feed.add_argument("action", choices=["create", "rotate", "revoke"])
     feed.add_argument("kind", nargs="?", choices=["rota", "person"])
     feed.add_argument("target", help="rota or person id; the token for revoke")
+    integ = sub.add_parser("integration", help="integration keys of a service: create, list, rotate, revoke")
+    integ.add_argument("action", choices=["create", "list", "rotate", "revoke"])
+    integ.add_argument("service")
+    integ.add_argument("what", nargs="?", help="the source for create; the key id for rotate and revoke")
+    integ.add_argument("--label", default="")
+    integ.add_argument("--options", default="{}", help="the source's options, as JSON")
     sub.add_parser("infra", help="print infra/template.json")
     args = parser.parse_args(argv)
 
@@ -88,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         token = (feeds.create if args.action == "create" else feeds.rotate)(kind, target, "cli")
         print(json.dumps(feeds.as_json(token, kind, target), indent=2))
         return 0
+    if args.command == "integration":
+        return _integration(args)
     if args.command == "oncall":
         from . import schedules
 
@@ -102,3 +112,44 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _integration(args: argparse.Namespace) -> int:
+    """The API's integration-key routes, for whoever holds the AWS credentials."""
+    from . import directory, integrations
+    from .intake import InvalidEvent
+
+    if args.service not in directory.bundle()["services"]:
+        print(f"there is no service '{args.service}'", file=sys.stderr)
+        return 1
+    if args.action == "list":
+        print(json.dumps(integrations.listing(args.service), indent=2))
+        return 0
+    if not args.what:
+        print(f"integration {args.action} needs {'a source' if args.action == 'create' else 'a key id'}",
+              file=sys.stderr)
+        return 1
+    if args.action == "create":
+        try:
+            options = json.loads(args.options)
+            key = integrations.create(args.service, args.what, "cli", args.label, options)
+        except json.JSONDecodeError as exc:
+            print(f"--options is not JSON: {exc}", file=sys.stderr)
+            return 1
+        except InvalidEvent as exc:
+            for problem in exc.errors:
+                print(problem, file=sys.stderr)
+            return 1
+    elif args.action == "rotate":
+        key = integrations.rotate(args.service, args.what, "cli")
+    else:
+        key = None
+        if integrations.revoke(args.service, args.what):
+            print("revoked")
+            return 0
+    if key is None:
+        print(f"no single key of '{args.service}' has the id {args.what!r} (see: integration list)",
+              file=sys.stderr)
+        return 1
+    print(json.dumps({"key": key, "url": integrations.url(key)}, indent=2))
+    return 0

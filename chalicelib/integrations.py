@@ -18,6 +18,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from . import clock, config, directory, incidents, ratelimit
 from .intake import InvalidEvent
+from .intake.options import problems as option_problems
 from .store import IntegrationKey, transaction
 
 SOURCES = ("pagerduty", "alertmanager", "grafana", "cloudwatch", "zendesk", "jira", "freshdesk",
@@ -41,6 +42,9 @@ def create(service: str, source: str, by: str | None = None, label: str = "",
         raise InvalidEvent([f"there is no service '{service}'"])
     if source not in SOURCES:
         raise InvalidEvent([f"'source' must be one of {', '.join(SOURCES)}"])
+    wrong = option_problems(source, options)
+    if wrong:
+        raise InvalidEvent(wrong)
     key = "ik_" + secrets.token_urlsafe(24)
     digest, now = _hash(key), clock.now()
     fields = dict(service=service, source=source, label=label or None, options=options or None,

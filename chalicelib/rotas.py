@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .intake import options as option_rules
+
 SEVERITIES = ("critique", "eleve", "moyen", "faible")
 CHANNELS = ("sms", "voice", "slack")
 LANGUAGES = ("fr", "en")
@@ -252,8 +254,14 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
             h = str(integ.get("key_sha256", ""))
             if not re.match(r"^[0-9a-f]{64}$", h):
                 problems.append(f"{where}.integrations[{k}].key_sha256: not a sha256 hex digest")
-            keys.append({"type": integ.get("type", "pagerduty"), "key_sha256": h,
-                         "options": integ.get("options") or {}})
+            kind = integ.get("type", "pagerduty")
+            if kind not in option_rules.SOURCES:
+                problems.append(f"{where}.integrations[{k}].type: '{kind}' is not one of "
+                                f"{', '.join(option_rules.SOURCES)}")
+            else:
+                problems += [f"{where}.integrations[{k}].{p}"
+                             for p in option_rules.problems(kind, integ.get("options"))]
+            keys.append({"type": kind, "key_sha256": h, "options": integ.get("options") or {}})
         services[sid] = {"id": sid, "name": svc.get("name", sid), "policies": chosen,
                          "team": svc.get("team"),
                          "integrations": keys, "maintenance": _maintenance(svc, where, problems),

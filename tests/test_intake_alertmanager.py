@@ -143,8 +143,11 @@ def test_group_mode_needs_the_group_fields_and_bad_json_is_refused(api: Api, fre
                                   "'groupKey' is missing or not a string (needed to group alerts)"]
     r = api.http.post(url, data=b'{"alerts": [', timeout=10)
     assert r.status_code == 400 and "body is not valid JSON" in r.json()["message"]
-    bad_option = api.http.post(_key(api, {"group_by": "everything"}), json=payload("firing"), timeout=10)
-    assert bad_option.status_code == 409 and "options.group_by" in bad_option.json()["message"]
+    bad_option = api.http.post(f"{api.base}/v1/services/helpdesk/integrations", timeout=10,
+                               headers={"Authorization": f"Bearer {api.token}"},
+                               json={"source": "alertmanager", "options": {"group_by": "everything"}})
+    assert bad_option.status_code == 400  # refused when the key is made, not at the first alert
+    assert bad_option.json()["message"] == "options.group_by must be 'alert' or 'group', not 'everything'"
     _nothing_stored(api, fresh)
 
 

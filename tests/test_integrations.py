@@ -14,8 +14,9 @@ def _auth(api: Api) -> dict:
 
 
 def _key(api: Api, source: str = "generic", options: dict | None = None) -> dict:
+    options = MAPPING if options is None else options
     r = api.http.post(f"{api.base}/v1/services/helpdesk/integrations", headers=_auth(api), timeout=10,
-                      json={"source": source, "label": "tests", "options": options or MAPPING})
+                      json={"source": source, "label": "tests", "options": options})
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -96,3 +97,41 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after(api: Api, fresh) ->
     assert "more than 3 events a minute" in answers[3].json()["message"]
     again = api.http.post(key["url"], json={"alert": {"id": "r5", "title": "t"}}, timeout=10)
     assert again.status_code == 429
+
+
+def test_keys_from_the_command_line(api: Api, fresh, capsys) -> None:
+    """The same life of a key as through the API, for whoever holds the AWS credentials."""
+    import json
+
+    from chalicelib import cli
+
+    assert cli.main(["integration", "create", "helpdesk", "generic", "--label", "zabbix",
+                     "--options", json.dumps(MAPPING)]) == 0
+    made = json.loads(capsys.readouterr().out)
+    alert = {"alert": {"id": "z-1", "title": "Zabbix: disk full", "priority": "P3"}}
+    assert api.http.post(made["url"], json=alert, timeout=10).status_code == 202
+
+    assert cli.main(["integration", "list", "helpdesk"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["label"] == "zabbix" and made["key"] not in json.dumps(listed)
+
+    assert cli.main(["integration", "rotate", "helpdesk", listed["id"]]) == 0
+    rotated = json.loads(capsys.readouterr().out)
+    assert api.http.post(made["url"], json=alert, timeout=10).status_code == 403  # the old key
+    assert api.http.post(rotated["url"], json=alert, timeout=10).status_code == 202
+
+    [new] = json.loads((cli.main(["integration", "list", "helpdesk"]), capsys.readouterr().out)[1])
+    assert cli.main(["integration", "revoke", "helpdesk", new["id"]]) == 0
+    assert api.http.post(rotated["url"], json=alert, timeout=10).status_code == 403
+
+    # Mistakes are named, and no key is made.
+    capsys.readouterr()
+    assert cli.main(["integration", "create", "helpdesk", "alertmanager",
+                     "--options", '{"group-by": "group", "severity_map": {"P1": "urgent"}}']) == 1
+    err = capsys.readouterr().err
+    assert "options.group-by is not an option of alertmanager integrations" in err
+    assert "options.severity_map must be severities as values (not for P1)" in err
+    assert cli.main(["integration", "create", "nowhere", "generic"]) == 1
+    assert "there is no service 'nowhere'" in capsys.readouterr().err
+    assert cli.main(["integration", "list", "helpdesk"]) == 0
+    assert json.loads(capsys.readouterr().out) == []

@@ -667,3 +667,26 @@ def test_teams_are_checked_with_file_and_line(tmp_path: Path) -> None:
     assert "rota.yaml:11: teams[0].managers: unknown person 'zoe'" in text
     assert "teams[0].night.from: '25:00' is not a time" in text
     assert "teams[0].out_of_hours_threshold: '150' is not a percentage" in text
+
+
+def test_integration_options_in_rotas_are_checked_with_file_and_line(tmp_path: Path) -> None:
+    layers = "agent: {participants: [ann], shift: weekly}\n"
+    digest, sev = "0" * 64, "{severity_map: {P1: urgent}}"
+    services = ("policies:\n"
+                "  - id: p\n"
+                "    steps: [{targets: [{rota: r, layer: agent}]}]\n"
+                "services:\n"
+                "  - id: s\n"
+                "    policies: {default: p}\n"
+                "    integrations:\n"
+                f"      - {{type: alertmanager, key_sha256: '{digest}', options: {{group_by: everything}}}}\n"
+                f"      - {{type: generic, key_sha256: '{digest}', options: {sev}}}\n"
+                f"      - {{type: nagios, key_sha256: '{digest}'}}\n")
+    with pytest.raises(rotas.RotaError) as err:
+        load(tmp_path, rota_yaml(layers) + services)
+    text = "\n".join(err.value.problems)
+    assert ("rota.yaml:14: services[0].integrations[0].options.group_by must be 'alert' or 'group', "
+            "not 'everything'") in text
+    assert "rota.yaml:15: services[0].integrations[1].options.summary is required for generic" in text
+    assert "integrations[1].options.severity_map must be severities as values (not for P1)" in text
+    assert "rota.yaml:16: services[0].integrations[2].type: 'nagios' is not one of pagerduty" in text
