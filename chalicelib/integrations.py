@@ -132,6 +132,8 @@ def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | Non
     else:
         module = importlib.import_module(f"chalicelib.intake.{source}")
         events = module.parse(raw, headers, options)
+    if len(events) > 1:  # the limit counts events: one Alertmanager post may carry many alerts
+        ratelimit.take(_hash(key), options.get("rate_limit_per_minute"), len(events) - 1)
     answer: dict[str, Any] = {"status": "accepted", "service": service["id"], "events": []}
     for event in events:
         action = event.pop("action")

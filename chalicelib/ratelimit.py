@@ -27,17 +27,19 @@ class Limited(Exception):
         self.retry_after = retry_after
 
 
-def take(key_hash: str, per_minute: int | None = None) -> None:
+def take(key_hash: str, per_minute: int | None = None, units: int = 1) -> None:
+    """Count `units` events against the key's minute, or raise Limited."""
     limit = int(per_minute or DEFAULT_PER_MINUTE)
+    units = min(units, limit)  # a post bigger than a whole minute's budget can still get in
     now = clock.now()
     minute = int(now // 60)
     with _lock:
         mine = _local.get(key_hash)
-        if mine and mine[0] == minute and mine[1] > 0:
-            mine[1] -= 1
+        if mine and mine[0] == minute and mine[1] >= units:
+            mine[1] -= units
             return
-    chunk = max(1, min(50, limit // 100))
-    for size in (chunk, 1):  # near the limit, a whole chunk may no longer fit
+    chunk = max(units, min(50, limit // 100))
+    for size in dict.fromkeys((chunk, units)):  # near the limit, a whole chunk may no longer fit
         try:
             RateWindow(f"RATE#{key_hash}", str(minute)).update(
                 actions=[RateWindow.count.add(size), RateWindow.expires.set(minute * 60 + 180)],
@@ -49,6 +51,6 @@ def take(key_hash: str, per_minute: int | None = None) -> None:
         with _lock:  # add to what other threads reserved meanwhile, never overwrite it
             mine = _local.get(key_hash)
             left = mine[1] if mine and mine[0] == minute else 0
-            _local[key_hash] = [minute, left + size - 1]
+            _local[key_hash] = [minute, left + size - units]
         return
     raise Limited(limit, max(1, int((minute + 1) * 60 - now + 0.999)))

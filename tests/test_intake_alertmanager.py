@@ -237,3 +237,19 @@ def test_the_real_alertmanager_pages_then_resolves(api: Api, fresh, alertmanager
     _until(lambda: api.incident(number)["state"] == "resolved", 30,
            f"Alertmanager's resolved notification never resolved incident #{number}")
     assert last_number() == number  # the repeats Alertmanager may send counted on the same one
+
+
+def test_the_rate_limit_counts_alerts_not_posts(api: Api, fresh) -> None:
+    """One Alertmanager post carries a whole group: a key allowed 3 events a minute takes the
+    first post of two alerts, and refuses the second whole (Alertmanager sends it again)."""
+    from chalicelib import clock
+
+    url = _key(api, {"rate_limit_per_minute": 3})
+    clock.advance(61 - clock.now() % 60)  # early in a minute: both posts fall in the same one
+    first = _post(api, url, payload("firing"))
+    assert len(first) == 2
+    again = api.http.post(url, json=payload("firing"), timeout=10)
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) >= 1
+    assert "more than 3 events a minute" in again.json()["message"]
+    for event in first.values():  # the refused post counted nothing on the open incidents
+        assert api.incident(event["incident_number"])["event_count"] == 1
