@@ -225,12 +225,18 @@ def source_event(service: dict[str, Any], event: dict[str, Any], action: str) ->
     return resolve(pointer.number, actor, event.get("via", "events-api"), authorised=True)
 
 
+ORPHAN_DAYS = 90
+
+
 def _store_orphan(service_id: str, event: dict[str, Any], action: str) -> None:
-    """An acknowledge/resolve for nothing open is still kept (an accepted event is stored)."""
+    """An acknowledge/resolve for nothing open is still kept (an accepted event is stored),
+    for ORPHAN_DAYS: a monitoring tool resolving what it never opened, every minute, must
+    not grow the table for ever."""
     now = clock.now()
     item = TimelineEntry(f"ORPHAN#{service_id}", f"T#{clock.iso(now)}#{secrets.token_hex(4)}",
                          at=now, kind=action, actor="source", channel=event.get("via", "events-api"),
-                         detail={"event": event, "note": "no open incident for this dedup_key"})
+                         detail={"event": event, "note": "no open incident for this dedup_key"},
+                         expires=int(now + ORPHAN_DAYS * 86400))
     item.save()
 
 

@@ -168,6 +168,7 @@ class TimelineEntry(_Table):
     actor = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(null=True)
     detail = JSONAttribute(null=True)
+    expires = NumberAttribute(null=True)  # set on entries kept for a while only (TTL)
 
 
 class DedupKey(_Table):

@@ -267,3 +267,18 @@ def test_an_event_too_big_for_one_item_is_refused_not_lost(api: Api, fresh, monk
     finally:
         monkeypatch.delenv("ASTREINTE_MAX_BODY_BYTES")
         config.reload()
+
+
+def test_a_resolve_for_nothing_open_is_kept_ninety_days(api: Api, fresh) -> None:
+    """Answered 202 as PagerDuty does, stored (an accepted event is never dropped), opens
+    nothing, and expires by TTL so a tool resolving every minute cannot grow the table."""
+    from chalicelib.store import TimelineEntry
+
+    before = counter()
+    r = api.enqueue(event("resolve", dedup="never-opened"))
+    assert r.status_code == 202, r.text
+    assert_nothing_happened(api, fresh.fake, before)
+    [kept] = [e for e in TimelineEntry.query("ORPHAN#helpdesk")
+              if e.detail["event"]["dedup_key"] == "never-opened"]
+    assert kept.kind == "resolve" and kept.actor == "source"
+    assert kept.expires - clock.now() == pytest.approx(90 * 86400, abs=60)
