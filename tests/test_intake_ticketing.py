@@ -300,3 +300,32 @@ def test_the_reply_can_be_turned_off_and_a_nameless_requester_reads_well(tools: 
     details["ticket"]["requester"]["name"] = None
     ticketing.on_acknowledged(details, "Alice", AT, options)
     assert _text("zendesk", tools.calls_to("zendesk")[-1]).startswith("Bonjour, votre demande #6")
+
+
+def test_the_agent_acknowledging_by_sms_posts_the_note_on_the_zendesk_ticket(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    """The whole loop over HTTP: the ticket pages Alice, she answers the SMS, and the ticket
+    gets the internal note and the requester the reply, recorded on the timeline; Twilio
+    delivering her answer twice posts nothing twice."""
+    key = _key(api, "zendesk", {**OPTIONS["zendesk"], "api_base": tools.base("zendesk")})
+    r = api.http.post(key["url"], json=payload("zendesk_ticket.json"), timeout=10)
+    assert r.status_code == 202, r.text
+    number = r.json()["events"][0]["incident_number"]
+    fresh.fake.wait_for(kind="sms", to=ALICE)
+    assert tools.calls_to("zendesk") == []  # nothing is written on the ticket before someone takes it
+
+    status, _ = fresh.fake.reply_sms(ALICE, f"4 {number}", message_sid="SMack1")
+    assert status == 200
+    assert api.incident(number)["acknowledged_by"] == "alice"
+    note, reply = tools.calls_to("zendesk")
+    tid = str(payload("zendesk_ticket.json")["ticket"]["id"])
+    assert note["path"] == f"/api/v2/tickets/{tid}.json" and note["auth"] == tools.credentials["zendesk"]
+    assert note["json"]["ticket"]["comment"]["public"] is False
+    assert "Alice Martin" in note["json"]["ticket"]["comment"]["body"]
+    assert reply["json"]["ticket"]["comment"]["public"] is True
+
+    fresh.fake.reply_sms(ALICE, f"4 {number}", message_sid="SMack1")  # Twilio retried
+    assert len(tools.calls_to("zendesk")) == 2
+    told = [e for e in api.incident(number)["timeline"]
+            if e["kind"] == "notified" and e["channel"] == "zendesk"]
+    assert len(told) == 1 and told[0]["detail"]["note"]["ok"] and told[0]["detail"]["reply"]["ok"]
