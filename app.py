@@ -368,7 +368,7 @@ def service_integrations(service: str) -> Response:
     body = _json_body()
     try:
         key = integrations.create(service, str(body.get("source", "")), by, str(body.get("label", "")),
-                                  body.get("options") if isinstance(body.get("options"), dict) else None)
+                                  body.get("options"))
     except InvalidEvent as exc:
         return _error(400, "bad_request", "; ".join(exc.errors))
     return _json(201, {"key": key, "url": integrations.url(key), "source": body["source"]})
@@ -472,10 +472,15 @@ def list_incidents() -> Response:
     rows = _query("rows") or "incidents"
     if rows not in ("incidents", "timeline"):
         raise schedules.BadQuery(f"'rows' is incidents or timeline, not {rows!r}")
-    found = review.list_incidents(start, end, filters,
-                                  limit=_int_query("limit", 1000 if rows == "incidents" else 200))
+    limit = _int_query("limit", 1000 if rows == "incidents" else review.TIMELINE_MAX_INCIDENTS)
+    if rows == "timeline" and limit > review.TIMELINE_MAX_INCIDENTS:
+        raise schedules.BadQuery(f"'limit' is at most {review.TIMELINE_MAX_INCIDENTS} with rows=timeline "
+                                 "(one read per incident): narrow the period or the filters")
+    found = review.list_incidents(start, end, filters, limit=limit)
     if rows == "timeline":  # the escalation log: every entry of every incident listed
-        found["timeline"] = review.timeline_rows([i["number"] for i in found.pop("incidents")])
+        log = review.timeline_rows([i["number"] for i in found.pop("incidents")])
+        found["truncated"] = found["truncated"] or len(log) > review.TIMELINE_MAX_ROWS
+        found["timeline"] = log[:review.TIMELINE_MAX_ROWS]
         if _wants_csv():
             return _csv(review.to_csv(found["timeline"], review.CSV_TIMELINE_FIELDS), "escalation-log.csv")
     elif _wants_csv():

@@ -108,7 +108,8 @@ def main(n_people: int = 50, n_incidents: int = 5000) -> None:
             t0 = time.perf_counter()
             month = review.month_report("2026-10", first, now)
             runs.append(time.perf_counter() - t0)
-        facts = review.facts_between(start - review.WORK_LOOKBACK, end)  # what the report reads
+        # what the report reads
+        facts = review.facts_between(start - review.WORK_LOOKBACK, end + review.WORK_LOOKAHEAD)
         original = review.facts_between
         review.facts_between = lambda a, b: [f for f in facts if a <= f["created_at"] < b]  # type: ignore
         try:

@@ -110,10 +110,6 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _integration(args: argparse.Namespace) -> int:
     """The API's integration-key routes, for whoever holds the AWS credentials."""
     from . import directory, integrations
@@ -153,3 +149,7 @@ def _integration(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps({"key": key, "url": integrations.url(key)}, indent=2))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -30,7 +30,7 @@ class Limited(Exception):
 def take(key_hash: str, per_minute: int | None = None, units: int = 1) -> None:
     """Count `units` events against the key's minute, or raise Limited."""
     limit = int(per_minute or DEFAULT_PER_MINUTE)
-    units = min(units, limit)  # a post bigger than a whole minute's budget can still get in
+    units = min(units, limit)  # a post bigger than a whole minute's budget gets in on a fresh one
     now = clock.now()
     minute = int(now // 60)
     with _lock:

@@ -20,13 +20,18 @@ from .schedules import BadQuery, NotFound
 from .store import Incident
 
 MAX_DAYS = 400
-# Work in a month can come from an incident opened shortly before it: acknowledgements come
-# within hours, and work is capped at intervention_cap (4 h) after one.
-WORK_LOOKBACK = 2 * 86400
+# Work in a month can come from an incident opened before it (acknowledged late after a
+# weekend, or after the policy's repeats), and a team west of the report's zone ends its
+# month after the report's end: read a week before and a day after.
+WORK_LOOKBACK = 8 * 86400
+WORK_LOOKAHEAD = 86400
 MANAGER_ROLES = {"manager", "direction", "admin"}
 CSV_INCIDENT_FIELDS = ["number", "service", "team", "severity", "state", "unanswered", "summary", "source",
                        "created_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by",
                        "tta_seconds", "ttr_seconds", "escalated", "pages"]
+TIMELINE_MAX_INCIDENTS = 200  # the escalation log reads each incident's timeline
+TIMELINE_MAX_ROWS = 10_000  # an alert storm's repeats: the answer must stay under Lambda's 6 MB
+TIMELINE_DETAIL_CHARS = 300
 CSV_TIMELINE_FIELDS = ["number", "at", "kind", "actor", "channel", "step", "to", "detail"]
 
 
@@ -192,10 +197,12 @@ def timeline_rows(numbers: list[int]) -> list[dict[str, Any]]:
         for e in incidents.timeline(number):
             d = e.detail or {}
             to = d.get("to")
+            text = json.dumps(d, ensure_ascii=False, sort_keys=True) if d else ""
+            if len(text) > TIMELINE_DETAIL_CHARS:  # a stored event can be 360 KiB: whole in the incident
+                text = text[:TIMELINE_DETAIL_CHARS] + f"… (GET /v1/incidents/{number})"
             rows.append({"number": number, "at": clock.iso(e.at), "kind": e.kind, "actor": e.actor,
                          "channel": e.channel, "step": d.get("step"),
-                         "to": ", ".join(to) if isinstance(to, list) else to,
-                         "detail": json.dumps(d, ensure_ascii=False, sort_keys=True) if d else ""})
+                         "to": ", ".join(to) if isinstance(to, list) else to, "detail": text})
     return rows
 
 
@@ -283,7 +290,7 @@ def _work_and_oncall(start: float, end: float, now: float, found: list[dict[str,
     caps = {tid: t["intervention_cap"] for tid, t in b["teams"].items()}
     work: dict[str, list[astreinte.Work]] = {}
     if found is None:
-        found = facts_between(start - WORK_LOOKBACK, end)
+        found = facts_between(start - WORK_LOOKBACK, end + WORK_LOOKAHEAD)
     for w in astreinte.work_on_incidents(found, min(now, end + 86400),
                                          lambda p: caps.get(team_of.get(p, ""), 4 * 3600)):
         work.setdefault(w.person, []).append(w)
@@ -308,7 +315,7 @@ def month_report(month: str, first: date, now: float) -> dict[str, Any]:
     """The month a manager closes: KPIs and the astreinte table, from one read of the month
     (what the monthly summary sends, and what bench/month_report.py times)."""
     start, end = month_bounds(first, default_zone())
-    found = facts_between(start - WORK_LOOKBACK, end)
+    found = facts_between(start - WORK_LOOKBACK, end + WORK_LOOKAHEAD)
     return {"month": month, "astreinte": astreinte_report(month, first, now, found),
             "kpis": kpi_report(start, end, now, [f for f in found if start <= f["created_at"] < end])}
 

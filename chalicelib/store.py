@@ -359,8 +359,14 @@ TABLE_DEFINITION: dict[str, Any] = {
 
 def too_large(exc: Exception) -> bool:
     """DynamoDB refused an item over its 400 KB limit (the write, or the whole
-    transaction, did not happen)."""
-    return "Item size has exceeded" in str(getattr(exc, "cause", None) or exc)
+    transaction, did not happen).  DynamoDB Local says so in the error's message; AWS
+    cancels the transaction and says so in the item's cancellation reason."""
+    texts = [str(getattr(exc, "cause", None) or exc)]
+    try:
+        texts += [r.message or "" for r in getattr(exc, "cancellation_reasons", None) or [] if r]
+    except AttributeError:  # not a transaction's error
+        pass
+    return any("item size" in t.lower() for t in texts)
 
 
 def transaction() -> TransactWrite:

@@ -253,3 +253,8 @@ def test_the_rate_limit_counts_alerts_not_posts(api: Api, fresh) -> None:
     assert "more than 3 events a minute" in again.json()["message"]
     for event in first.values():  # the refused post counted nothing on the open incidents
         assert api.incident(event["incident_number"])["event_count"] == 1
+
+    # A group bigger than a whole minute's allowance still gets in on a fresh minute.
+    small = _key(api, {"rate_limit_per_minute": 1})
+    assert len(_post(api, small, payload("firing"))) == 2
+    assert api.http.post(small, json=payload("firing"), timeout=10).status_code == 429

@@ -135,3 +135,29 @@ def test_keys_from_the_command_line(api: Api, fresh, capsys) -> None:
     assert "there is no service 'nowhere'" in capsys.readouterr().err
     assert cli.main(["integration", "list", "helpdesk"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+    # And as an operator types it: the module run as a program, on the same table.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "chalicelib.cli", "integration", "create", "helpdesk",
+                           "opsgenie"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["url"].startswith("http") and len(
+        json.loads((cli.main(["integration", "list", "helpdesk"]), capsys.readouterr().out)[1])) == 1
+
+
+def test_a_key_made_before_options_were_checked_can_still_be_rotated(api: Api, fresh) -> None:
+    """A leaked key must be replaceable whatever its options; new keys get the check."""
+    from chalicelib import integrations
+
+    integrations.create("helpdesk", "generic", "tests", "old", {"summary": "t", "colour": "red"}, check=False)
+    [old] = api.http.get(f"{api.base}/v1/services/helpdesk/integrations", headers=_auth(api),
+                         timeout=10).json()["integrations"]
+    rotated = api.http.post(f"{api.base}/v1/services/helpdesk/integrations/{old['id']}/rotate",
+                            headers=_auth(api), timeout=10)
+    assert rotated.status_code == 201, rotated.text
+    not_an_object = api.http.post(f"{api.base}/v1/services/helpdesk/integrations", headers=_auth(api),
+                                  timeout=10, json={"source": "generic", "options": "summary=title"})
+    assert not_an_object.status_code == 400
+    assert not_an_object.json()["message"] == "'options' must be an object"

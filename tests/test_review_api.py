@@ -102,6 +102,8 @@ def test_escalation_log_as_csv(api: Api, night: dict) -> None:
     assert len(as_json["timeline"]) == len(log_rows) and "incidents" not in as_json
     bad = get(api, "/v1/incidents", rows="everything")
     assert bad.status_code == 400 and "rows" in bad.json()["message"]
+    too_many = get(api, "/v1/incidents", rows="timeline", limit="1000")
+    assert too_many.status_code == 400 and "at most 200" in too_many.json()["message"]
 
 
 def test_kpis_for_a_manager(api: Api, night: dict) -> None:

@@ -50,13 +50,17 @@ def _url(v: Any) -> str | None:
     return None if isinstance(v, str) and v.startswith(("https://", "http://")) else "an http(s) URL"
 
 
-def _duration(v: Any) -> str | None:
+def _duration(v: Any, least: float = 1) -> str | None:
     from ..rotas import parse_duration
 
     try:
-        return None if parse_duration(v) > 0 else "a duration above 0"
+        return None if parse_duration(v) >= least else f"a duration of at least {least:g} s"
     except ValueError:
         return "a duration such as 30s, 5m, 2h"
+
+
+def _grace(v: Any) -> str | None:
+    return _duration(v, least=0)
 
 
 def _one_of(*choices: str) -> Check:
@@ -83,7 +87,7 @@ SOURCES: dict[str, dict[str, Check]] = {
     "generic": {"summary": _text, "dedup_key": _text, "severity": _text, "severity_map": _severity_map,
                 "default_severity": _severity, "source": _text, "resolve_when": _rule,
                 "acknowledge_when": _rule},
-    "heartbeat": {"interval": _duration, "grace": _duration, "name": _text, "severity": _severity},
+    "heartbeat": {"interval": _duration, "grace": _grace, "name": _text, "severity": _severity},
 }
 REQUIRED = {"generic": ("summary",)}
 
