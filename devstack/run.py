@@ -53,7 +53,10 @@ Then watch {out}/ and read the incident and its timeline:
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
-        done.wait()
+        # With a timeout: the kernel may hand SIGTERM to another thread, and a main thread
+        # blocked for ever would never run the handler (make run then ignored its stop).
+        while not done.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
