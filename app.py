@@ -472,18 +472,13 @@ def list_incidents() -> Response:
     rows = _query("rows") or "incidents"
     if rows not in ("incidents", "timeline"):
         raise schedules.BadQuery(f"'rows' is incidents or timeline, not {rows!r}")
-    limit = _int_query("limit", 1000 if rows == "incidents" else review.TIMELINE_MAX_INCIDENTS)
-    if rows == "timeline" and limit > review.TIMELINE_MAX_INCIDENTS:
-        raise schedules.BadQuery(f"'limit' is at most {review.TIMELINE_MAX_INCIDENTS} with rows=timeline "
-                                 "(one read per incident): narrow the period or the filters")
-    found = review.list_incidents(start, end, filters, limit=limit)
     if rows == "timeline":  # the escalation log: every entry of every incident listed
-        log = review.timeline_rows([i["number"] for i in found.pop("incidents")])
-        found["truncated"] = found["truncated"] or len(log) > review.TIMELINE_MAX_ROWS
-        found["timeline"] = log[:review.TIMELINE_MAX_ROWS]
+        found = review.escalation_log(start, end, filters, _int_query("limit", review.TIMELINE_MAX_INCIDENTS))
         if _wants_csv():
             return _csv(review.to_csv(found["timeline"], review.CSV_TIMELINE_FIELDS), "escalation-log.csv")
-    elif _wants_csv():
+        return _json(200, found)
+    found = review.list_incidents(start, end, filters, limit=_int_query("limit", 1000))
+    if _wants_csv():
         return _csv(review.to_csv(found["incidents"], review.CSV_INCIDENT_FIELDS), "incidents.csv")
     return _json(200, found)
 
@@ -536,9 +531,14 @@ _DASHBOARD_CSP = ("default-src 'self'; style-src 'unsafe-inline'; script-src 'un
                   "img-src 'self' data: blob:")
 
 
+@functools.cache
+def _dashboard_page() -> str:
+    return _DASHBOARD.read_text(encoding="utf-8")
+
+
 @app.route("/dashboard", methods=["GET"])
 def dashboard() -> Response:
     """The page only: it holds no data, and asks for an API token before it fetches any."""
-    return Response(body=_DASHBOARD.read_text(encoding="utf-8"), status_code=200,
+    return Response(body=_dashboard_page(), status_code=200,
                     headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache",
                              "Content-Security-Policy": _DASHBOARD_CSP})

@@ -85,7 +85,6 @@ def store_incidents(n: int, teams: list[list[str]], rng: random.Random) -> None:
                 f"INC#{number}", "META", number=number, service=f"svc{t}", severity=rng.choice(
                     ["critique", "eleve", "eleve", "moyen", "faible"]), summary=f"incident {number}",
                 dedup_key=str(number), state="resolved", created_at=created,
-                month=datetime.fromtimestamp(created, ZoneInfo("UTC")).strftime("%Y-%m"),
                 acknowledged_at=ack, acknowledged_by=who, resolved_at=resolved, resolved_by=who,
                 policy=f"team{t}-policy", escalation={"step": rng.choice([0, 0, 0, 1]), "loop": 0,
                                                       "next_step_at": None, "pending": []},

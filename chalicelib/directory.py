@@ -102,6 +102,12 @@ def person(pid: str) -> dict[str, Any] | None:
     return bundle()["people"].get(pid)
 
 
+def name_of(pid: str) -> str:
+    """The name people read (the id when the person is not, or no longer, in rotas/)."""
+    found = person(pid)
+    return found["name"] if found else pid
+
+
 def person_by_phone(phone: str) -> dict[str, Any] | None:
     bundle()
     pid = _cache["index"]["phone"].get(phone)

@@ -10,12 +10,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import PutError
-
 from . import clock, directory, rotation
 from .notify import slack, twilio_sms
 from .notify.templates import text
-from .store import Idempotency
+from .store import first_time
 
 CATCH_UP_SECONDS = 10 * 60  # a "now on call" later than this is no longer news
 SHIFT_HORIZON = 35 * 86400  # long enough to see where a monthly shift ends
@@ -61,10 +59,7 @@ def send_due(now: float | None = None) -> int:
             continue
         lang = person["language"] if n["kind"] == "soon" else "fr"
         key = f"handoff:{s.rota}:{s.layer}:{s.person}:{int(s.start)}:{n['kind']}"
-        try:
-            Idempotency(f"IDEM#{key}", answer={"sent": True},
-                        expires=int(now + 8 * 86400)).save(condition=Idempotency.pk.does_not_exist())
-        except PutError:
+        if not first_time(key, now, keep_days=8):
             continue  # another run sent it
         words = {"rota": rota["name"], "layer": s.layer, "name": person["name"], "tz": rota["timezone"],
                  "start": _when(s.start, rota["timezone"], lang), "end": _when(s.end, rota["timezone"], lang)}

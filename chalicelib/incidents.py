@@ -116,7 +116,7 @@ def open_incident(service: dict[str, Any],
     inc = Incident(pk(number), "META", number=number, service=service["id"],
                    severity=event["severity"], summary=event["summary"], source=event.get("source"),
                    dedup_key=event["dedup_key"], details=event.get("details"), state="triggered",
-                   created_at=now, month=clock.iso(now)[:7], policy=policy["id"], paged=[])
+                   created_at=now, policy=policy["id"], paged=[])
     _claim(inc, decision, now)
     items = [entry(number, "triggered", now, actor=event.get("actor", "source"),
                    channel=event.get("via", "events-api"), detail={"event": event})]
@@ -333,7 +333,7 @@ def _tell_others(inc: Incident, actor: str, how: str, target: str, now: float) -
     from .notify import slack as slack_notify
 
     key = "taken" if target == "acknowledged" else "resolved"
-    v = {**view(inc), "by": _name(actor), "how": how}
+    v = {**view(inc), "by": directory.name_of(actor), "how": how}
     records = []
     footer_key = "slack_taken" if target == "acknowledged" else "slack_resolved"
     for ch, ts, lang in inc.slack_messages or []:
@@ -366,14 +366,9 @@ def _tell_ticket(inc: Incident, actor: str, now: float) -> None:
 
     options = ticketing.integration_options(inc.service, ticket["tool"], ticket.get("api_base"))
     if options:
-        record = ticketing.on_acknowledged(inc.details, _name(actor), clock.iso(now), options)
+        record = ticketing.on_acknowledged(inc.details, directory.name_of(actor), clock.iso(now), options)
         entry(inc.number, "notified", clock.now(), actor="astreinte", channel=ticket["tool"],
               detail=record).save()
-
-
-def _name(pid: str) -> str:
-    person = directory.bundle()["people"].get(pid)
-    return person["name"] if person else pid
 
 
 # ---------------------------------------------------------------- escalation timers

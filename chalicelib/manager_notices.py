@@ -11,27 +11,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import PutError
-
 from . import clock, config, directory, review
 from .notify import slack, twilio_sms
 from .notify.templates import text
 from .reports import kpis
 from .reports.calendar import CATEGORIES
-from .store import Idempotency
+from .store import first_time
 
 MORNING = (8, 12)  # local hours when last night's rest warnings go out
 SUMMARY_DAYS = 3  # the monthly summary goes out on the first days of the next month
-
-
-def _once(key: str, now: float) -> bool:
-    """True the first time `key` is seen (then never again for 40 days)."""
-    try:
-        Idempotency(f"IDEM#{key}", answer={"sent": True},
-                    expires=int(now + 40 * 86400)).save(condition=Idempotency.pk.does_not_exist())
-    except PutError:
-        return False
-    return True
 
 
 def _tell(person: dict[str, Any], message: str) -> str:
@@ -68,7 +56,7 @@ def send_rest_notices(now: float | None = None) -> int:
             for mid in team["managers"]:
                 manager = b["people"][mid]
                 key = f"rest:{flag['person']}:{int(flag['intervention_end'])}:{mid}"
-                if mid == flag["person"] or not _once(key, now):
+                if mid == flag["person"] or not first_time(key, now, keep_days=40):
                     continue
                 lang = manager["language"]
                 message = text(lang, "rest_warning", name=worker["name"], number=flag["incidents"][-1],
@@ -125,7 +113,8 @@ def send_monthly_summaries(now: float | None = None) -> int:
             continue
         first = (date(local.year, local.month, 1) - timedelta(days=1)).replace(day=1)
         month = first.strftime("%Y-%m")
-        recipients = [m for m in team["managers"] if _once(f"summary:{tid}:{month}:{m}", now)]
+        recipients = [m for m in team["managers"]
+                      if first_time(f"summary:{tid}:{month}:{m}", now, keep_days=40)]
         if not recipients:
             continue
         report = review.month_report(month, first, now)

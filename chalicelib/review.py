@@ -189,6 +189,19 @@ def _row(f: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             "pages": len(f["pages"])}
 
 
+def escalation_log(start: float, end: float, filters: dict[str, str | None],
+                   limit: int = TIMELINE_MAX_INCIDENTS) -> dict[str, Any]:
+    """The incident list's answer with every timeline entry of the incidents instead."""
+    if limit > TIMELINE_MAX_INCIDENTS:
+        raise BadQuery(f"'limit' is at most {TIMELINE_MAX_INCIDENTS} with rows=timeline "
+                       "(one read per incident): narrow the period or the filters")
+    found = list_incidents(start, end, filters, limit=limit)
+    log = timeline_rows([i["number"] for i in found.pop("incidents")])
+    found["truncated"] = found["truncated"] or len(log) > TIMELINE_MAX_ROWS
+    found["timeline"] = log[:TIMELINE_MAX_ROWS]
+    return found
+
+
 def timeline_rows(numbers: list[int]) -> list[dict[str, Any]]:
     """The escalation log of these incidents: every timeline entry, oldest first within
     each incident (one query per incident, so callers bound how many)."""
@@ -239,11 +252,10 @@ def kpi_report(start: float, end: float, now: float,
                found: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     found = facts_between(start, end) if found is None else found
     cals, team_of = _calendars()
-    people = directory.bundle()["people"]
     pages = kpis.pages_per_person(found, lambda p: _calendar_of(p, cals, team_of))
     return {"from": clock.iso(start), "to": clock.iso(end), "overall": kpis.metrics(found, now),
             "by": kpis.grouped(found, now), "tta_histogram": kpis.tta_histogram(found),
-            "pages_per_person": {p: {"name": people.get(p, {}).get("name", p), **v}
+            "pages_per_person": {p: {"name": directory.name_of(p), **v}
                                  for p, v in pages.items()}}
 
 
@@ -291,7 +303,7 @@ def _work_and_oncall(start: float, end: float, now: float, found: list[dict[str,
     work: dict[str, list[astreinte.Work]] = {}
     if found is None:
         found = facts_between(start - WORK_LOOKBACK, end + WORK_LOOKAHEAD)
-    for w in astreinte.work_on_incidents(found, min(now, end + 86400),
+    for w in astreinte.work_on_incidents(found, min(now, end + WORK_LOOKAHEAD),
                                          lambda p: caps.get(team_of.get(p, ""), 4 * 3600)):
         work.setdefault(w.person, []).append(w)
     return work, _oncall_intervals(start - 2 * 86400, end + 16 * 86400)
@@ -334,7 +346,7 @@ def astreinte_report(month: str, first: date, now: float,
         p_start, p_end = month_bounds(first, ZoneInfo(cal.timezone))
         row = astreinte.person_month(person, oncall.get(person, []), work_by_person.get(person, []), cal,
                                      team["rest"] if team else 11 * 3600, p_start, p_end)
-        row["name"] = b["people"].get(person, {}).get("name", person)
+        row["name"] = directory.name_of(person)
         row["team"] = team["id"] if team else None
         for flag in row["rest_flags"]:
             for k in ("intervention_start", "intervention_end", "next_work"):
@@ -380,7 +392,7 @@ def fairness_report(team_id: str | None, days: int, now: float) -> dict[str, Any
         members = {p: oncall.get(p, []) for p in team["members"]}
         rows = astreinte.fairness(members, WorkCalendar.of_team(team), start, now)
         for r in rows:
-            r["name"] = b["people"].get(r["person"], {}).get("name", r["person"])
+            r["name"] = directory.name_of(r["person"])
         teams.append({"team": tid, "name": team["name"], "people": rows})
     return {"from": clock.iso(start), "to": clock.iso(now), "days": days, "teams": teams}
 
@@ -391,12 +403,10 @@ def rota_shifts(rota_id: str, start: float, end: float) -> dict[str, Any]:
     rota = b["rotas"].get(rota_id)
     if rota is None:
         raise NotFound(f"there is no rota '{rota_id}'")
-    if end <= start or end - start > MAX_DAYS * 86400:
-        raise BadQuery(f"'to' must be after 'from', at most {MAX_DAYS} days later")
     return {"rota": rota_id, "name": rota["name"], "timezone": rota["timezone"], "from": clock.iso(start),
             "to": clock.iso(end), "layers": [
                 {"layer": name, "shifts": [
-                    {"person": s.person, "name": b["people"].get(s.person, {}).get("name", s.person),
+                    {"person": s.person, "name": directory.name_of(s.person),
                      "start": clock.iso(s.start), "end": clock.iso(s.end)}
                     for s in rotation.shifts(rota, name, start, end)]}
                 for name in rota["layers"]]}

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -38,6 +39,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -138,7 +140,7 @@ class Incident(_Table):
     slack_messages = JSONAttribute(null=True)  # [[channel, ts], ...] to update on ack/resolve
     pages = JSONAttribute(null=True)  # [{at, to, channel, step, ok}]: every page sent
     calls = JSONAttribute(null=True)  # [{at, to, seconds}]: calls answered (Twilio status callbacks)
-    month = UnicodeAttribute(null=True)  # "2026-11", for the `month` index
+    month = UnicodeAttribute(null=True)  # "2026-11", for the `month` index (set by serialize)
     line = UnicodeAttribute(null=True)  # the report fields as one JSON string (see serialize)
     due_shard = UnicodeAttribute(null=True)
     due_at = NumberAttribute(null=True)
@@ -150,6 +152,8 @@ class Incident(_Table):
         """Every write refreshes `line`: the fields reports need, in one string, so a month
         of incidents reads from the `month` index as one attribute each (the parsing of
         twenty attributes per item, not DynamoDB, is what a month's report would wait on)."""
+        if self.created_at is not None:  # the index's key: the UTC month the incident opened
+            self.month = datetime.fromtimestamp(self.created_at, UTC).strftime("%Y-%m")
         state = self.escalation or {}
         fields = {f: getattr(self, f, None) for f in REPORT_FIELDS}
         fields.update(step=state.get("step", -1), loop=state.get("loop", 0))
@@ -355,6 +359,17 @@ TABLE_DEFINITION: dict[str, Any] = {
     "BillingMode": "PAY_PER_REQUEST",
     "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
 }
+
+
+def first_time(key: str, now: float, keep_days: float) -> bool:
+    """True the first time `key` is claimed (kept keep_days): what makes a scheduled
+    notice go out once however often, or however many times, its job runs."""
+    try:
+        Idempotency(f"IDEM#{key}", answer={"sent": True},
+                    expires=int(now + keep_days * 86400)).save(condition=Idempotency.pk.does_not_exist())
+    except PutError:
+        return False
+    return True
 
 
 def too_large(exc: Exception) -> bool:
