@@ -53,7 +53,8 @@ def main(events: int = 5000, keys: int = 50, senders: int = 8) -> None:
         elapsed, statuses = out.get(timeout=600)
         proc.join()
 
-        from chalicelib import clock, review
+        from chalicelib import clock
+        from chalicelib.reports import review
 
         now = clock.now()  # the incidents opened during the storm, read back from the store
         incidents = len(review.report_lines(now - 3600, now + 1))

@@ -92,7 +92,9 @@ def store_incidents(n: int, teams: list[list[str]], rng: random.Random) -> None:
 
 
 def main(n_people: int = 50, n_incidents: int = 5000) -> None:
-    from chalicelib import directory, review, rotas
+    from chalicelib.reports import review
+    from chalicelib.rotas import directory
+    from chalicelib.rotas import load as rotas
 
     rng = random.Random(5)
     with local_stack(), tempfile.TemporaryDirectory() as tmp:

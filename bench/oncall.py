@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chalicelib import rotas, rotation  # noqa: E402
+from chalicelib.rotas import load as rotas  # noqa: E402
+from chalicelib.rotas import shifts as rotation  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

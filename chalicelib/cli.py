@@ -16,7 +16,8 @@ import argparse
 import json
 import sys
 
-from . import clock, rotas
+from . import clock, hashing
+from .rotas import load as rotas
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,9 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "hash-key":
-        from .directory import hash_key
-
-        print(hash_key(args.key))
+        print(hashing.sha256_hex(args.key))
         return 0
     if args.command == "infra":
         from .infra import template
@@ -67,12 +66,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.dir}: {len(bundle['people'])} people, {len(bundle['rotas'])} rotas, "
                   f"{len(bundle['policies'])} policies, {len(bundle['services'])} services: OK")
             return 0
-        from . import directory
+        from .rotas import directory
 
         print(json.dumps(directory.sync(bundle, dry_run=args.dry_run), indent=2))
         return 0
     if args.command == "token":
-        from . import directory, tokens
+        from . import tokens
+        from .rotas import directory
 
         if directory.person(args.person) is None:
             print(f"unknown person '{args.person}' (not in the synced rotas)", file=sys.stderr)
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         print(tokens.create(args.person, args.label))
         return 0
     if args.command == "feed":
-        from . import feeds
+        from .rotas import feeds
 
         if args.action == "revoke":
             if feeds.revoke(args.target):
@@ -99,9 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "integration":
         return _integration(args)
     if args.command == "oncall":
-        from . import schedules
+        from .rotas import queries
 
-        for rota in schedules.all_on_call(clock.now()):
+        for rota in queries.all_on_call(clock.now()):
             for layer in rota["layers"]:
                 who = layer["on_call"]
                 held = f"{who['name']} ({who['id']}) until {layer['until']}" if who else "nobody (off duty)"
@@ -112,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _integration(args: argparse.Namespace) -> int:
     """The API's integration-key routes, for whoever holds the AWS credentials."""
-    from . import directory, integrations
+    from . import integrations
     from .intake import InvalidEvent
+    from .rotas import directory
 
     if args.service not in directory.bundle()["services"]:
         print(f"there is no service '{args.service}'", file=sys.stderr)

@@ -1,14 +1,18 @@
-"""The service's notion of "now".
+"""The service's notion of "now", and the one way we read times and durations people write.
 
 Every time-dependent decision reads this clock rather than time.time(), so that tests can
-move time forward (escalation delays, link expiry) without sleeping.
+move time forward (escalation delays, link expiry) without sleeping.  Parsing lives here
+too, so that an ISO date-time or a "5m" means the same in rotas/, the API and the CLI.
 """
 from __future__ import annotations
 
+import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 _offset = 0.0
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 60}
 
 
 def now() -> float:
@@ -32,3 +36,27 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"
     )
+
+
+def parse_iso(value: object, zone: tzinfo | None = None) -> float:
+    """An ISO 8601 date-time ('Z' or an offset; a '+' that a query string turned into a
+    space) -> epoch seconds.  Without a zone in the text, `zone` is assumed; with neither,
+    ValueError: a time without a zone means a different instant to every reader."""
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        text = str(value).strip().replace("Z", "+00:00").replace(" ", "+")
+        dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        if zone is None:
+            raise ValueError(f"no time zone in {value!r} (add Z or +01:00)")
+        dt = dt.replace(tzinfo=zone)
+    return dt.timestamp()
+
+
+def parse_duration(value: object) -> float:
+    """'30s', '5m', '2h', '1d' or a bare number of minutes -> seconds."""
+    m = _DURATION.match(str(value).strip())
+    if not m:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 5m, 2h)")
+    return float(m.group(1)) * _UNITS[m.group(2)]

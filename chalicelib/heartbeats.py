@@ -12,9 +12,10 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from . import clock, directory, incidents, integrations, ratelimit
+from . import clock, incidents, integrations, ratelimit
+from .clock import parse_duration
 from .intake import InvalidEvent
-from .rotas import parse_duration
+from .rotas import directory
 from .store import HEARTBEAT_SHARD as SHARD
 from .store import Heartbeat
 

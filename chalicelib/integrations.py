@@ -7,33 +7,33 @@ too.  The key says which service the events are about and which format they come
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 import secrets
-import time
+import threading
 from collections.abc import Callable
 from typing import Any
 
+from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist
 
-from . import clock, config, directory, incidents, ratelimit
-from .intake import InvalidEvent
+from . import clock, config, errors, hashing, incidents, ratelimit
+from .intake import InvalidEvent, pagerduty
 from .intake.options import problems as option_problems
+from .model import Service
+from .rotas import directory
 from .store import IntegrationKey, transaction
 
 SOURCES = ("pagerduty", "alertmanager", "grafana", "cloudwatch", "zendesk", "jira", "freshdesk",
            "opsgenie", "generic", "heartbeat")
 
 
-class UnknownKey(Exception):
+class UnknownKey(errors.Forbidden):
     """The key in the URL is not (or no longer) an integration key."""
 
-
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+    code = "unknown_key"
 
 
-key_hash = _hash
+_hash = key_hash = hashing.sha256_hex
 
 
 def create(service: str, source: str, by: str | None = None, label: str = "",
@@ -73,7 +73,8 @@ def revoke(service: str, key_id: str) -> bool:
     with transaction() as tx:
         tx.delete(IntegrationKey(f"IKEY#{digest}", "IKEY"))
         tx.delete(IntegrationKey(f"IKEYS#{service}", digest))
-    _cache.pop(digest, None)
+    with _lock:
+        _cache.pop(digest, None)
     return True
 
 
@@ -88,34 +89,39 @@ def rotate(service: str, key_id: str, by: str | None = None) -> str | None:
     return key
 
 
-_cache: dict[str, tuple[float, tuple[dict[str, Any], str, dict[str, Any]] | None]] = {}
 CACHE_SECONDS = 10.0  # a revoked key stops working within this (per warm container)
+Found = tuple[Service, str, dict[str, Any]]
+_cache: TTLCache[str, Found | None] = TTLCache(maxsize=10_000, ttl=CACHE_SECONDS)
+_lock = threading.Lock()  # cachetools caches are not thread-safe (the local server is threaded)
 
 
-def lookup(key: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+def lookup(key: str) -> Found:
     """(service, source, options) of a live key; UnknownKey otherwise."""
     digest = _hash(key)
-    hit = _cache.get(digest)
-    if hit is None or time.monotonic() - hit[0] > CACHE_SECONDS:
-        found = None
-        service = directory.service_for_key(key)
-        if service is not None:  # declared in rotas/
-            integ = next(i for i in service["integrations"] if i["key_sha256"] == digest)
-            found = (service, integ["type"], integ.get("options") or {})
-        else:
-            try:
-                item = IntegrationKey.get(f"IKEY#{digest}", "IKEY")
-                svc = directory.bundle()["services"].get(item.service)
-                if svc is not None:
-                    found = (svc, item.source, item.options or {})
-            except DoesNotExist:
-                pass
-        if len(_cache) > 10_000:
-            _cache.clear()
-        hit = _cache[digest] = (time.monotonic(), found)
-    if hit[1] is None:
-        raise UnknownKey("this integration key is unknown or revoked")
-    return hit[1]
+    with _lock:
+        known = digest in _cache
+        found = _cache.get(digest)
+    if not known:
+        found = _find(key, digest)
+        with _lock:
+            _cache[digest] = found
+    if found is None:
+        raise UnknownKey("this integration key is unknown or revoked / "
+                         "clé d'intégration inconnue ou révoquée")
+    return found
+
+
+def _find(key: str, digest: str) -> Found | None:
+    service = directory.service_for_key(key)
+    if service is not None:  # declared in rotas/
+        integ = next(i for i in service["integrations"] if i["key_sha256"] == digest)
+        return service, integ["type"], integ.get("options") or {}
+    try:
+        item = IntegrationKey.get(f"IKEY#{digest}", "IKEY")
+    except DoesNotExist:
+        return None
+    svc = directory.bundle()["services"].get(item.service)
+    return (svc, item.source, item.options or {}) if svc is not None else None
 
 
 def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | None = None,
@@ -148,6 +154,27 @@ def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | Non
             outcome = incidents.source_event(service, event, action)
             answer["events"].append({"action": action, "dedup_key": event["dedup_key"],
                                      "incident_number": outcome.number if outcome else None})
+    return answer
+
+
+def enqueue(raw: bytes) -> dict[str, Any]:
+    """PagerDuty's Events API v2 (POST /v2/enqueue): the key is in the body.  The answer is
+    PagerDuty's 202 body; raises InvalidEvent naming each bad field."""
+    event = pagerduty.parse_event(raw)
+    routing_key = event.pop("routing_key")
+    service = directory.service_for_key(routing_key)
+    if service is None:
+        raise InvalidEvent(["'routing_key' is not the integration key of any service"])
+    ratelimit.take(hashing.sha256_hex(routing_key))
+    action = event.pop("action")
+    answer = {"status": "success", "message": "Event processed", "dedup_key": event["dedup_key"]}
+    if action == "trigger":
+        inc, _ = incidents.trigger(service, event)
+        answer["incident_number"] = inc.number  # ours, beyond PagerDuty's fields; clients ignore it
+    else:
+        outcome = incidents.source_event(service, event, action)
+        if outcome is not None:
+            answer["incident_number"] = outcome.number
     return answer
 
 

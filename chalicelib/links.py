@@ -9,14 +9,16 @@ import base64
 import hashlib
 import hmac
 
-from . import clock, config
+from . import clock, config, errors
 
 ACTIONS = ("ack", "resolve")
 TTL_SECONDS = 24 * 3600
 
 
-class BadLink(ValueError):
-    pass
+class BadLink(errors.Forbidden):
+    """A one-click link that is malformed, forged or expired."""
+
+    code = "bad_link"
 
 
 def _sign(payload: str) -> str:

@@ -11,7 +11,7 @@ import threading
 
 from pynamodb.exceptions import UpdateError
 
-from . import clock
+from . import clock, errors
 from .store import RateWindow
 
 DEFAULT_PER_MINUTE = 6000  # a storm of 5,000 events a minute on one key still gets through
@@ -19,12 +19,12 @@ _local: dict[str, list[int]] = {}  # key hash -> [minute, units left]
 _lock = threading.Lock()
 
 
-class Limited(Exception):
+class Limited(errors.RateLimited):
     """Over the limit; `retry_after` seconds until the next window."""
 
     def __init__(self, limit: int, retry_after: int):
-        super().__init__(f"more than {limit} events a minute on this key: retry in {retry_after} s")
-        self.retry_after = retry_after
+        super().__init__(f"more than {limit} events a minute on this key: retry in {retry_after} s / "
+                         f"plus de {limit} événements par minute sur cette clé", retry_after)
 
 
 def take(key_hash: str, per_minute: int | None = None, units: int = 1) -> None:

@@ -13,10 +13,17 @@ import unicodedata
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import config, directory, incidents, links
+from . import config, errors, incidents, links
+from .incidents import delivery
+from .incidents.views import view
+from .model import Person
+from .notify import channels
 from .notify import slack as slack_notify
-from .notify import twilio_sms, twilio_voice
+from .notify import sms as twilio_sms
+from .notify import voice as twilio_voice
+from .notify.channels import PageRef
 from .notify.templates import text
+from .rotas import directory
 
 ACTIONS = {"acknowledge": incidents.acknowledge, "resolve": incidents.resolve,
            "escalate": incidents.escalate}
@@ -33,7 +40,7 @@ _RESULT_KEYS = {"acknowledged": "ok_ack", "resolved": "ok_resolve", "escalated":
                 "not_paged": "not_paged", "no_incident": "no_incident"}
 
 
-class Forbidden(Exception):
+class Forbidden(errors.BadSignature):
     """The request is not signed by who it claims to come from."""
 
 
@@ -80,16 +87,16 @@ def sms_received(params: dict[str, str]) -> str:
     return twilio_sms.reply(answer(outcome, lang))
 
 
-class BadRequest(ValueError):
+class BadRequest(errors.BadRequest):
     """A signed request whose content still makes no sense to us."""
 
 
-def _call_ref(ref: str) -> tuple[int, dict[str, Any]]:
-    number_s, _, pid = ref.partition(".")
-    person = directory.person(pid)
-    if not number_s.isdigit() or person is None:
-        raise BadRequest(f"'{ref}' is not an incident number and a person of the directory")
-    return int(number_s), person
+def _call_ref(ref: str) -> tuple[int, Person]:
+    page = PageRef.parse(ref, with_channel=False)
+    person = directory.person(page.person)
+    if person is None:
+        raise BadRequest(f"'{ref[:80]}' is not an incident number and a person of the directory")
+    return page.number, person
 
 
 def voice_answered(ref: str) -> str:
@@ -104,8 +111,8 @@ def voice_answered(ref: str) -> str:
                                     else "already_resolved", number,
                                     inc.acknowledged_by if inc.state == "acknowledged" else inc.resolved_by)
         return twilio_voice.say(answer(outcome, lang), lang)
-    v = {**incidents.view(inc), "name": person["name"]}
-    action = f"{config.settings().public_url}/webhooks/twilio/gather/{ref}"
+    v = {**view(inc, directory.bundle()), "name": person["name"]}
+    action = config.callback_url("gather", ref)
     return twilio_voice.gather(text(lang, "voice_page", **v), lang, action,
                                text(lang, "voice_goodbye"))
 
@@ -124,13 +131,10 @@ def voice_key(ref: str, params: dict[str, str]) -> str:
 
 
 def status_callback(ref: str, params: dict[str, str]) -> None:
-    number_s, _, rest = ref.partition(".")
-    if not number_s.isdigit() or "." not in rest:
-        raise BadRequest(f"'{ref}' is not a delivery reference (number.person.channel)")
-    status = params.get("MessageStatus") or params.get("CallStatus") or "unknown"
-    sid = params.get("MessageSid") or params.get("CallSid") or ""
-    incidents.record_delivery_status(ref, status, sid, params.get("CallDuration"),
-                                     params.get("ErrorCode"))
+    """A provider's delivery callback about a page: the page's channel reads it."""
+    page = PageRef.parse(ref)
+    assert page.channel is not None
+    delivery.record(page, channels.get(page.channel).delivery_report(params))
 
 
 # ---------------------------------------------------------------- Slack

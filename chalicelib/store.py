@@ -137,7 +137,7 @@ class Incident(_Table):
     policy = UnicodeAttribute()
     escalation = JSONAttribute()  # chalicelib.escalation.State as a dict
     paged = ListAttribute(of=UnicodeAttribute, default=list)  # person ids and slack:<channel>
-    slack_messages = JSONAttribute(null=True)  # [[channel, ts], ...] to update on ack/resolve
+    sent = JSONAttribute(null=True)  # [notify.Sent as a dict]: what was sent where, to update or trace
     pages = JSONAttribute(null=True)  # [{at, to, channel, step, ok}]: every page sent
     calls = JSONAttribute(null=True)  # [{at, to, seconds}]: calls answered (Twilio status callbacks)
     month = UnicodeAttribute(null=True)  # "2026-11", for the `month` index (set by serialize)

@@ -1,35 +1,18 @@
-"""Ticketing tools (Zendesk, Jira Service Management, Freshdesk), both ways.
-
-Inbound: what the three intake parsers share. A ticket pages only when its priority maps
-to one of our severities (options.priority_map, per integration key; a default per tool);
-the ticket id is the dedup key, so every later update of the same ticket is a repeat; a
-solved/closed/done ticket resolves the incident, whatever its priority by then.
-
-Outbound: when the incident is acknowledged, `on_acknowledged` writes an internal note on
-the ticket (who took it, when) and a public reply to the requester in their language,
-through the tool's REST API.  The API base URL and credentials come from the integration's
-options only, never from the webhook body: a forged body must not be able to send our
-credentials to a host of its choosing.
+"""Ticketing tools (Zendesk, Jira Service Management, Freshdesk), outbound: when the incident
+a ticket opened is acknowledged, `on_acknowledged` writes an internal note on the ticket (who
+took it, when) and a public reply to the requester in their language, through the tool's
+REST API.  The API base URL and credentials come from the integration's options only, never
+from the webhook body: a forged body must not be able to send our credentials to a host of
+its choosing.  (Inbound parsing is chalicelib.intake.tickets.)
 """
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
-from .intake import InvalidEvent
-from .severity import normalise
-
-TOOLS = ("zendesk", "jira", "freshdesk")
-NAMES = {"zendesk": "Zendesk", "jira": "Jira", "freshdesk": "Freshdesk"}
-
-# Only the top priorities page unless the integration says otherwise.
-DEFAULT_PRIORITY_MAPS: dict[str, dict[str, str]] = {
-    "zendesk": {"urgent": "critique", "high": "eleve"},
-    "jira": {"highest": "critique", "blocker": "critique", "critical": "critique",
-             "high": "eleve", "major": "eleve"},
-    "freshdesk": {"urgent": "critique", "high": "eleve"},
-}
+from .intake.tickets import TOOLS, language
+from .rotas import directory
+from .store import IntegrationKey
 
 REPLY = {
     "fr": "Bonjour {name}, votre demande #{id} est prise en charge par notre équipe d'astreinte "
@@ -41,78 +24,6 @@ NOTE = {
     "en": "[Astreinte] Acknowledged by {by} at {at}.",
 }
 
-
-# ---------------------------------------------------------------- inbound (intake parsers)
-
-def load_json(raw: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidEvent([f"body is not valid JSON: {exc}"]) from exc
-    except RecursionError as exc:
-        raise InvalidEvent(["body is nested too deeply"]) from exc
-    if not isinstance(doc, dict):
-        raise InvalidEvent(["body must be a JSON object"])
-    return doc
-
-
-def language(locale: Any, default: str = "en") -> str:
-    """fr for any French locale or language name (fr, fr-CA, fr_FR, Français, French)."""
-    text = str(locale or "").strip().lower()
-    if not text:
-        return default if default in ("fr", "en") else "en"
-    return "fr" if text.startswith("fr") else "en"
-
-
-def severity_for(tool: str, priority: Any, options: dict[str, Any]) -> str | None:
-    """Our severity for the ticket's priority, or None when that priority does not page."""
-    if priority is None or str(priority).strip() == "":
-        return None
-    mapping = options.get("priority_map")
-    if not isinstance(mapping, dict):
-        mapping = DEFAULT_PRIORITY_MAPS[tool]
-    table = {str(k).strip().lower(): v for k, v in mapping.items()}
-    mapped = table.get(str(priority).strip().lower())
-    return normalise(mapped) if isinstance(mapped, str) else None
-
-
-def text_field(value: Any) -> str | None:
-    """A non-empty string (ids may come as numbers), else None."""
-    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def ticket_events(tool: str, ticket_id: str, subject: str | None, priority: Any, closed: bool,
-                  url: str | None, requester: dict[str, Any], options: dict[str, Any],
-                  status: Any = None) -> list[dict[str, Any]]:
-    """The one event a ticket webhook makes, or none when an open ticket does not page."""
-    details = {"ticket": {
-        "tool": tool, "id": ticket_id, "url": url, "api_base": options.get("api_base"),
-        "priority": text_field(priority), "status": text_field(status),
-        "requester": {"name": text_field(requester.get("name")),
-                      "email": text_field(requester.get("email")),
-                      "language": language(requester.get("locale"),
-                                           str(options.get("default_language", "en")))},
-    }}
-    event = {"dedup_key": f"{tool}:{ticket_id}", "source": tool, "details": details,
-             "summary": f"{NAMES[tool]} #{ticket_id}: {subject or ''}".strip()[:1024]}
-    if closed:
-        return [{**event, "action": "resolve"}]
-    severity = severity_for(tool, priority, options)
-    if severity is None:
-        return []
-    return [{**event, "action": "trigger", "severity": severity}]
-
-
-def is_closed(status: Any, closed_statuses: tuple[str, ...], options: dict[str, Any]) -> bool:
-    custom = options.get("closed_statuses")
-    names = tuple(str(s).lower() for s in custom) if isinstance(custom, list) else closed_statuses
-    return str(status or "").strip().lower() in names
-
-
-# ---------------------------------------------------------------- outbound (acknowledgement)
 
 def on_acknowledged(details: dict[str, Any], actor_name: str, at_iso: str,
                     options: dict[str, Any]) -> dict[str, Any]:
@@ -198,9 +109,6 @@ def _post(tool: str, kind: str, base: str, tid: str, body: str, auth: tuple[str,
 def integration_options(service_id: str, tool: str, api_base: str | None) -> dict[str, Any] | None:
     """The options (API base, credentials) of the service's key for this tool: what the
     acknowledgement hook needs, since the incident keeps only the ticket, not the key."""
-    from . import directory
-    from .store import IntegrationKey
-
     candidates: list[dict[str, Any]] = []
     svc = directory.bundle()["services"].get(service_id) or {}
     candidates += [i.get("options") or {} for i in svc.get("integrations", []) if i.get("type") == tool]

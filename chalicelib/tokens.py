@@ -1,18 +1,22 @@
 """API tokens: each acts for one person, and only its SHA-256 is stored."""
 from __future__ import annotations
 
-import hashlib
 import secrets
-import time
+import threading
 
+from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist
 
-from . import clock
+from . import clock, hashing
 from .store import ApiToken
+
+CACHE_SECONDS = 30.0  # a revoked token stops working within this, per warm container
+_cache: TTLCache[str, str | None] = TTLCache(maxsize=10_000, ttl=CACHE_SECONDS)
+_lock = threading.Lock()  # cachetools caches are not thread-safe (the local server is threaded)
 
 
 def _pk(token: str) -> str:
-    return "TOKEN#" + hashlib.sha256(token.encode()).hexdigest()
+    return "TOKEN#" + hashing.sha256_hex(token)
 
 
 def create(person: str, label: str = "") -> str:
@@ -22,25 +26,22 @@ def create(person: str, label: str = "") -> str:
     return token
 
 
-CACHE_SECONDS = 30.0  # a revoked token stops working within this, per warm container
-_cache: dict[str, tuple[float, str | None]] = {}
-
-
 def person_for(token: str) -> str | None:
     """Who the token acts for; remembered briefly, as a script calls the API in bursts."""
     pk = _pk(token)
-    hit = _cache.get(pk)
-    if hit is None or time.monotonic() - hit[0] > CACHE_SECONDS:
-        try:
-            person: str | None = ApiToken.get(pk, "TOKEN").person
-        except DoesNotExist:
-            person = None
-        if len(_cache) > 10_000:
-            _cache.clear()
-        hit = _cache[pk] = (time.monotonic(), person)
-    return hit[1]
+    with _lock:
+        if pk in _cache:
+            return _cache[pk]
+    try:
+        person: str | None = ApiToken.get(pk, "TOKEN").person
+    except DoesNotExist:
+        person = None
+    with _lock:
+        _cache[pk] = person
+    return person
 
 
 def revoke(token: str) -> None:
     ApiToken(_pk(token)).delete()
-    _cache.pop(_pk(token), None)
+    with _lock:
+        _cache.pop(_pk(token), None)

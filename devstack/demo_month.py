@@ -11,7 +11,7 @@ the PagerDuty intake builds (chalicelib.incidents.trigger), escalation runs by
 incidents.sweep() when steps fall due, people acknowledge and resolve as the SMS, Slack,
 voice-keypad handlers would (incidents.acknowledge / resolve with their channel), sources
 resolve by dedup_key (incidents.source_event), and Twilio's call status callbacks record
-how long each call lasted (incidents.record_delivery_status).  Every action happens at its
+how long each call lasted (Twilio's status callback, through the voice channel).  Every action happens at its
 own instant, in global time order (a heap), with chalicelib.clock moved to that instant,
 so escalations, acknowledgements and repeats interleave as they would in life.
 
@@ -34,7 +34,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib import clock, directory, incidents, rotation, timers
+from chalicelib import clock, incidents
+from chalicelib.incidents import delivery, engine
+from chalicelib.notify.channels import REGISTRY, PageRef
+from chalicelib.rotas import directory
+from chalicelib.rotas import shifts as rotation
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -80,6 +84,13 @@ def month_bounds(month_start: float) -> tuple[float, float]:
     t = datetime.fromtimestamp(month_start, PARIS)
     y, m = (t.year + 1, 1) if t.month == 12 else (t.year, t.month + 1)
     return month_start, datetime(y, m, 1, tzinfo=PARIS).timestamp()
+
+
+def call_ended(number: int | None, person: str, sid: str, status: str, duration: str) -> None:
+    """Twilio's status callback at the end of a call, read by the voice channel as in AWS."""
+    params = {"CallSid": sid, "CallStatus": status, "CallDuration": duration}
+    report = REGISTRY["voice"].delivery_report(params)
+    delivery.record(PageRef(int(number or 0), person, "voice"), report)
 
 
 @dataclass
@@ -183,7 +194,7 @@ class _Month:
         if p.acked_by or p.resolved:
             return  # the timer would fire and find nothing to do: spare the two reads
         # The per-step timer's handler (an SQS message in AWS; the sweeper is its backstop).
-        timers.on_message(json.dumps({"incident": p.number, "due_at": due_at}))
+        engine.on_timer(json.dumps({"incident": p.number, "due_at": due_at}))
         self.observe(p)
 
     def observe(self, p: _Plan, inc: Any = None) -> None:
@@ -248,12 +259,10 @@ class _Month:
         seconds = p.call_seconds.get(sid)
         if seconds is None and (p.behaviour == "never" or (p.behaviour == "escalated" and step == 1)):
             # nobody answered: the call rang out
-            self.push(at + ring + 25, lambda: incidents.record_delivery_status(
-                f"{p.number}.{person}.voice", "no-answer", sid, None, None))
+            self.push(at + ring + 25, lambda: call_ended(p.number, person, sid, "no-answer", ""))
             return
         seconds = seconds or self.rng.randint(30, 600)
-        self.push(at + ring + seconds, lambda: incidents.record_delivery_status(
-            f"{p.number}.{person}.voice", "completed", sid, str(seconds), None))
+        self.push(at + ring + seconds, lambda: call_ended(p.number, person, sid, "completed", str(seconds)))
 
     def acknowledge(self, p: _Plan, person: str, channel: str, sid: str | None) -> None:
         assert p.number is not None

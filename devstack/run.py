@@ -20,7 +20,8 @@ def main() -> None:
                                                             str(ROOT / ".localdata" / "dynamodb")),
                   timer_interval=0.25, auto_status=True, quiet=False)
     stack.start()
-    from chalicelib import directory, tokens
+    from chalicelib import tokens
+    from chalicelib.rotas import directory
 
     manager = directory.bundle()["rotas"]["support"]["layers"]["manager"]["participants"][0]
     token = tokens.create(manager, "make run")

@@ -28,6 +28,9 @@ def local_env(ddb_endpoint: str, api_port: int, fake_url: str) -> dict[str, str]
         "SLACK_BOT_TOKEN": "xoxb-local",
         "SLACK_SIGNING_SECRET": "local-slack-signing-secret",
         "SLACK_API_BASE": fake_url + "/api/",
+        # Email: SES v2 through boto3, pointed at the outbox (boto3 reads this variable itself).
+        "ASTREINTE_EMAIL_FROM": "Astreinte <astreinte@example.org>",
+        "AWS_ENDPOINT_URL_SESV2": fake_url,
     }
 
 
@@ -62,18 +65,22 @@ class Stack:
             # Real Twilio/Slack from the caller's environment (reachable through a tunnel
             # set as ASTREINTE_PUBLIC_URL); the outbox then records nothing.
             env = {k: v for k, v in env.items()
-                   if not k.startswith(("TWILIO_", "SLACK_")) or k not in os.environ}
+                   if not k.startswith(("TWILIO_", "SLACK_", "ASTREINTE_EMAIL_")) or k not in os.environ}
             env.pop("TWILIO_API_BASE", None)
             env.pop("SLACK_API_BASE", None)
+            env.pop("AWS_ENDPOINT_URL_SESV2", None)
             if os.environ.get("ASTREINTE_PUBLIC_URL"):
                 env.pop("ASTREINTE_PUBLIC_URL")
         os.environ.update(env)
-        from chalicelib import config, directory, rotas, store
+        from chalicelib import config, store
+        from chalicelib.rotas import directory
+        from chalicelib.rotas import load as rotas
 
         config.reload()
         store.configure()
         store.create_table()
-        config.twilio_client(), config.slack_client()  # warm, as a Lambda container would be
+        # Warm, as a Lambda container would be.
+        config.twilio_client(), config.slack_client(), config.ses_client()
         directory.sync(rotas.load_dir(self.rotas_dir))
         from tests.fakes.providers import FakeProviders
 
@@ -124,7 +131,9 @@ class Stack:
 
         Returns an event that stops this runner when set (the stack's stop stops all).
         """
-        from chalicelib import handoffs, heartbeats, incidents, manager_notices
+        from chalicelib import heartbeats, incidents
+        from chalicelib.notices import handoffs
+        from chalicelib.notices import managers as manager_notices
 
         stop = threading.Event()
         every = max(1, int(30 / interval))  # handoff notices every 30 s, as EventBridge would

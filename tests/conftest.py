@@ -35,7 +35,9 @@ def stack() -> Iterator[Stack]:
 @pytest.fixture()
 def fresh(stack: Stack) -> Iterator[Stack]:
     """A new table with the test rotas, a reset fake and a reset clock."""
-    from chalicelib import clock, config, directory, rotas, store
+    from chalicelib import clock, config, store
+    from chalicelib.rotas import directory
+    from chalicelib.rotas import load as rotas
 
     os.environ["ASTREINTE_TABLE"] = f"astreinte-test-{next(_tables)}"
     config.reload()

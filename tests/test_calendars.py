@@ -18,7 +18,8 @@ import pytest
 import vobject
 from conftest import Api
 
-from chalicelib import calendars, rotas
+from chalicelib.rotas import ical as calendars
+from chalicelib.rotas import load as rotas
 
 ROOT = Path(__file__).resolve().parent.parent
 PARIS = ZoneInfo("Europe/Paris")
@@ -242,7 +243,7 @@ def test_managing_feeds_needs_an_api_token(api: Api) -> None:
     "contacts\\, référent\\; " * 10 + "\\\\" * 40,
 ])
 def test_long_lines_fold_within_75_octets_and_unfold_to_the_same_text(value: str) -> None:
-    from chalicelib.calendars import _fold
+    from chalicelib.rotas.ical import _fold
 
     line = f"DESCRIPTION:{value}"
     folded = _fold(line)

@@ -80,7 +80,9 @@ def last_month() -> tuple[datetime, datetime]:
 def month(fresh) -> tuple[object, str, list[int]]:  # noqa: ANN001
     """Last month, complete, full of incidents (as a manager reviews it early in a month),
     on the example rotas `make run` loads: the screenshots show the team of the README."""
-    from chalicelib import clock, directory, rotas, tokens
+    from chalicelib import clock, tokens
+    from chalicelib.rotas import directory
+    from chalicelib.rotas import load as rotas
     from devstack.demo_month import load_month
 
     directory.sync(rotas.load_dir(ROOT / "rotas"))

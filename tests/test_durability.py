@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from conftest import Api, kinds
 
-from chalicelib import clock, directory, incidents
+from chalicelib import clock, incidents
+from chalicelib.incidents import dedup, engine
+from chalicelib.rotas import directory
 
 ALICE = "+33600000001"
 
@@ -13,12 +15,12 @@ def test_pages_decided_by_a_lambda_that_died_are_sent_when_their_lease_ends(api:
     service = directory.bundle()["services"]["helpdesk"]
     event = {"summary": "Lambda died mid-way", "source": "db-1", "severity": "eleve",
              "dedup_key": "died", "via": "events-api"}
-    inc, decision = incidents.open_incident(service, event)  # ...and the Lambda dies here
+    inc, decision = dedup.open_incident(service, event)  # ...and the Lambda dies here
     assert decision is not None and fake.messages() == []
 
     incidents.sweep()
     assert fake.messages() == []  # still leased to the Lambda that died
-    clock.advance(incidents.LEASE_SECONDS + 1)
+    clock.advance(engine.LEASE_SECONDS + 1)
     incidents.sweep()
     fake.wait_for(kind="sms", to=ALICE)
     fake.wait_for(kind="slack", channel="U0ALICE")
@@ -28,7 +30,7 @@ def test_pages_decided_by_a_lambda_that_died_are_sent_when_their_lease_ends(api:
     timeline = api.incident(inc.number)
     assert kinds(timeline).count("paged") == 2
     # The step's own clock did not move: the référent is still due 5 minutes after the trigger.
-    clock.advance(5 * 60 - incidents.LEASE_SECONDS - 1)
+    clock.advance(5 * 60 - engine.LEASE_SECONDS - 1)
     incidents.sweep()
     fake.wait_for(kind="call", to="+447700900002")
 

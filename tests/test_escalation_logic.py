@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import escalation, rotas, rotation
+from chalicelib.incidents import escalation
+from chalicelib.rotas import load as rotas
+from chalicelib.rotas import shifts as rotation
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 23, 14, 0, tzinfo=ZoneInfo("Europe/Paris")).timestamp()

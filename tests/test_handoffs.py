@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import clock, directory, handoffs, rotas
+from chalicelib import clock
+from chalicelib.notices import handoffs
+from chalicelib.rotas import directory
+from chalicelib.rotas import load as rotas
 
 PARIS = ZoneInfo("Europe/Paris")
 TEAM = """

@@ -182,7 +182,7 @@ def test_call_durations_are_kept_once(api: Api, night: dict) -> None:
 
 
 def test_manager_told_next_morning_about_missing_rest(api: Api, night: dict, fresh) -> None:
-    from chalicelib import manager_notices
+    from chalicelib.notices import managers as manager_notices
 
     day = night["start"]
     move_to(day.replace(hour=7, minute=30))
@@ -197,7 +197,7 @@ def test_manager_told_next_morning_about_missing_rest(api: Api, night: dict, fre
 
 
 def test_monthly_summary_goes_to_managers_once(api: Api, night: dict, fresh) -> None:
-    from chalicelib import manager_notices
+    from chalicelib.notices import managers as manager_notices
 
     first = (night["start"].date().replace(day=28) + timedelta(days=5)).replace(day=1)
     move_to(datetime(first.year, first.month, first.day, 9, tzinfo=PARIS))

@@ -103,7 +103,8 @@ def test_rotas_check_prints_file_line_and_field(tmp_path: Path) -> None:
 def test_sync_is_idempotent_and_a_dry_run_shows_the_difference(fresh, tmp_path: Path) -> None:
     import shutil
 
-    from chalicelib import directory, rotas
+    from chalicelib.rotas import directory
+    from chalicelib.rotas import load as rotas
 
     assert directory.sync(rotas.load_dir(ROOT / "tests" / "rotas"))["changed"] is False
     shutil.copy(ROOT / "tests" / "rotas" / "team.yaml", tmp_path / "team.yaml")

@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import clock, rotas, rotation
+from chalicelib import clock
+from chalicelib.rotas import load as rotas
+from chalicelib.rotas import shifts as rotation
 
 PARIS = ZoneInfo("Europe/Paris")
 HOUR = 3600.0

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from conftest import ROOT, Api, kinds
 
-from chalicelib import clock, directory, incidents, rotas
+from chalicelib import clock, incidents
+from chalicelib.rotas import directory
+from chalicelib.rotas import load as rotas
 
 PARIS = ZoneInfo("Europe/Paris")
 ALICE = "+33600000001"

@@ -11,7 +11,8 @@ from chalice.test import Client
 from conftest import QUICK_KEY, Api
 from moto.server import ThreadedMotoServer
 
-from chalicelib import clock, config, timers
+from chalicelib import clock, config
+from chalicelib.incidents import engine, timers
 from devstack.dynamodb import free_port
 
 
@@ -61,6 +62,6 @@ def test_the_next_step_is_woken_by_its_sqs_timer(api: Api, fresh, queue: tuple) 
 def test_a_wait_longer_than_sqs_allows_is_chained(fresh, queue: tuple) -> None:
     sqs, url = queue
     due = clock.now() + 40 * 60
-    timers.on_message(json.dumps({"incident": 1, "due_at": due}))  # not due: wait again
+    engine.on_timer(json.dumps({"incident": 1, "due_at": due}))  # not due: wait again
     assert _delayed(sqs, url) == 1
     assert fresh.fake.messages() == []

@@ -1,11 +1,50 @@
-"""Intake: turn each source's format into one normalised event, or name what is wrong."""
+"""Intake: turn each source's format into one normalised event, or name what is wrong.
+
+One module per source, each with `parse(raw, headers, options) -> list[event]`: pure
+functions (no store, no provider) tested on saved payloads.  The event is the one shape
+the incidents package takes, whatever the source said.
+"""
 from __future__ import annotations
 
+import json
+from typing import Any, NotRequired, TypedDict
 
-class InvalidEvent(ValueError):
-    """The event cannot be accepted; `errors` names each problem, field by field."""
+from .. import errors
+
+
+class Event(TypedDict):
+    """A normalised event (the key `action` is taken off before it is stored)."""
+
+    action: NotRequired[str]  # trigger | acknowledge | resolve
+    dedup_key: str
+    summary: NotRequired[str]
+    source: NotRequired[str | None]
+    severity: NotRequired[str]  # critique | eleve | moyen | faible
+    details: NotRequired[dict[str, Any] | None]
+    via: NotRequired[str]  # the source's name on the timeline
+    actor: NotRequired[str]
+
+
+class InvalidEvent(errors.BadRequest):
+    """The event cannot be accepted; `errors` names each problem, field by field.  `status`
+    is 400, or 409 when the integration's own options are wrong."""
+
+    code = "invalid_event"
 
     def __init__(self, errors: list[str], status: int = 400):
         super().__init__("; ".join(errors))
         self.errors = errors
         self.status = status
+
+
+def load_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or InvalidEvent saying why it is not one."""
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidEvent([f"body is not valid JSON: {exc}"]) from exc
+    except RecursionError as exc:
+        raise InvalidEvent(["body is nested too deeply"]) from exc
+    if not isinstance(doc, dict):
+        raise InvalidEvent(["body must be a JSON object"])
+    return doc

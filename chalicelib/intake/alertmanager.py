@@ -23,7 +23,7 @@ import json
 from typing import Any
 
 from ..severity import ORDER, normalise
-from . import InvalidEvent
+from . import InvalidEvent, load_object
 
 STATUSES = ("firing", "resolved")
 MODES = ("alert", "group")
@@ -62,7 +62,7 @@ def parse_webhook(raw: bytes, options: dict[str, Any], flavour: Flavour) -> list
         raise InvalidEvent([f"options.group_by must be 'alert' or 'group' (got {mode!r})"], status=409)
     if options.get("severity_map") is not None and not isinstance(options["severity_map"], dict):
         raise InvalidEvent(["options.severity_map must be an object"], status=409)
-    doc = _load(raw)
+    doc = load_object(raw)
     errors = _validate(doc, mode)
     if errors:
         raise InvalidEvent(errors)
@@ -70,17 +70,6 @@ def parse_webhook(raw: bytes, options: dict[str, Any], flavour: Flavour) -> list
         return [_group_event(doc, options, flavour)]
     return [_alert_event(doc, alert, options, flavour) for alert in doc["alerts"]]
 
-
-def _load(raw: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidEvent([f"body is not valid JSON: {exc}"]) from exc
-    except RecursionError as exc:
-        raise InvalidEvent(["body is nested too deeply"]) from exc
-    if not isinstance(doc, dict):
-        raise InvalidEvent(["body must be a JSON object"])
-    return doc
 
 
 def _is_str_map(value: Any) -> bool:

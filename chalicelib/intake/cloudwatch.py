@@ -16,9 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import sns
 from ..severity import normalise
-from . import InvalidEvent
+from . import InvalidEvent, sns
 
 ACTIONS = {"ALARM": "trigger", "OK": "resolve", "INSUFFICIENT_DATA": None}
 DETAILS = ("AlarmArn", "AlarmDescription", "AWSAccountId", "Region", "OldStateValue", "NewStateValue",

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import ticketing
-from . import InvalidEvent
+from . import InvalidEvent, load_object
+from . import tickets as ticketing
 
 PRIORITIES = {"1": "low", "2": "medium", "3": "high", "4": "urgent"}
 STATUSES = {"2": "open", "3": "pending", "4": "resolved", "5": "closed"}
@@ -28,7 +28,7 @@ CLOSED = ("resolved", "closed", "résolu", "fermé")
 
 
 def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[dict[str, Any]]:
-    doc = ticketing.load_json(raw)
+    doc = load_object(raw)
     ticket = doc.get("ticket")
     if not isinstance(ticket, dict):
         raise InvalidEvent(["'ticket' is missing or not an object (see the body template we expect)"])

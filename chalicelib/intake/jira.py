@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from .. import ticketing
-from . import InvalidEvent
+from . import InvalidEvent, load_object
+from . import tickets as ticketing
 
 EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted")
 
@@ -26,7 +26,7 @@ def _name(value: Any) -> str | None:
 
 
 def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[dict[str, Any]]:
-    doc = ticketing.load_json(raw)
+    doc = load_object(raw)
     errors = []
     kind = doc.get("webhookEvent")
     if kind not in EVENTS:

@@ -16,8 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from .. import ticketing
-from . import InvalidEvent
+from . import InvalidEvent, load_object
 
 PRIORITIES = {"P1": "critique", "P2": "eleve", "P3": "moyen", "P4": "faible", "P5": "faible"}
 ACTIONS = {"acknowledge": "acknowledge", "close": "resolve"}
@@ -41,7 +40,7 @@ def _text(doc: dict[str, Any], field: str, errors: list[str], required: bool = F
 def parse(raw: bytes, headers: dict[str, str] | None = None,
           options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Create alert (POST /v2/alerts): a trigger."""
-    doc = ticketing.load_json(raw)
+    doc = load_object(raw)
     errors: list[str] = []
     message = _text(doc, "message", errors, required=True)
     alias = _text(doc, "alias", errors)
@@ -79,7 +78,7 @@ def parse_action(action: str, alias: str, raw: bytes = b"",
                       f"(got {identifier_type or 'id'!r}, Opsgenie's default)")
     if not alias or len(alias) > LIMITS["alias"]:
         errors.append(f"the alias must be 1 to {LIMITS['alias']} characters")
-    doc = ticketing.load_json(raw) if raw.strip() else {}
+    doc = load_object(raw) if raw.strip() else {}
     user = doc.get("user")
     if user is not None and not isinstance(user, str):
         errors.append("'user' must be a string")

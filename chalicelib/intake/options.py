@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..clock import parse_duration
 from ..severity import normalise
 
 Check = Callable[[Any], str | None]  # None when the value is fine, else what it should be
@@ -51,8 +52,6 @@ def _url(v: Any) -> str | None:
 
 
 def _duration(v: Any, least: float = 1) -> str | None:
-    from ..rotas import parse_duration
-
     try:
         return None if parse_duration(v) >= least else f"a duration of at least {least:g} s"
     except ValueError:

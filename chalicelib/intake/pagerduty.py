@@ -6,9 +6,8 @@ import json
 import uuid
 from typing import Any
 
-from .. import directory, incidents, ratelimit
 from ..severity import PAGERDUTY
-from . import InvalidEvent
+from . import InvalidEvent, load_object
 
 ACTIONS = ("trigger", "acknowledge", "resolve")
 
@@ -30,14 +29,7 @@ def parse(raw: bytes, headers: dict[str, str] | None = None,
 
 def parse_event(raw: bytes) -> dict[str, Any]:
     """Validate the body; every problem is named, field by field."""
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidEvent([f"body is not valid JSON: {exc}"]) from exc
-    except RecursionError as exc:
-        raise InvalidEvent(["body is nested too deeply"]) from exc
-    if not isinstance(body, dict):
-        raise InvalidEvent(["body must be a JSON object"])
+    body = load_object(raw)
     errors = []
     key = body.get("routing_key")
     if not isinstance(key, str) or not key:
@@ -83,23 +75,3 @@ def parse_event(raw: bytes) -> dict[str, Any]:
     event.update(action=action, dedup_key=dedup or uuid.uuid4().hex, via="events-api",
                  routing_key=key)
     return event
-
-
-def enqueue(raw: bytes) -> dict[str, Any]:
-    """Accept one event; the answer is PagerDuty's 202 body.  Raises InvalidEvent."""
-    event = parse_event(raw)
-    routing_key = event.pop("routing_key")
-    service = directory.service_for_key(routing_key)
-    if service is None:
-        raise InvalidEvent(["'routing_key' is not the integration key of any service"])
-    ratelimit.take(directory.hash_key(routing_key))
-    action = event.pop("action")
-    answer = {"status": "success", "message": "Event processed", "dedup_key": event["dedup_key"]}
-    if action == "trigger":
-        inc, _ = incidents.trigger(service, event)
-        answer["incident_number"] = inc.number  # ours, beyond PagerDuty's fields; clients ignore it
-    else:
-        outcome = incidents.source_event(service, event, action)
-        if outcome is not None:
-            answer["incident_number"] = outcome.number
-    return answer

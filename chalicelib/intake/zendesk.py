@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import ticketing
-from . import InvalidEvent
+from . import InvalidEvent, load_object
+from . import tickets as ticketing
 
 CLOSED = ("solved", "closed", "résolu", "clos")
 
 
 def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[dict[str, Any]]:
-    doc = ticketing.load_json(raw)
+    doc = load_object(raw)
     ticket = doc.get("ticket")
     if not isinstance(ticket, dict):
         raise InvalidEvent(["'ticket' is missing or not an object (see the body template we expect)"])

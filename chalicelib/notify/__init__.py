@@ -1,124 +1,146 @@
-"""Send one page on one channel, whatever the provider; report what happened.
+"""Send a page, tell a person something, update pages already sent: whatever the channel.
 
-The escalation engine decides *who* and *which channel*; this module turns that into an
-SMS, a call or a Slack message in the person's language, retries transient provider
-errors (5xx, 429, timeouts) twice, and returns a delivery record for the timeline.
+The escalation engine decides *who* and *which channel*; this package turns that into an
+SMS, a call, a Slack message or an email in the person's language through the channel
+registry (chalicelib.notify.channels), retries transient provider errors (5xx, 429,
+timeouts) twice, and returns records for the timeline.  Nothing here raises for a provider
+failure: a page that failed is a fact on the timeline, not an exception.
 """
 from __future__ import annotations
 
 import os
-import time
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_chain, wait_fixed
 
 from .. import config, links
-from . import slack, twilio_sms, twilio_voice
+from ..model import Person
+from . import email, slack, sms, voice  # noqa: F401 - each registers its channel
+from .channels import REGISTRY, Message, Page, Sent
 from .templates import text
 
-__all__ = ["deliver", "tell", "text", "default_language"]
+__all__ = ["deliver", "tell", "update_pages", "text", "default_language", "Message", "Sent",
+           "URGENT", "READING", "channels_of"]
 
 RETRY_DELAYS = (0.2, 0.6)
+# Which channel carries a notice: short news goes where the page went, else by SMS; what is
+# read at a desk (reports) goes by Slack, else email, else SMS.  A channel missing from an
+# order comes after it, in registry order.
+URGENT = ("sms", "slack", "email")
+READING = ("slack", "email", "sms")
+T = TypeVar("T")
 
 
 def default_language() -> str:
     return os.environ.get("ASTREINTE_DEFAULT_LANGUAGE", "fr")
 
 
-def callback_url(kind: str, ref: str) -> str:
-    return f"{config.settings().public_url}/webhooks/twilio/{kind}/{ref}"
+@dataclass
+class Delivery:
+    record: dict[str, Any]  # for the timeline: to, channel, step, ok, ref or error
+    sent: Sent | None  # kept on the incident, to update the message or trace its callbacks
 
 
-def deliver(page: dict[str, Any], view: dict[str, Any], bundle: dict[str, Any]) -> dict[str, Any]:
-    """Send `page` about the incident described by `view`; never raises."""
-    record: dict[str, Any] = {"to": page["to"], "channel": page["channel"], "step": page["step"] + 1}
+def deliver(planned: dict[str, Any], view: dict[str, Any], people: dict[str, Person]) -> Delivery:
+    """Send one planned page ({to, channel, step}) about the incident `view` describes."""
+    to, name = str(planned["to"]), str(planned["channel"])
+    record: dict[str, Any] = {"to": to, "channel": name, "step": int(planned["step"]) + 1}
+    person = None if to.startswith("slack:") else people.get(to)
     try:
-        record.update(ok=True, **_with_retries(lambda: _send(page, view, bundle)))
+        channel = REGISTRY.get(name)
+        missing = "" if channel is None else channel.configured()
+        if channel is None or missing:
+            raise RuntimeError(missing or f"'{name}' is not a channel")
+        if person is None and not to.startswith("slack:"):
+            raise RuntimeError(f"'{to}' is no longer in the directory")
+        if person is not None and channel.address(person) is None:
+            raise RuntimeError(f"{to} has no {channel.needs} for {name}")
+        lang = person["language"] if person else default_language()
+        page = Page(number=int(view["number"]), to=to, view=view, step=record["step"], person=person,
+                    link=_links(int(view["number"]), to) if person else {})
+        sent = with_retries(lambda: channel.page(page, lang))
     except Exception as exc:  # noqa: BLE001 - any provider failure is recorded, not raised
-        record.update(ok=False, error=_describe(exc))
+        record.update(ok=False, error=describe(exc))
+        return Delivery(record, None)
+    record.update(ok=True, ref=sent.ref)
+    return Delivery(record, sent)
+
+
+def _links(number: int, person: str) -> dict[str, str]:
+    if not config.settings().signing_secret:
+        return {}
+    return {action: links.make(number, person, action) for action in links.ACTIONS}
+
+
+def channels_of(person: Person) -> list[str]:
+    """The channels of a person's notification rules, in rule order, once each."""
+    return list(dict.fromkeys(rule["channel"] for rule in person["notify"]))
+
+
+def tell(person: Person, message: Message, order: Sequence[str] = URGENT,
+         first: Iterable[str] = ()) -> dict[str, Any]:
+    """Tell a person something on the first channel of `first`, then `order`, then any
+    other, that carries notices and on which they can be reached.  Never raises."""
+    record: dict[str, Any] = {"to": person["id"]}
+    for name in dict.fromkeys([*first, *order, *REGISTRY]):
+        channel = REGISTRY.get(name)
+        if channel is None or not channel.tells or channel.address(person) is None or channel.configured():
+            continue
+        try:
+            sent = with_retries(lambda: channel.tell(person, message))  # noqa: B023 - called at once
+            record.update(channel=name, ok=True, ref=sent.ref)
+        except Exception as exc:  # noqa: BLE001
+            record.update(channel=name, ok=False, error=describe(exc))
+        return record
+    record.update(channel=None, ok=False,
+                  error=f"no channel reaches {person['id']} (no phone, Slack or email)")
     return record
 
 
-def _send(page: dict[str, Any], view: dict[str, Any], bundle: dict[str, Any]) -> dict[str, Any]:
-    s = config.settings()
-    channel, to = page["channel"], page["to"]
-    if to.startswith("slack:"):
-        if not s.slack_enabled:
-            raise RuntimeError("Slack is not configured (SLACK_BOT_TOKEN)")
-        lang = default_language()
-        msg, blocks = slack.page_blocks(lang, view)
-        ch, ts = slack.post(to[len("slack:"):], msg, blocks)
-        return {"ref": ts, "slack": [ch, ts, lang]}
-    person = bundle["people"][to]
-    lang = person["language"]
-    ref = f"{view['number']}.{to}"
-    if channel == "sms":
-        if not s.twilio_enabled:
-            raise RuntimeError("Twilio is not configured (TWILIO_ACCOUNT_SID/AUTH_TOKEN/FROM_NUMBER)")
-        link = links.make(view["number"], to, "ack") if s.signing_secret else ""
-        body = text(lang, "sms_page", link=link, **view).strip()
-        return {"ref": twilio_sms.send(person["phone"], body, callback_url("status", ref + ".sms"))}
-    if channel == "voice":
-        if not s.twilio_enabled:
-            raise RuntimeError("Twilio is not configured (TWILIO_ACCOUNT_SID/AUTH_TOKEN/FROM_NUMBER)")
-        sid = twilio_voice.call(person["phone"], callback_url("voice", ref),
-                                callback_url("status", ref + ".voice"))
-        return {"ref": sid}
-    if channel == "slack":
-        if not s.slack_enabled:
-            raise RuntimeError("Slack is not configured (SLACK_BOT_TOKEN)")
-        msg, blocks = slack.page_blocks(lang, view)
-        ch, ts = slack.post(person["slack"], msg, blocks)
-        return {"ref": ts, "slack": [ch, ts, lang]}
-    raise ValueError(f"unknown channel {channel}")
+def update_pages(sent: Iterable[Sent], view: dict[str, Any], state: str,
+                 footer: Callable[[str], str]) -> list[dict[str, Any]]:
+    """Edit in place every page already sent on a channel that can: the buttons follow the
+    state, and `footer(lang)` says who took or closed it."""
+    records = []
+    for s in sent:
+        channel = REGISTRY.get(s.channel)
+        if channel is None or not channel.updates_in_place:
+            continue
+        try:
+            channel.update(s, view, state, footer(s.lang))
+            records.append({"to": s.address, "channel": s.channel, "ok": True, "ref": s.ref,
+                            "notice": "update", "person": s.to})
+        except Exception as exc:  # noqa: BLE001
+            records.append({"to": s.address, "channel": s.channel, "ok": False, "error": describe(exc)[:200],
+                            "person": s.to})
+    return records
 
 
-def _transient(exc: Exception) -> bool:
+def _transient(exc: BaseException) -> bool:
     status = getattr(exc, "status", None)  # TwilioRestException
-    response = getattr(exc, "response", None)  # SlackApiError
-    if status is None and response is not None:
+    response = getattr(exc, "response", None)  # SlackApiError; botocore ClientError (a dict)
+    if status is None and isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    elif status is None and response is not None:
         status = getattr(response, "status_code", None)
     if status is None:
-        return not isinstance(exc, (ValueError, RuntimeError)) or "timed out" in str(exc)
-    return status == 429 or status >= 500
+        return not isinstance(exc, ValueError | RuntimeError) or "timed out" in str(exc)
+    return bool(status == 429 or status >= 500)
 
 
-def _with_retries(send):  # noqa: ANN001, ANN202
-    for delay in (*RETRY_DELAYS, None):
-        try:
+def with_retries(send: Callable[[], T]) -> T:
+    """Call `send`, again after 0.2 s and 0.6 s while the provider's error is transient."""
+    for attempt in Retrying(stop=stop_after_attempt(len(RETRY_DELAYS) + 1), reraise=True,
+                            wait=wait_chain(*(wait_fixed(d) for d in RETRY_DELAYS)),
+                            retry=retry_if_exception(_transient)):
+        with attempt:
             return send()
-        except Exception as exc:
-            if delay is None or not _transient(exc):
-                raise
-            time.sleep(delay)
-    return None
+    raise AssertionError("unreachable: tenacity re-raises the last error")
 
 
-def _describe(exc: Exception) -> str:
+def describe(exc: BaseException) -> str:
     msg = getattr(exc, "msg", None) or str(exc)
     status = getattr(exc, "status", None)
     return f"{type(exc).__name__}{f' {status}' if status else ''}: {msg}"[:300]
-
-
-def tell(person: dict[str, Any], key: str, view: dict[str, Any]) -> dict[str, Any]:
-    """Tell someone already paged who took the incident or closed it.
-
-    A person paged on Slack sees their message updated in place; anyone else gets an SMS
-    (voice-only people too: a call just to say "taken" would wake them for nothing).
-    """
-    channels = {r["channel"] for r in person["notify"]}
-    record: dict[str, Any] = {"to": person["id"], "notice": key}
-    if "slack" in channels and person.get("slack") and "sms" not in channels:
-        record.update(channel="slack", ok=True, skipped="Slack page updated in place")
-        return record
-    msg = text(person["language"], key, **view)
-    try:
-        if person.get("phone"):
-            record.update(channel="sms", ok=True,
-                          ref=_with_retries(lambda: twilio_sms.send(person["phone"], msg)))
-        elif person.get("slack"):
-            record.update(channel="slack", ok=True,
-                          ref=_with_retries(lambda: slack.post(person["slack"], msg))[1])
-        else:
-            record.update(channel=None, ok=False, error="no phone and no Slack id to tell them")
-    except Exception as exc:  # noqa: BLE001
-        record.update(ok=False, error=_describe(exc))
-    return record

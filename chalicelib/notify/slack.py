@@ -1,9 +1,12 @@
-"""Slack pages: chat.postMessage with Acknowledge / Resolve / Escalate buttons."""
+"""Slack pages: chat.postMessage with Acknowledge / Resolve / Escalate buttons, updated in
+place (chat.update) when the incident is taken or closed."""
 from __future__ import annotations
 
 from typing import Any
 
 from .. import config
+from ..model import Person
+from .channels import Channel, Message, Page, Sent, register
 from .templates import text
 
 
@@ -39,12 +42,35 @@ def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
 def post(channel: str, message: str, blocks: list[dict[str, Any]] | None = None) -> tuple[str, str]:
     """Post to a channel or a user's DM (channel = user id); returns (channel, ts)."""
     resp = config.slack_client().chat_postMessage(channel=channel, text=message, blocks=blocks)
-    return resp["channel"], resp["ts"]
-
-
-def update(channel: str, ts: str, message: str, blocks: list[dict[str, Any]]) -> None:
-    config.slack_client().chat_update(channel=channel, ts=ts, text=message, blocks=blocks)
+    return str(resp["channel"]), str(resp["ts"])
 
 
 def ephemeral(channel: str, user: str, message: str) -> None:
     config.slack_client().chat_postEphemeral(channel=channel, user=user, text=message)
+
+
+class Slack(Channel):
+    name = "slack"
+    needs = "slack"
+    needs_label = "a slack user id"
+    updates_in_place = True
+
+    def configured(self) -> str | None:
+        return None if config.settings().slack_enabled else "Slack is not configured (SLACK_BOT_TOKEN)"
+
+    def page(self, page: Page, lang: str) -> Sent:
+        address = page.to.removeprefix("slack:") if page.person is None else self.address(page.person) or ""
+        msg, blocks = page_blocks(lang, page.view)
+        ch, ts = post(address, msg, blocks)
+        return Sent(self.name, page.to, ch, ts, lang)
+
+    def tell(self, person: Person, message: Message) -> Sent:
+        ch, ts = post(self.address(person) or "", message.text)
+        return Sent(self.name, person["id"], ch, ts, person["language"])
+
+    def update(self, sent: Sent, view: dict[str, Any], state: str, footer: str) -> None:
+        msg, blocks = page_blocks(sent.lang, view, state, footer)
+        config.slack_client().chat_update(channel=sent.address, ts=sent.ref, text=msg, blocks=blocks)
+
+
+CHANNEL = register(Slack())

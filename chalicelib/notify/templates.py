@@ -48,6 +48,12 @@ TEXTS: dict[str, dict[str, str]] = {
                         "{sla_res} résolution",
         "summary_table": "Heures d'astreinte et d'intervention (soir de semaine / nuit / week-end / férié) :",
         "summary_link": "Détail et CSV pour la paie : {url}",
+        "summary_subject": "[Astreinte] {team} — bilan de {month}",
+        "rest_subject": "[Astreinte] Repos insuffisant : {name}",
+        "handoff_subject": "[Astreinte] Votre astreinte {rota} — {layer}",
+        "email_page_subject": "[Astreinte] #{number} {sev_upper} {service} : {summary}",
+        "email_page": "Incident #{number} — gravité {sev}, service {service}\n\n{summary}\n\n"
+                      "Source : {source} · déclenché à {at} UTC\n\n{links}",
     },
     "en": {
         "sms_page": "[Astreinte] #{number} {sev_upper} {service}: {summary}\n"
@@ -86,6 +92,12 @@ TEXTS: dict[str, dict[str, str]] = {
                         "{sla_res} resolve",
         "summary_table": "On-call and intervention hours (weekday evening / night / weekend / holiday):",
         "summary_link": "Details and payroll CSV: {url}",
+        "summary_subject": "[Astreinte] {team} — {month} in review",
+        "rest_subject": "[Astreinte] Short rest: {name}",
+        "handoff_subject": "[Astreinte] Your on-call shift {rota} — {layer}",
+        "email_page_subject": "[Astreinte] #{number} {sev_upper} {service}: {summary}",
+        "email_page": "Incident #{number} — severity {sev}, service {service}\n\n{summary}\n\n"
+                      "Source: {source} · triggered at {at} UTC\n\n{links}",
     },
 }
 

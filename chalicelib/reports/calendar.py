@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..rotation import _day_marks, _on_duty, day_kinds, minutes
+from ..rotas.shifts import _day_marks, _on_duty, day_kinds, minutes
 
 CATEGORIES = ("weekday_evening", "night", "weekend", "holiday")
 OFFICE = "office"

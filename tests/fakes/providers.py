@@ -1,9 +1,9 @@
-"""One local HTTP server that stands in for both Twilio and Slack.
+"""One local HTTP server that stands in for Twilio, Slack and Amazon SES (v2).
 
-Why: the app must be exercised end to end (real `twilio` and `slack_sdk`
-clients, real signed webhooks) without any network. Tests drive it
-in-process; `make run` starts it as a process and a person uses its outbox
-page at `/` to play the recipient of SMS, calls and Slack messages.
+Why: the app must be exercised end to end (real `twilio`, `slack_sdk` and
+boto3 `sesv2` clients, real signed webhooks) without any network. Tests drive
+it in-process; `make run` starts it as a process and a person uses its outbox
+page at `/` to play the recipient of SMS, calls, Slack messages and emails.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import email
+import email.policy
+import email.utils
 import hashlib
 import hmac
 import html
@@ -24,8 +27,10 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
@@ -49,6 +54,14 @@ TWILIO_ERRORS = {
     21603: "A 'From' phone number is required.",
     21604: "A 'To' phone number is required.",
 }
+SES_SEND_PATH = "/v2/email/outbound-emails"  # sesv2 SendEmail (REST-JSON, SigV4 signing name "ses")
+SES_MAX_RECIPIENTS = 50
+# The x-amzn-ErrorType botocore turns into ClientError.response["Error"]["Code"], by HTTP status.
+SES_ERRORS = {
+    400: "BadRequestException", 403: "AccessDeniedException", 404: "NotFoundException",
+    429: "TooManyRequestsException", 500: "InternalServiceErrorException", 503: "ServiceUnavailable",
+}
+URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 # Callbacks must reach the app on loopback even if the environment sets a proxy.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -109,8 +122,38 @@ def _buttons(blocks: Any) -> list[tuple[dict, dict]]:
     return found
 
 
+class _Links(HTMLParser):
+    """The http(s) hrefs of an HTML body, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href") or ""
+        if tag == "a" and href.startswith(("http://", "https://")):
+            self.hrefs.append(href)
+
+
+def _html_links(body: str | None) -> list[str]:
+    parser = _Links()
+    parser.feed(body or "")
+    parser.close()
+    return parser.hrefs
+
+
+def _linkify(text: str) -> str:
+    """Escape text, making its http(s) URLs clickable (the acknowledge/resolve links of emails)."""
+    out, end = [], 0
+    for m in URL_IN_TEXT.finditer(text):
+        url = html.escape(m.group(0))
+        out += [html.escape(text[end:m.start()]), f'<a href="{url}" target=_blank rel=noopener>{url}</a>']
+        end = m.end()
+    return "".join(out) + html.escape(text[end:])
+
+
 class FakeProviders:
-    """Twilio REST + Slack Web API impersonation that records everything it is sent."""
+    """Twilio REST + Slack Web API + SES v2 SendEmail impersonation that records everything it is sent."""
 
     def __init__(
         self,
@@ -210,7 +253,7 @@ class FakeProviders:
     def messages(
         self, kind: str | None = None, to: str | None = None, channel: str | None = None
     ) -> list[Record]:
-        """Copies of recorded items (sms, call, sms_in, slack, ...), oldest first."""
+        """Copies of recorded items (sms, call, sms_in, slack, email, ...), oldest first."""
         with self._lock:
             return [
                 copy.deepcopy(r)
@@ -256,13 +299,16 @@ class FakeProviders:
 
     # ------------------------------------------------------------------ failures
     def fail_next(self, n: int = 1, status: int = 500, service: str = "any", kind: str | None = None) -> None:
-        """Make the next n API calls of `service` ("twilio", "slack", "any") answer `status`.
+        """Make the next n API calls of `service` ("twilio", "slack", "ses", "any") answer `status`.
 
         `kind` narrows it: "sms"/"call" for Twilio, a method name such as
-        "chat.postMessage" for Slack.
+        "chat.postMessage" for Slack, "email" for SES. For SES the error type
+        follows the status (400 BadRequestException, 429 TooManyRequestsException,
+        500 InternalServiceErrorException, see SES_ERRORS); a status below 400
+        answers 200 with a MessageId but records nothing: an email lost on the way.
         """
-        if service not in ("twilio", "slack", "any"):
-            raise ValueError(f"service must be twilio, slack or any, not {service!r}")
+        if service not in ("twilio", "slack", "ses", "any"):
+            raise ValueError(f"service must be twilio, slack, ses or any, not {service!r}")
         with self._lock:
             rule = {"remaining": int(n), "status": int(status), "service": service, "kind": kind}
             self._failures.append(rule)
@@ -479,6 +525,34 @@ class FakeProviders:
             except (OSError, LookupError):  # app down or fake reset: nothing to deliver to
                 return
 
+    # ---------------------------------------------------------------- ses: API
+    def _ses_api(self, method: str, path: str, headers: Any, body: bytes) -> tuple[Response, dict[str, Any]]:
+        """sesv2 SendEmail; answers (response, parsed request) so the call can be logged."""
+        try:
+            args = json.loads(body or b"{}")
+        except ValueError:
+            args = None
+        params = args if isinstance(args, dict) else {}
+        if not headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential="):
+            denied = _ses_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+            return denied, params
+        if (method, path) != ("POST", SES_SEND_PATH):
+            return _ses_error(404, f"fake providers: only SendEmail (POST {SES_SEND_PATH}) is implemented, "
+                                   f"not {method} {path}"), params
+        if not isinstance(args, dict):
+            return _ses_error(400, "Request body is not a JSON object"), params
+        failure = self._take_failure("ses", "email")
+        if failure is not None and failure >= 400:
+            return _ses_error(failure, f"Injected failure (HTTP {failure})"), params
+        try:
+            rec = _email_record(args)
+        except _SesError as exc:
+            return _ses_error(exc.status, str(exc), exc.code), params
+        if failure is None:
+            self._record(rec)
+        request_id = {"x-amzn-RequestId": str(uuid.uuid4())}
+        return _json_response(200, {"MessageId": rec["message_id"]}, request_id), params
+
     # ------------------------------------------------------------- slack: API
     def _slack_api(self, method: str, headers: Any, args: dict[str, Any]) -> Response:
         auth = headers.get("Authorization", "")
@@ -648,7 +722,7 @@ class FakeProviders:
         split = urllib.parse.urlsplit(raw_path)
         path, content_type = split.path, headers.get("Content-Type", "")
         args = {k: v[-1] for k, v in urllib.parse.parse_qs(split.query).items()}
-        if method == "POST":
+        if method == "POST" and not path.startswith("/v2/"):
             args.update(_parse_body(content_type, body))
         if method == "GET" and path == "/":
             return 200, {"Content-Type": "text/html; charset=utf-8"}, self._outbox_html().encode()
@@ -659,6 +733,9 @@ class FakeProviders:
         if match := TWILIO_PATH.match(path):
             response = self._twilio_api(method, match, headers, args)
             self._log_api("twilio", path, response[0], args)
+        elif path.startswith("/v2/"):
+            response, params = self._ses_api(method, path, headers, body)
+            self._log_api("ses", path, response[0], params)
         elif method == "POST" and path.startswith("/api/"):
             response = self._slack_api(path[len("/api/"):], headers, args)
             self._log_api("slack", path, response[0], args)
@@ -753,7 +830,7 @@ setInterval(function () {{
   location.reload();
 }}, 2000);</script></head><body>
 <h1>Astreinte — outbox (what would have been sent)</h1>
-<p class=muted>Fake Twilio + Slack at {html.escape(self.url)}. Newest first. Act as the recipient below.
+<p class=muted>Fake Twilio + Slack + SES at {html.escape(self.url)}. Newest first. Act as the recipient below.
 SMS replies go to {html.escape(self.sms_webhook_url or "(no sms_webhook_url)")}, button clicks to
 {html.escape(self.slack_interactivity_url or "(no slack_interactivity_url)")}.</p>{notice}
 {items}</body></html>"""
@@ -798,6 +875,17 @@ def _render(r: Record) -> str:
             body += _form("click", {"message_ts": r["ts"], "action_id": button.get("action_id", "")},
                           f'<input name=user_id value="{e(who)}" placeholder="clicker, e.g. U0ALICE" '
                           'size=14 required> ', label)
+    elif kind == "email":
+        head = f"<b>{e(str(r['subject']))}</b> · from {e(str(r['from']))} → {e(', '.join(r['to_all']))}"
+        head += f" · cc {e(', '.join(r['cc']))}" if r["cc"] else ""
+        head += f" · bcc {e(', '.join(r['bcc']))}" if r["bcc"] else ""
+        body = f"<pre>{_linkify(r['text'])}</pre>" if r["text"] else ""
+        if r["html"]:
+            shown = set(URL_IN_TEXT.findall(r["text"] or ""))
+            links = [u for u in dict.fromkeys(_html_links(r["html"])) if u not in shown]
+            body += "".join(f'<p>link: <a href="{e(u)}" target=_blank rel=noopener>{e(u)}</a></p>'
+                            for u in links)
+            body += f"<details><summary>HTML part</summary><pre>{e(r['html'])}</pre></details>"
     elif kind == "sms_in":
         head = f"reply from {e(r['from'])} to {e(r['to'])} → app answered {r['status_code']}"
         body = f"<pre>{e(r['body'])}</pre><pre>{e(r['response'])}</pre>"
@@ -809,6 +897,106 @@ def _render(r: Record) -> str:
         head, body = "", f"<pre>{e(json.dumps(r, indent=1, default=str)[:2000])}</pre>"
     label = f"<span class=kind>{e(kind)}</span> <span class=muted>{when}</span>"
     return f"<div class=item>{label} {head}{body}</div>"
+
+
+class _SesError(ValueError):
+    def __init__(self, message: str, code: str = "BadRequestException", status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.status = code, status
+
+
+def _ses_error(status: int, message: str, code: str | None = None) -> Response:
+    """A REST-JSON error: botocore takes the code from x-amzn-ErrorType, the message from the body."""
+    code = code or SES_ERRORS.get(status) or ("InternalServiceErrorException" if status >= 500
+                                              else "BadRequestException")
+    headers = {"x-amzn-ErrorType": code, "x-amzn-RequestId": str(uuid.uuid4())}
+    return _json_response(status, {"message": message}, headers)
+
+
+def _addresses(value: Any, what: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+        raise _SesError(f"{what} must be a list of strings")
+    for address in value:
+        if "@" not in email.utils.parseaddr(address)[1]:
+            raise _SesError(f"Missing final '@domain' in {what}: {address!r}")
+    return value
+
+
+def _mime_parts(raw: str) -> tuple[Any, str | None, str | None]:
+    """A raw MIME message's headers and its text and HTML bodies."""
+    try:
+        msg = email.message_from_bytes(base64.b64decode(raw, validate=True), policy=email.policy.default)
+    except ValueError as exc:
+        raise _SesError(f"Raw.Data is not base64: {exc}") from exc
+    text, html_part = msg.get_body(("plain",)), msg.get_body(("html",))
+    return (msg, text.get_content() if text is not None else None,
+            html_part.get_content() if html_part is not None else None)
+
+
+def _fill(template: str | None, data: dict[str, Any]) -> str | None:
+    """{{name}} substitution, the part of SES templates an alerting email needs."""
+    if template is None:
+        return None
+    return re.sub(r"{{\s*([\w.]+)\s*}}", lambda m: str(data.get(m.group(1), "")), template)
+
+
+def _email_record(args: dict[str, Any]) -> Record:
+    """Validate a SendEmail request the way SES does (the parts that matter here) and build its record."""
+    content = args.get("Content")
+    if not isinstance(content, dict) or sum(bool(content.get(k)) for k in ("Simple", "Raw", "Template")) != 1:
+        raise _SesError("Content must hold exactly one of Simple, Raw or Template")
+    dest = args.get("Destination") or {}
+    sender = args.get("FromEmailAddress")
+    to, cc, bcc = (_addresses(dest.get(k), f"Destination.{k}")
+                   for k in ("ToAddresses", "CcAddresses", "BccAddresses"))
+    reply_to = _addresses(args.get("ReplyToAddresses"), "ReplyToAddresses")
+    headers: list[dict[str, str]] = []
+    if simple := content.get("Simple"):
+        subject = (simple.get("Subject") or {}).get("Data")
+        body = simple.get("Body") or {}
+        text, html_body = (body.get("Text") or {}).get("Data"), (body.get("Html") or {}).get("Data")
+        headers = simple.get("Headers") or []
+        if subject is None or (text is None and html_body is None):
+            raise _SesError("Simple content needs Subject.Data and Body.Text or Body.Html")
+        shape = "simple"
+    elif raw := content.get("Raw"):
+        msg, text, html_body = _mime_parts(raw.get("Data") or "")
+        subject = msg.get("Subject")
+        sender = sender or msg.get("From")
+        if not (to or cc or bcc):  # without a Destination, SES sends to the message's own headers
+            to, cc = ([email.utils.formataddr(pair) for pair in email.utils.getaddresses(msg.get_all(h, []))]
+                      for h in ("To", "Cc"))
+        shape = "raw"
+    else:
+        template = content["Template"]
+        inline = template.get("TemplateContent")
+        if not inline:
+            raise _SesError(f"Template {template.get('TemplateName')!r} does not exist "
+                            "(the fake only renders inline TemplateContent)", "NotFoundException", 404)
+        try:
+            data = json.loads(template.get("TemplateData") or "{}")
+        except ValueError as exc:
+            raise _SesError(f"TemplateData is not JSON: {exc}") from exc
+        subject, text, html_body = (_fill(inline.get(k), data) for k in ("Subject", "Text", "Html"))
+        headers = template.get("Headers") or []
+        shape = "template"
+    if not sender:
+        raise _SesError("Missing required header 'From'.", "MessageRejected")
+    _addresses([sender], "FromEmailAddress")
+    if not (to or cc or bcc):
+        raise _SesError("Destination must name at least one recipient")
+    if len(to) + len(cc) + len(bcc) > SES_MAX_RECIPIENTS:
+        raise _SesError(f"Recipient count exceeds {SES_MAX_RECIPIENTS}.", "MessageRejected")
+    return {
+        "kind": "email", "message_id": f"{secrets.token_hex(8)}-{uuid.uuid4()}-000000",
+        "from": sender, "to": to[0] if to else None, "to_all": to, "cc": cc, "bcc": bcc,
+        "reply_to": reply_to, "subject": subject, "text": text, "html": html_body, "content": shape,
+        "headers": {h.get("Name"): h.get("Value") for h in headers},
+        "configuration_set": args.get("ConfigurationSetName"),
+        "tags": {t.get("Name"): t.get("Value") for t in args.get("EmailTags") or []},
+    }
 
 
 def _b64(text: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import rotation
+from ..rotas import shifts as rotation
 
 
 def maintenance_at(service: dict[str, Any], now: float) -> dict[str, Any] | None:

@@ -1,29 +1,32 @@
-"""Rotas as code: read rotas/*.yaml into one validated bundle, and say who is on call.
+"""Rotas as code: read rotas/*.yaml and validate it into one bundle, naming each problem
+with its file and line.
 
-The bundle is plain data (dicts and lists) so it can be stored as one DynamoDB item and
-cached per container; chalicelib.rotation answers "who is on call" from it.
+The bundle is plain data (dicts and lists, typed in chalicelib.rotas.model) so it can be
+stored as one DynamoDB item and cached per container; chalicelib.rotas.shifts answers "who
+is on call" from it.  No I/O but reading the directory given.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .intake import options as option_rules
+from .. import clock, hashing
+from ..intake import options as option_rules
+from ..notify import channels
+from ..severity import normalise
+from . import shifts
 
 SEVERITIES = ("critique", "eleve", "moyen", "faible")
-CHANNELS = ("sms", "voice", "slack")
 LANGUAGES = ("fr", "en")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 60}
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 class RotaError(ValueError):
@@ -34,12 +37,7 @@ class RotaError(ValueError):
         self.problems = problems
 
 
-def parse_duration(value: Any) -> float:
-    """'30s', '5m', '2h', '1d' or a bare number of minutes -> seconds."""
-    m = _DURATION.match(str(value).strip())
-    if not m:
-        raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 5m, 2h)")
-    return float(m.group(1)) * _UNITS[m.group(2)]
+parse_duration = clock.parse_duration
 
 
 def load_dir(path: str | Path) -> dict[str, Any]:
@@ -114,15 +112,13 @@ def _with_line(problem: str, lines: dict[str, dict[str, int]]) -> str:
 def _check_coverage(bundle: dict[str, Any], origin: dict[str, str], problems: list[str],
                     days: int = 90) -> None:
     """A rota's `around_the_clock` layers must leave nobody-on-call gaps nowhere."""
-    from . import clock, rotation
-
     now = clock.now()
     for rid, rota in bundle["rotas"].items():
         names = rota.get("around_the_clock") or []
         if not names or any(n not in rota["layers"] for n in names):
             continue
         covered = sorted((s.start, s.end) for n in names
-                         for s in rotation.shifts(rota, n, now, now + days * 86400))
+                         for s in shifts.shifts(rota, n, now, now + days * 86400))
         cursor = now
         for start, end in covered + [(now + days * 86400, now + days * 86400)]:
             if start > cursor + 1:
@@ -134,7 +130,7 @@ def _check_coverage(bundle: dict[str, Any], origin: dict[str, str], problems: li
 
 
 def digest(bundle: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(bundle, sort_keys=True).encode()).hexdigest()
+    return hashing.sha256_hex(json.dumps(bundle, sort_keys=True))
 
 
 def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
@@ -148,17 +144,19 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
         phone = p.get("phone")
         if phone is not None and not _E164.match(str(phone)):
             problems.append(f"{where}.phone: '{phone}' is not an E.164 number like +33612345678")
+        email = p.get("email")
+        if email is not None and not _EMAIL.match(str(email)):
+            problems.append(f"{where}.email: '{email}' is not an email address like alice@example.org")
         rules = []
         for j, rule in enumerate(p.get("notify") or [{"channel": "sms"}]):
             ch = rule.get("channel")
-            if ch not in CHANNELS:
+            if ch not in channels.REGISTRY:
                 problems.append(f"{where}.notify[{j}].channel: '{ch}' is not one of "
-                                + ", ".join(CHANNELS))
+                                + ", ".join(channels.names()))
                 continue
-            if ch in ("sms", "voice") and not phone:
-                problems.append(f"{where}.notify[{j}]: channel {ch} needs a phone number")
-            if ch == "slack" and not p.get("slack"):
-                problems.append(f"{where}.notify[{j}]: channel slack needs a slack user id")
+            channel = channels.REGISTRY[ch]
+            if channel.address(p) is None:
+                problems.append(f"{where}.notify[{j}]: channel {ch} needs {channel.needs_label}")
             sevs = [_severity(s) for s in rule.get("severities", SEVERITIES)]
             if None in sevs:
                 problems.append(f"{where}.notify[{j}].severities: unknown severity")
@@ -194,9 +192,7 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
         if country not in (None, "none"):
             country = str(country).upper()
             try:
-                from .rotation import holidays_of
-
-                holidays_of(str(country), 2026)
+                shifts.holidays_of(str(country), 2026)
             except (NotImplementedError, KeyError):
                 problems.append(f"{where}.holidays: unknown country code '{country}' (e.g. FR, BE, DE)")
         else:
@@ -225,11 +221,11 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
                     targets.append(target)
             if not targets:
                 problems.append(f"{sw}.targets: no target")
-            channels = step.get("channels")
-            if channels and any(c not in CHANNELS for c in channels):
-                problems.append(f"{sw}.channels: one of {channels} is not sms, voice or slack")
+            chosen = step.get("channels")
+            if chosen and any(c not in channels.REGISTRY for c in chosen):
+                problems.append(f"{sw}.channels: one of {chosen} is not " + ", ".join(channels.names()))
             steps.append({"targets": targets, "delay": _duration(step.get("delay", "5m"), sw, problems),
-                          "channels": channels})
+                          "channels": chosen})
         if not steps:
             problems.append(f"{where}.steps: a policy needs at least one step")
         policies[pol_id] = {"id": pol_id, "name": pol.get("name", pol_id), "steps": steps,
@@ -514,8 +510,6 @@ def _support_hours(svc: dict[str, Any], where: str, people: dict[str, Any],
 
 
 def _severity(value: Any) -> str | None:
-    from .severity import normalise
-
     return normalise(str(value))
 
 
@@ -528,10 +522,7 @@ def _duration(value: Any, where: str, problems: list[str]) -> float:
 
 
 def _instant(value: Any, tz: str) -> float:
-    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=ZoneInfo(tz))
-    return dt.timestamp()
+    return clock.parse_iso(value, ZoneInfo(tz))
 
 
 def _target(t: Any, people: dict, rotas: dict, where: str, problems: list[str]) -> dict | None:

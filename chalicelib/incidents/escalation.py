@@ -1,7 +1,7 @@
 """Escalation decisions: which step runs, who gets paged on which channel, and when.
 
 Pure functions over plain data (the policy, the rota bundle, the incident's escalation
-state and an instant); chalicelib.incidents does the I/O around them.  The state is a
+state and an instant); chalicelib.incidents.engine does the I/O around them.  The state is a
 small dict stored on the incident:
 
   step          index of the step that last ran (-1 before the first)
@@ -12,24 +12,42 @@ small dict stored on the incident:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
-from .rotation import on_call
+from ..model import Bundle, Policy, Step
+from ..rotas.shifts import on_call
+
+
+class PlannedPage(TypedDict):
+    """A page the engine decided: who, on which channel, when, for which step (0-based)."""
+
+    to: str  # a person id, or slack:<channel>
+    channel: str
+    at: float
+    step: int
+    leased: NotRequired[bool]  # being sent now; due again if the sender dies (engine._claim)
+
+
+class State(TypedDict):
+    step: int
+    loop: int
+    next_step_at: float | None
+    pending: list[PlannedPage]
 
 
 @dataclass
 class Decision:
-    state: dict[str, Any]
-    pages: list[dict[str, Any]] = field(default_factory=list)  # to send now
+    state: State
+    pages: list[PlannedPage] = field(default_factory=list)  # to send now
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # for the timeline
     exhausted: bool = False  # the policy ran out: incident unanswered
 
 
-def initial_state() -> dict[str, Any]:
+def initial_state() -> State:
     return {"step": -1, "loop": 0, "next_step_at": None, "pending": []}
 
 
-def recipients(step: dict[str, Any], bundle: dict[str, Any], at: float) -> list[str]:
+def recipients(step: Step, bundle: Bundle, at: float) -> list[str]:
     """Person ids (and slack:<channel> for channel targets) a step reaches at instant `at`."""
     out: list[str] = []
     for target in step["targets"]:
@@ -44,8 +62,8 @@ def recipients(step: dict[str, Any], bundle: dict[str, Any], at: float) -> list[
     return out
 
 
-def plan_pages(who: list[str], step_index: int, step: dict[str, Any], severity: str,
-               bundle: dict[str, Any], now: float) -> list[dict[str, Any]]:
+def plan_pages(who: list[str], step_index: int, step: Step, severity: str,
+               bundle: Bundle, now: float) -> list[PlannedPage]:
     """Each recipient's notification rules (or the step's channels) turned into timed pages."""
     pages = []
     for rcpt in who:
@@ -62,8 +80,7 @@ def plan_pages(who: list[str], step_index: int, step: dict[str, Any], severity: 
     return pages
 
 
-def tick(state: dict[str, Any], policy: dict[str, Any], severity: str,
-         bundle: dict[str, Any], now: float) -> Decision:
+def tick(state: State, policy: Policy, severity: str, bundle: Bundle, now: float) -> Decision:
     """Everything due at `now` for a triggered incident: pages to send, steps to run."""
     state = {**state, "pending": list(state["pending"])}
     decision = Decision(state=state)
@@ -95,17 +112,17 @@ def tick(state: dict[str, Any], policy: dict[str, Any], severity: str,
     return decision
 
 
-def escalate_now(state: dict[str, Any], now: float) -> dict[str, Any]:
+def escalate_now(state: State, now: float) -> State:
     """Someone pressed Escalate: the next step is due immediately."""
     return {**state, "next_step_at": now}
 
 
-def stopped(state: dict[str, Any]) -> dict[str, Any]:
+def stopped(state: State) -> State:
     """Acknowledged or resolved: nothing more to run."""
     return {**state, "next_step_at": None, "pending": []}
 
 
-def next_due(state: dict[str, Any]) -> float | None:
+def next_due(state: State) -> float | None:
     times = [p["at"] for p in state["pending"]]
     if state["next_step_at"] is not None:
         times.append(state["next_step_at"])

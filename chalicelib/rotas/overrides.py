@@ -1,27 +1,27 @@
 """Overrides made through the API (a swap: X covers for Y from t1 to t2).
 
 Those written in rotas/*.yaml travel with the bundle; these live in DynamoDB so a swap
-at 3 a.m. needs no git push.  directory.bundle() merges both.
+at 3 a.m. needs no git push.  chalicelib.rotas.directory merges both into the bundle.
 """
 from __future__ import annotations
 
 import secrets
 from typing import Any
 
-from . import clock, directory
-from .schedules import NotFound
-from .store import OverrideItem
+from .. import clock, errors
+from ..store import OverrideItem
+from . import directory
 
 
-class BadOverride(ValueError):
-    pass
+class BadOverride(errors.BadRequest):
+    """An override that does not fit its rota (layer, people, times)."""
 
 
 def create(rota_id: str, body: dict[str, Any], by: str) -> dict[str, Any]:
     b = directory.bundle()
     rota = b["rotas"].get(rota_id)
     if rota is None:
-        raise NotFound(f"there is no rota '{rota_id}'")
+        raise errors.NotFound(f"there is no rota '{rota_id}'")
     problems = []
     layer = body.get("layer")
     if layer not in rota["layers"]:
@@ -33,7 +33,7 @@ def create(rota_id: str, body: dict[str, Any], by: str) -> dict[str, Any]:
         start, end = _instant(body.get("start")), _instant(body.get("end"))
         if end <= start:
             problems.append("'end' must be after 'start'")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         problems.append("'start' and 'end' must be ISO 8601 date-times with a time zone, "
                         "e.g. 2026-12-24T18:00:00+01:00")
         start = end = 0.0
@@ -61,10 +61,6 @@ def delete(rota_id: str, override_id: str) -> bool:
     return True
 
 
-def all_items() -> list[OverrideItem]:
-    """Every API override, in one query (merged into the bundle at each cache refresh)."""
-    return list(OverrideItem.query("OVERRIDES", filter_condition=OverrideItem.end > clock.now() - 90 * 86400))
-
 
 def as_json(item: OverrideItem) -> dict[str, Any]:
     rota, _, oid = item.sk.partition("#")
@@ -74,9 +70,4 @@ def as_json(item: OverrideItem) -> dict[str, Any]:
 
 
 def _instant(value: Any) -> float:
-    from datetime import datetime
-
-    dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if dt.tzinfo is None:
-        raise ValueError("no time zone")
-    return dt.timestamp()
+    return clock.parse_iso(value)

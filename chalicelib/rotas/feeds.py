@@ -7,25 +7,25 @@ person stops working, for a URL that leaked).
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
-import time
 from typing import Any
 
+from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist
 
-from . import calendars, clock, config, directory
-from .store import ConfigBundle, FeedToken, OverrideItem, transaction
+from .. import clock, config, errors, hashing
+from ..store import ConfigBundle, FeedToken, OverrideItem, transaction
+from . import directory
+from . import ical as calendars
 
 SECTIONS = {"rota": "rotas", "person": "people"}  # kind -> its section of the bundle
 
 
-class BadFeed(ValueError):
+class BadFeed(errors.BadRequest):
     """The request does not name one existing rota or person."""
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+_hash = hashing.sha256_hex
 
 
 def _target_pk(kind: str, target: str) -> str:
@@ -112,21 +112,26 @@ def calendar(token: str, lang: str | None = None) -> bytes | None:
     return calendars.person_feed(bundle, target, now, version())
 
 
-_version: dict[str, float] = {"value": 0.0, "read": float("-inf")}
+_versions: TTLCache[str, int] = TTLCache(maxsize=1, ttl=30)
 
 
 def version() -> int:
     """The minute the feeds' data last changed: the last sync, or the newest API override.
 
-    The SEQUENCE of every event starts from it (calendars._sequence).  Read at most once
-    per ASTREINTE_CONFIG_TTL, like the bundle.  Deleting an API override leaves a marker
+    The SEQUENCE of every event starts from it (ical._sequence).  Read at most once per
+    ASTREINTE_CONFIG_TTL, like the bundle.  Deleting an API override leaves a marker
     (overrides.delete) whose time counts too."""
-    if time.monotonic() - _version["read"] > config.settings().config_ttl_seconds:
+    global _versions
+    ttl = config.settings().config_ttl_seconds
+    if _versions.ttl != ttl:
+        _versions = TTLCache(maxsize=1, ttl=ttl)
+    found = _versions.get("version")
+    if found is None:
         try:
             synced = float(ConfigBundle.get("CONFIG", "bundle", attributes_to_get=["synced_at"]).synced_at)
         except DoesNotExist:
             synced = 0.0
         overrides = [float(o.created_at) for o in OverrideItem.query("OVERRIDES",
                                                                        attributes_to_get=["created_at"])]
-        _version.update(value=max([synced, *overrides]), read=time.monotonic())
-    return int(_version["value"] // 60)
+        found = _versions["version"] = int(max([synced, *overrides]) // 60)
+    return found

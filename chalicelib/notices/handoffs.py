@@ -10,10 +10,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import clock, directory, rotation
-from .notify import slack, twilio_sms
-from .notify.templates import text
-from .store import first_time
+from .. import clock, notify
+from ..notify import slack
+from ..notify.channels import Message
+from ..notify.templates import text
+from ..rotas import directory
+from ..rotas import shifts as rotation
+from ..store import first_time
 
 CATCH_UP_SECONDS = 10 * 60  # a "now on call" later than this is no longer news
 SHIFT_HORIZON = 35 * 86400  # long enough to see where a monthly shift ends
@@ -63,14 +66,19 @@ def send_due(now: float | None = None) -> int:
             continue  # another run sent it
         words = {"rota": rota["name"], "layer": s.layer, "name": person["name"], "tz": rota["timezone"],
                  "start": _when(s.start, rota["timezone"], lang), "end": _when(s.end, rota["timezone"], lang)}
-        try:
-            if n["kind"] == "now":
+        if n["kind"] == "now":  # the team's channel: a Slack channel, not a person
+            try:
                 slack.post(n["channel"], text("fr", "handoff_now", **words))
-            elif any(r["channel"] == "slack" for r in person["notify"]) and person.get("slack"):
-                slack.post(person["slack"], text(lang, "handoff_soon", **words))
-            elif person.get("phone"):
-                twilio_sms.send(person["phone"], text(lang, "handoff_soon", **words))
+                sent += 1
+            except Exception as exc:  # noqa: BLE001 - one failed notice must not stop the others
+                print(f"handoff notice {key} failed: {exc}")
+            continue
+        # The person's own channels first (those that read best at a desk first), else SMS.
+        mine = [c for c in notify.READING if c in notify.channels_of(person)]
+        record = notify.tell(person, Message(text(lang, "handoff_soon", **words),
+                                             text(lang, "handoff_subject", **words)), first=mine)
+        if record["ok"]:
             sent += 1
-        except Exception as exc:  # noqa: BLE001 - one failed notice must not stop the others
-            print(f"handoff notice {key} failed: {exc}")
+        else:
+            print(f"handoff notice {key} failed: {record.get('error')}")
     return sent

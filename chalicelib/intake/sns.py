@@ -28,8 +28,8 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from . import config
-from .intake import InvalidEvent
+from .. import config, errors
+from . import InvalidEvent
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -48,14 +48,16 @@ _MAX_PEM_BYTES = 64 * 1024
 _CACHE_SIZE = 64
 
 
-class BadSignature(Exception):
+class BadSignature(errors.BadSignature):
     """Not provably from SNS: unsigned, signature wrong, or a certificate we must not trust.
 
     Answer 403: SNS never sends such a message, so there is nothing for it to retry."""
 
 
-class ConfirmationFailed(Exception):
+class ConfirmationFailed(errors.UpstreamFailed):
     """The GET on SubscribeURL failed.  Answer 5xx, so that SNS delivers the confirmation again."""
+
+    code = "confirmation_failed"
 
 
 def receive(raw: bytes, headers: dict[str, str]) -> dict[str, Any]:

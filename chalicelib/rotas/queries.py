@@ -1,34 +1,25 @@
 """Who is on call, and a person's shifts: the rota questions the API and the CLI answer."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from . import clock, directory, rotation
+from .. import clock, errors
+from . import directory, shifts
 
 MAX_RANGE_DAYS = 400
 
 
-class BadQuery(ValueError):
-    """A question about rotas that cannot be answered as asked (a 400)."""
-
-
-class NotFound(LookupError):
-    """No such rota or person (a 404)."""
-
-
 def parse_instant(value: str | None, default: float | None = None, name: str = "at") -> float:
+    """A query's ISO 8601 instant (with its zone), or `default` when it is not given."""
     if not value:
         if default is None:
-            raise BadQuery(f"'{name}' is required (ISO 8601, e.g. 2026-12-24T18:00:00+01:00)")
+            raise errors.BadRequest(f"'{name}' is required (ISO 8601, e.g. 2026-12-24T18:00:00+01:00)")
         return default
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+        return clock.parse_iso(value)
     except ValueError as exc:
-        raise BadQuery(f"'{name}' is not an ISO 8601 date-time: {value!r}") from exc
-    if dt.tzinfo is None:
-        raise BadQuery(f"'{name}' needs a time zone (Z or +01:00): {value!r}")
-    return dt.timestamp()
+        raise errors.BadRequest(f"'{name}' is not an ISO 8601 date-time with a time zone "
+                                f"(Z or +01:00): {value!r}") from exc
 
 
 def _person(pid: str | None) -> dict[str, Any] | None:
@@ -42,10 +33,10 @@ def on_call(rota_id: str, at: float) -> dict[str, Any]:
     """Every layer of a rota at an instant, with when the current holder's shift ends."""
     rota = directory.bundle()["rotas"].get(rota_id)
     if rota is None:
-        raise NotFound(f"there is no rota '{rota_id}'")
+        raise errors.NotFound(f"there is no rota '{rota_id}'")
     layers = []
     for name in rota["layers"]:
-        current = rotation.shifts(rota, name, at, at + 31 * 86400)
+        current = shifts.shifts(rota, name, at, at + 31 * 86400)
         holder = current[0] if current and current[0].start <= at else None
         layers.append({"layer": name, "on_call": _person(holder.person if holder else None),
                        "until": clock.iso(holder.end) if holder else None})
@@ -60,12 +51,12 @@ def all_on_call(at: float) -> list[dict[str, Any]]:
 def person_shifts(pid: str, start: float, end: float) -> dict[str, Any]:
     b = directory.bundle()
     if pid not in b["people"]:
-        raise NotFound(f"there is no person '{pid}'")
+        raise errors.NotFound(f"there is no person '{pid}'")
     if end <= start or end - start > MAX_RANGE_DAYS * 86400:
-        raise BadQuery(f"'to' must be after 'from', at most {MAX_RANGE_DAYS} days later")
+        raise errors.BadRequest(f"'to' must be after 'from', at most {MAX_RANGE_DAYS} days later")
     found = [s for rota in b["rotas"].values() for name, layer in rota["layers"].items()
              if pid in layer["participants"] or any(o["person"] == pid for o in layer["overrides"])
-             for s in rotation.shifts(rota, name, start, end) if s.person == pid]
+             for s in shifts.shifts(rota, name, start, end) if s.person == pid]
     found.sort(key=lambda s: s.start)
     return {"person": pid, "from": clock.iso(start), "to": clock.iso(end),
             "shifts": [{"rota": s.rota, "layer": s.layer, "start": clock.iso(s.start),

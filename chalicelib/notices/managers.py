@@ -11,26 +11,25 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import clock, config, directory, review
-from .notify import slack, twilio_sms
-from .notify.templates import text
-from .reports import kpis
-from .reports.calendar import CATEGORIES
-from .store import first_time
+from .. import clock, config, notify
+from ..model import Person
+from ..notify.channels import Message
+from ..notify.templates import text
+from ..reports import kpis, review
+from ..reports.calendar import CATEGORIES
+from ..rotas import directory
+from ..store import first_time
 
 MORNING = (8, 12)  # local hours when last night's rest warnings go out
 SUMMARY_DAYS = 3  # the monthly summary goes out on the first days of the next month
 
 
-def _tell(person: dict[str, Any], message: str) -> str:
-    """Slack if they have it, else SMS; the channel used."""
-    if person.get("slack"):
-        slack.post(person["slack"], message)
-        return "slack"
-    if person.get("phone"):
-        twilio_sms.send(person["phone"], message)
-        return "sms"
-    raise RuntimeError(f"{person['id']} has neither a Slack id nor a phone")
+def _tell(person: Person, message: Message) -> str:
+    """Slack if they have it, else email, else SMS (what is read at a desk); the channel used."""
+    record = notify.tell(person, message, order=notify.READING)
+    if not record["ok"]:
+        raise RuntimeError(str(record.get("error")))
+    return str(record["channel"])
 
 
 def _hhmm(ts: float, zone: ZoneInfo, lang: str) -> str:
@@ -66,7 +65,7 @@ def send_rest_notices(now: float | None = None) -> int:
                                if lang == "fr" else flag["next_work_kind"],
                                hours=f"{flag['rest_hours']:g}", rest=f"{team['rest'] / 3600:g}")
                 try:
-                    _tell(manager, message)
+                    _tell(manager, Message(message, text(lang, "rest_subject", name=worker["name"])))
                     sent += 1
                 except Exception as exc:  # noqa: BLE001 - one failed notice must not stop the others
                     print(f"rest notice to {mid} failed: {exc}")
@@ -123,7 +122,9 @@ def send_monthly_summaries(now: float | None = None) -> int:
         for mid in recipients:
             manager = b["people"][mid]
             try:
-                _tell(manager, summary_text(manager["language"], team, month, metrics, people))
+                lang = manager["language"]
+                _tell(manager, Message(summary_text(lang, team, month, metrics, people),
+                                       text(lang, "summary_subject", team=team["name"], month=month)))
                 sent += 1
             except Exception as exc:  # noqa: BLE001
                 print(f"monthly summary to {mid} failed: {exc}")

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 from icalendar.prop import vDDDTypes, vInt, vText
 
-from . import rotation
-from .rotation import Shift
+from . import shifts as rotation
+from .shifts import Shift
 
 DAY = 86400
 BACK, AHEAD = 90 * DAY, 365 * DAY

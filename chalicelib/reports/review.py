@@ -13,11 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import clock, directory, incidents, rotation
-from .reports import astreinte, kpis
-from .reports.calendar import CATEGORIES, WorkCalendar
-from .schedules import BadQuery, NotFound
-from .store import Incident
+from .. import clock, errors, incidents
+from ..rotas import directory
+from ..rotas import shifts as rotation
+from ..severity import normalise
+from ..store import Incident
+from . import astreinte, kpis
+from .calendar import CATEGORIES, WorkCalendar
 
 MAX_DAYS = 400
 # Work in a month can come from an incident opened before it (acknowledged late after a
@@ -35,7 +37,7 @@ TIMELINE_DETAIL_CHARS = 300
 CSV_TIMELINE_FIELDS = ["number", "at", "kind", "actor", "channel", "step", "to", "detail"]
 
 
-class Forbidden(PermissionError):
+class Forbidden(errors.Forbidden):
     """Reports are for managers (a 403)."""
 
 
@@ -66,7 +68,7 @@ def parse_period(start: str | None, end: str | None, now: float) -> tuple[float,
     a = _instant(start, "from", zone) if start else first
     b = _instant(end, "to", zone, end_of_day=True) if end else now
     if b <= a or b - a > MAX_DAYS * 86400:
-        raise BadQuery(f"'to' must be after 'from', at most {MAX_DAYS} days later")
+        raise errors.BadRequest(f"'to' must be after 'from', at most {MAX_DAYS} days later")
     return a, b
 
 
@@ -75,10 +77,10 @@ def _instant(value: str, name: str, zone: ZoneInfo, end_of_day: bool = False) ->
         if len(value) == 10:
             d = date.fromisoformat(value) + timedelta(days=1 if end_of_day else 0)
             return datetime(d.year, d.month, d.day, tzinfo=zone).timestamp()
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+        return clock.parse_iso(value, zone)
     except ValueError as exc:
-        raise BadQuery(f"'{name}' is not a date (2026-11-01) or an ISO 8601 date-time: {value!r}") from exc
-    return (dt if dt.tzinfo else dt.replace(tzinfo=zone)).timestamp()
+        raise errors.BadRequest(f"'{name}' is not a date (2026-11-01) or an ISO 8601 date-time: "
+                                f"{value!r}") from exc
 
 
 def parse_month(value: str | None, now: float) -> tuple[str, date]:
@@ -88,7 +90,7 @@ def parse_month(value: str | None, now: float) -> tuple[str, date]:
     try:
         first = date.fromisoformat(value + "-01")
     except ValueError as exc:
-        raise BadQuery(f"'month' is not a month like 2026-11: {value!r}") from exc
+        raise errors.BadRequest(f"'month' is not a month like 2026-11: {value!r}") from exc
     return value, first
 
 
@@ -145,16 +147,15 @@ def facts_between(start: float, end: float) -> list[dict[str, Any]]:
 
 def list_incidents(start: float, end: float, filters: dict[str, str | None],
                    limit: int = 1000) -> dict[str, Any]:
-    from .severity import normalise
-
     sev = filters.get("severity")
     if sev and normalise(sev) is None:
-        raise BadQuery(f"'severity' is not one of critique, eleve, moyen, faible: {sev!r}")
+        raise errors.BadRequest(f"'severity' is not one of critique, eleve, moyen, faible: {sev!r}")
     state = filters.get("state")
     if state and state not in ("triggered", "acknowledged", "resolved", "unanswered"):
-        raise BadQuery(f"'state' is not one of triggered, acknowledged, resolved, unanswered: {state!r}")
+        raise errors.BadRequest("'state' is not one of triggered, acknowledged, resolved, unanswered: "
+                                f"{state!r}")
     if not 1 <= limit <= 5000:
-        raise BadQuery("'limit' must be between 1 and 5000")
+        raise errors.BadRequest("'limit' must be between 1 and 5000")
     rows: list[dict[str, Any]] = []
     b = directory.bundle()
     for f in reversed(facts_between(start, end)):
@@ -193,7 +194,7 @@ def escalation_log(start: float, end: float, filters: dict[str, str | None],
                    limit: int = TIMELINE_MAX_INCIDENTS) -> dict[str, Any]:
     """The incident list's answer with every timeline entry of the incidents instead."""
     if limit > TIMELINE_MAX_INCIDENTS:
-        raise BadQuery(f"'limit' is at most {TIMELINE_MAX_INCIDENTS} with rows=timeline "
+        raise errors.BadRequest(f"'limit' is at most {TIMELINE_MAX_INCIDENTS} with rows=timeline "
                        "(one read per incident): narrow the period or the filters")
     found = list_incidents(start, end, filters, limit=limit)
     log = timeline_rows([i["number"] for i in found.pop("incidents")])
@@ -262,9 +263,9 @@ def kpi_report(start: float, end: float, now: float,
 def coverage_report(team_id: str | None, weeks: int, now: float) -> dict[str, Any]:
     teams = directory.bundle()["teams"]
     if team_id and team_id not in teams:
-        raise NotFound(f"there is no team '{team_id}'")
+        raise errors.NotFound(f"there is no team '{team_id}'")
     if not 1 <= weeks <= 53:
-        raise BadQuery("'weeks' must be between 1 and 53")
+        raise errors.BadRequest("'weeks' must be between 1 and 53")
     team = teams[team_id] if team_id else next(iter(teams.values()), None)
     cal = WorkCalendar.of_team(team) if team else WorkCalendar()
     start = now - weeks * 7 * 86400
@@ -380,9 +381,9 @@ def astreinte_csv(report: dict[str, Any]) -> str:
 def fairness_report(team_id: str | None, days: int, now: float) -> dict[str, Any]:
     b = directory.bundle()
     if team_id and team_id not in b["teams"]:
-        raise NotFound(f"there is no team '{team_id}'")
+        raise errors.NotFound(f"there is no team '{team_id}'")
     if not 7 <= days <= 366:
-        raise BadQuery("'days' must be between 7 and 366")
+        raise errors.BadRequest("'days' must be between 7 and 366")
     start = now - days * 86400
     oncall = _oncall_intervals(start, now)
     teams = []
@@ -402,7 +403,7 @@ def rota_shifts(rota_id: str, start: float, end: float) -> dict[str, Any]:
     b = directory.bundle()
     rota = b["rotas"].get(rota_id)
     if rota is None:
-        raise NotFound(f"there is no rota '{rota_id}'")
+        raise errors.NotFound(f"there is no rota '{rota_id}'")
     return {"rota": rota_id, "name": rota["name"], "timezone": rota["timezone"], "from": clock.iso(start),
             "to": clock.iso(end), "layers": [
                 {"layer": name, "shifts": [

@@ -11,7 +11,7 @@ import functools
 import json
 import math
 
-from . import clock, config
+from .. import clock, config
 
 SQS_MAX_DELAY = 900
 
@@ -35,12 +35,7 @@ def schedule(number: int, due_at: float | None) -> None:
     )
 
 
-def on_message(body: str) -> None:
-    """One timer message: run the incident if due, else wait again (long delays)."""
-    from . import incidents
-
+def read_message(body: str) -> tuple[int, float]:
+    """(incident number, when it is due) of a timer message."""
     msg = json.loads(body)
-    if msg["due_at"] > clock.now():
-        schedule(msg["incident"], msg["due_at"])
-        return
-    incidents.process_due(int(msg["incident"]))
+    return int(msg["incident"]), float(msg["due_at"])

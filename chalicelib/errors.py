@@ -1,0 +1,107 @@
+"""The kinds of failure a caller can be told about, and their one mapping to HTTP.
+
+Services raise these in the caller's words (service, rota, shift, incident); the routes
+never catch them one by one: chalicelib.routes.http turns each into a 4xx/5xx JSON body
+`{"error": code, "message": ...}` from the table below.  `code` says what went wrong in a
+word a script can test; the message names the field or the thing, in French and English
+where a person reads it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """A failure the caller can act on; `code` defaults to the kind's own."""
+
+    code = "error"
+
+    def __init__(self, message: str, code: str | None = None, **extra: Any):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.extra = extra  # more fields for the JSON answer
+
+
+class BadRequest(ServiceError, ValueError):
+    """The request cannot be answered as asked (a field, a query, a body)."""
+
+    code = "bad_request"
+
+
+class Unauthorised(ServiceError):
+    """No valid credential (an API token)."""
+
+    code = "unauthorised"
+
+
+class Forbidden(ServiceError, PermissionError):
+    """A valid caller who may not do this, or a credential that does not hold."""
+
+    code = "forbidden"
+
+
+class BadSignature(Forbidden):
+    """A webhook not signed by who it claims to come from (Twilio, Slack, SNS)."""
+
+    code = "bad_signature"
+
+
+class NotFound(ServiceError, LookupError):
+    """No such incident, rota, person, service, feed, key."""
+
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    """The thing is no longer in a state that allows this."""
+
+    code = "conflict"
+
+
+class TooLarge(ServiceError):
+    """A body or an event over a limit."""
+
+    code = "body_too_large"
+
+
+class RateLimited(ServiceError):
+    """Over a key's allowance; retry after `retry_after` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UpstreamFailed(ServiceError):
+    """A service we depend on answered badly (an SNS subscription to confirm, say)."""
+
+    code = "upstream_failed"
+
+
+class Unavailable(ServiceError):
+    """We cannot serve now (nothing configured yet, a store that does not answer)."""
+
+    code = "unavailable"
+
+
+HTTP_STATUS: dict[type[ServiceError], int] = {
+    BadRequest: 400,
+    Unauthorised: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    RateLimited: 429,
+    UpstreamFailed: 502,
+    Unavailable: 503,
+}
+
+
+def http_answer(exc: ServiceError) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(status, JSON body, extra headers) for a failure: the one mapping to HTTP."""
+    status = next((s for kind, s in HTTP_STATUS.items() if isinstance(exc, kind)), 500)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    return status, {"error": exc.code, "message": str(exc), **exc.extra}, headers

@@ -1,0 +1,164 @@
+"""Events from sources: one incident per open dedup_key, every event stored.
+
+A trigger opens an incident with its first pages decided (and leased) in one transaction
+with the dedup pointer, or is counted on the open incident with its dedup_key (one
+transaction: pointer check + the event).  acknowledge/resolve from the source act on the
+open incident; when nothing is open they are still kept for a while.
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from .. import clock
+from ..model import Policy, Service
+from ..rotas import directory
+from ..store import Counter, DedupKey, Incident, TimelineEntry, transaction
+from . import engine, escalation, service_hours
+from .lifecycle import Outcome, acknowledge, dedup_pk, resolve
+from .records import entry, pk
+
+ORPHAN_DAYS = 90
+POINTERS_KEPT = 50_000
+_pointers: dict[tuple[str, str], int] = {}  # (service, dedup_key) -> open incident, per container
+
+
+def trigger(service: Service, event: dict[str, Any]) -> tuple[Incident, bool]:
+    """Open an incident for the event, or count it on the open one with its dedup_key.
+
+    Returns (incident, created).  The first pages are sent before this returns.
+    """
+    inc, decision = open_incident(service, event)
+    if decision is None:
+        return inc, False
+    engine.send_and_record(inc, decision)
+    return inc, True
+
+
+def open_incident(service: Service, event: dict[str, Any]) -> tuple[Incident, escalation.Decision | None]:
+    """Store the event: a new incident with its first pages decided (and leased), or a
+    repeat counted on the open one (decision None).  Once this returns, the pages will be
+    sent even if this Lambda dies now: the sweeper finds them due when the lease ends."""
+    now = clock.now()
+    repeat = _repeat(service["id"], event, now)
+    if repeat is not None:
+        return repeat, None
+    number = _next_number()
+    policy = directory.policy_for(service, event["severity"])
+    decision = _first_decision(service, policy, event["severity"], now)
+    inc = Incident(pk(number), "META", number=number, service=service["id"],
+                   severity=event["severity"], summary=event["summary"], source=event.get("source"),
+                   dedup_key=event["dedup_key"], details=event.get("details"), state="triggered",
+                   created_at=now, policy=policy["id"], paged=[])
+    engine.claim(inc, decision, now)
+    items = [entry(number, "triggered", now, actor=event.get("actor", "source"),
+                   channel=event.get("via", "events-api"), detail={"event": event})]
+    items += [entry(number, kind, now, actor="astreinte", detail=d) for kind, d in decision.events]
+    try:
+        with transaction() as tx:
+            tx.save(DedupKey(dedup_pk(service["id"], event["dedup_key"]), number=number),
+                    condition=DedupKey.pk.does_not_exist())
+            tx.save(inc, condition=Incident.pk.does_not_exist())
+            for item in items:
+                tx.save(item)
+    except TransactWriteError:
+        # Another trigger with the same dedup_key won the race: count this one on it.
+        repeat = _repeat(service["id"], event, now)
+        if repeat is None:
+            raise
+        return repeat, None
+    return inc, decision
+
+
+def _first_decision(service: Service, policy: Policy, severity: str, now: float) -> escalation.Decision:
+    """Page now, or not at all (maintenance), or when support hours start."""
+    window = service_hours.maintenance_at(service, now)
+    if window is not None:
+        return escalation.Decision(state=escalation.initial_state(), events=[(
+            "maintenance", {"until": clock.iso(window["end"]), "reason": window["reason"],
+                            "note": "kept, nobody paged / conservé, personne n'est appelé"})])
+    until = service_hours.deferred_until(service, severity, now)
+    if until is not None:
+        return escalation.Decision(state={**escalation.initial_state(), "next_step_at": until}, events=[(
+            "deferred", {"until": clock.iso(until),
+                         "note": "outside support hours / hors heures de support"})])
+    return escalation.tick(escalation.initial_state(), policy, severity, directory.bundle(), now)
+
+
+def _next_number() -> int:
+    counter = Counter("COUNTER", "incident")
+    counter.update(actions=[Counter.value.add(1)])
+    return int(counter.value)
+
+
+def open_pointer(service_id: str, dedup_key: str) -> DedupKey | None:
+    try:
+        return DedupKey.get(dedup_pk(service_id, dedup_key), "DEDUP", consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _count_repeat(service_id: str, dedup_key: str, number: int, event: dict[str, Any],
+                  now: float) -> Incident | None:
+    """A repeated trigger: stored on the timeline (where it is counted), nobody re-paged.
+
+    One transaction that checks the dedup pointer still names this incident and stores
+    the event: in an alert storm that is the only request most events cost (the pointer
+    is remembered per container; the check catches one that was resolved meanwhile).
+    None when the pointer moved on."""
+    try:
+        with transaction() as tx:
+            tx.condition_check(DedupKey, dedup_pk(service_id, dedup_key), "DEDUP",
+                               condition=DedupKey.number == number)
+            tx.save(entry(number, "repeated", now, actor=event.get("actor", "source"),
+                          channel=event.get("via", "events-api"), detail={"event": event}))
+    except TransactWriteError:
+        _pointers.pop((service_id, dedup_key), None)
+        return None
+    _pointers[(service_id, dedup_key)] = number
+    if len(_pointers) > POINTERS_KEPT:
+        _pointers.clear()
+    return Incident(pk(number), "META", number=number)  # a handle: the number is what callers need
+
+
+def _repeat(service_id: str, event: dict[str, Any], now: float) -> Incident | None:
+    """Count the event on the open incident with its dedup_key, if there is one."""
+    known = _pointers.get((service_id, event["dedup_key"]))
+    if known is not None:
+        inc = _count_repeat(service_id, event["dedup_key"], known, event, now)
+        if inc is not None:
+            return inc
+    for _ in range(3):  # a conflicting transaction on the pointer: read it again
+        pointer = open_pointer(service_id, event["dedup_key"])
+        if pointer is None:
+            return None
+        inc = _count_repeat(service_id, event["dedup_key"], pointer.number, event, now)
+        if inc is not None:
+            return inc
+    raise RuntimeError(f"could not count a repeat of {event['dedup_key']!r}")
+
+
+def source_event(service: Service, event: dict[str, Any], action: str) -> Outcome | None:
+    """acknowledge/resolve sent by the monitoring tool itself, matched by dedup_key."""
+    pointer = open_pointer(service["id"], event["dedup_key"])
+    if pointer is None:
+        _store_orphan(service["id"], event, action)
+        return None
+    actor = event.get("actor") or event.get("source") or "source"
+    if action == "acknowledge":
+        return acknowledge(pointer.number, actor, event.get("via", "events-api"), authorised=True)
+    return resolve(pointer.number, actor, event.get("via", "events-api"), authorised=True)
+
+
+def _store_orphan(service_id: str, event: dict[str, Any], action: str) -> None:
+    """An acknowledge/resolve for nothing open is still kept (an accepted event is stored),
+    for ORPHAN_DAYS: a monitoring tool resolving what it never opened, every minute, must
+    not grow the table for ever."""
+    now = clock.now()
+    item = TimelineEntry(f"ORPHAN#{service_id}", f"T#{clock.iso(now)}#{secrets.token_hex(4)}",
+                         at=now, kind=action, actor="source", channel=event.get("via", "events-api"),
+                         detail={"event": event, "note": "no open incident for this dedup_key"},
+                         expires=int(now + ORPHAN_DAYS * 86400))
+    item.save()

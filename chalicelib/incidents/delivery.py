@@ -1,0 +1,38 @@
+"""Providers' delivery callbacks about a page: delivered, failed, a call answered.
+
+The channel reads the provider's callback (chalicelib.notify.channels.Channel.delivery_report);
+this records it on the incident's timeline, once per (provider id, status): providers retry.
+A call answered is work time: reports read it from the incident's `calls`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import clock
+from ..notify.channels import DeliveryReport, PageRef
+from ..store import Incident
+from .records import AlreadyDone, Change, Gone, entry, mutate
+
+
+def record(ref: PageRef, report: DeliveryReport) -> bool:
+    """Put the callback on the timeline; False when already recorded or the incident is gone."""
+    now = clock.now()
+    detail: dict[str, Any] = {"status": report.status, "ref": report.provider_id, "to": ref.person}
+    if report.duration_seconds is not None:
+        detail["duration_seconds"] = report.duration_seconds
+    if report.error_code:
+        detail["error_code"] = report.error_code
+
+    def change(inc: Incident) -> Change:
+        if report.answered:
+            inc.calls = [*(inc.calls or []), {"at": now, "to": ref.person,
+                                              "seconds": int(report.duration_seconds or 0)}]
+        return Change(entries=[entry(ref.number, "delivery", now, actor=ref.person, channel=ref.channel,
+                                     detail=detail)],
+                      once=(f"twilio-status:{report.provider_id}:{report.status}", {"result": "recorded"}),
+                      save_incident=report.answered)
+
+    try:
+        return mutate(ref.number, change) is not None
+    except (Gone, AlreadyDone):
+        return False

@@ -1,0 +1,123 @@
+"""The escalation engine: run whatever is due on an incident, send its pages, record them.
+
+Called inline after a trigger, by the per-step timer (SQS), and by the one-minute sweeper;
+the version guard makes concurrent callers safe.  Pages are sent at least once: the write
+that decides to page also moves those pages' due time a lease ahead; if the Lambda dies
+before recording the delivery, the sweeper finds them due again and sends them.
+"""
+from __future__ import annotations
+
+from .. import clock, notify
+from ..model import Bundle
+from ..rotas import directory
+from ..store import DUE_SHARD, Incident, TimelineEntry
+from . import escalation, timers
+from .records import Change, Gone, entry, mutate, set_due
+from .views import view
+
+LEASE_SECONDS = 60.0
+
+
+def claim(inc: Incident, decision: escalation.Decision, now: float) -> None:
+    """Put the decision on the incident, keeping the pages about to go out leased."""
+    leased: list[escalation.PlannedPage] = [{**p, "at": now + LEASE_SECONDS, "leased": True}
+                                            for p in decision.pages]
+    inc.escalation = {**decision.state, "pending": decision.state["pending"] + leased}
+    for kind, detail in decision.events:
+        if kind == "escalated":
+            inc.paged = list(dict.fromkeys([*(inc.paged or []), *detail["to"]]))
+    if decision.exhausted:
+        inc.unanswered = True
+    set_due(inc, escalation.next_due(inc.escalation))
+
+
+def process_due(number: int) -> int:
+    """Run whatever is due on this incident (steps, delayed pages); returns pages sent."""
+    decided: list[escalation.Decision] = []
+
+    def change(inc: Incident) -> Change | None:
+        decided.clear()
+        now = clock.now()
+        if inc.state != "triggered":
+            if inc.due_at is None:
+                return None
+            set_due(inc, None)  # acknowledged or resolved meanwhile: off the due index
+            return Change()
+        if inc.due_at is None or inc.due_at > now:
+            return None
+        bundle = directory.bundle()
+        policy = bundle["policies"].get(inc.policy)
+        if policy is None:
+            return None
+        decision = escalation.tick(inc.escalation, policy, inc.severity, bundle, now)
+        if not decision.pages and not decision.events and decision.state == inc.escalation:
+            set_due(inc, escalation.next_due(inc.escalation))
+            return Change()
+        claim(inc, decision, now)
+        decided.append(decision)
+        return Change(entries=[entry(number, kind, now, actor="astreinte", detail=d)
+                               for kind, d in decision.events])
+
+    try:
+        done = mutate(number, change)
+    except Gone:
+        return 0
+    if done is None or not decided:
+        return 0
+    send_and_record(done[0], decided[0])
+    return len(decided[0].pages)
+
+
+def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
+    """Send the claimed pages, then record each delivery and release the lease."""
+    if not decision.pages:
+        timers.schedule(inc.number, inc.due_at)
+        return
+    bundle: Bundle = directory.bundle()
+    about = view(inc, bundle)
+    deliveries = [notify.deliver(dict(page), about, bundle["people"]) for page in decision.pages]
+    claimed = {(p["to"], p["channel"], p["step"]) for p in decision.pages}
+
+    def change(fresh: Incident) -> Change:
+        state = dict(fresh.escalation)
+        state["pending"] = [p for p in state["pending"]
+                            if not (p.get("leased") and (p["to"], p["channel"], p["step"]) in claimed)]
+        fresh.escalation = state
+        sent = [d.sent.as_dict() for d in deliveries if d.sent is not None]
+        if sent:
+            fresh.sent = [*(fresh.sent or []), *sent]
+        if fresh.state == "triggered":
+            set_due(fresh, escalation.next_due(fresh.escalation))
+        now = clock.now()
+        fresh.pages = [*(fresh.pages or []),
+                       *({"at": now, **{k: d.record[k] for k in ("to", "channel", "step", "ok")}}
+                         for d in deliveries)]
+        items: list[TimelineEntry] = [entry(fresh.number, "paged", now, actor="astreinte",
+                                            channel=d.record["channel"], detail=d.record) for d in deliveries]
+        return Change(entries=items)
+
+    try:
+        done = mutate(inc.number, change, first=inc)
+    except Gone:
+        return
+    if done is not None:
+        timers.schedule(inc.number, done[0].due_at)
+
+
+def sweep(limit: int = 200) -> int:
+    """Run everything due now (the one-minute backstop, and the local timer runner)."""
+    now = clock.now()
+    done = 0
+    for inc in Incident.due_index.query(DUE_SHARD, Incident.due_at <= now, limit=limit):
+        process_due(inc.number)
+        done += 1
+    return done
+
+
+def on_timer(body: str) -> None:
+    """One SQS timer message: run the incident if due, else wait again (long delays)."""
+    number, due_at = timers.read_message(body)
+    if due_at > clock.now():
+        timers.schedule(number, due_at)
+        return
+    process_due(number)

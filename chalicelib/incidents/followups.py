@@ -1,0 +1,71 @@
+"""What follows an acknowledgement or a resolution, once the change is stored: the pages
+already sent are updated in place, everyone else paged is told who took it, and a ticket
+that opened the incident gets its note.
+
+Run after the state change is written, never inside it: a provider or a ticketing tool
+being down must not undo or delay the acknowledgement.  Every message is on the timeline.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import clock, notify, ticketing
+from ..model import Bundle
+from ..notify.channels import Message, Sent
+from ..rotas import directory
+from ..store import Incident, transaction
+from .records import entry
+from .views import view
+
+
+def after_change(inc: Incident, actor: str, how: str, target: str, now: float) -> list[dict[str, Any]]:
+    """Tell the world about an acknowledgement or a resolution; returns the notices sent."""
+    bundle = directory.bundle()
+    records = tell_others(inc, actor, how, target, now, bundle)
+    if target == "acknowledged":
+        tell_ticket(inc, actor, now)
+    return records
+
+
+def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
+                bundle: Bundle) -> list[dict[str, Any]]:
+    """Update the pages that can be edited, and tell everyone else who was paged who took it."""
+    key = "taken" if target == "acknowledged" else "resolved"
+    words = {**view(inc, bundle), "by": directory.name_of(actor), "how": how}
+    sent = [Sent.of(s) for s in inc.sent or []]
+    footer_key = "slack_taken" if target == "acknowledged" else "slack_resolved"
+    at = clock.iso(now)[11:19]
+    records = notify.update_pages(sent, view(inc, bundle), inc.state,
+                                  lambda lang: notify.text(lang, footer_key, **{**words, "at": at}))
+    updated = {(r["person"], r["channel"]) for r in records if r["ok"]}
+    for pid in inc.paged or []:
+        person = bundle["people"].get(pid)
+        if pid == actor or person is None:
+            continue
+        paged_on = list(dict.fromkeys(s.channel for s in sent if s.to == pid))
+        others = [c for c in paged_on if (pid, c) not in updated]
+        if paged_on and not others:  # they see the page they got change in place
+            records.append({"to": pid, "channel": paged_on[0], "ok": True, "notice": key,
+                            "skipped": "page updated in place"})
+            continue
+        message = Message(notify.text(person["language"], key, **words))
+        records.append({**notify.tell(person, message, first=others), "notice": key})
+    if records:
+        stamp = clock.now()
+        with transaction() as tx:
+            for r in records:
+                tx.save(entry(inc.number, "notified", stamp, actor="astreinte", channel=r.get("channel"),
+                              detail=r))
+    return records
+
+
+def tell_ticket(inc: Incident, actor: str, now: float) -> None:
+    """An incident opened by a ticket: an internal note on it, and the requester told."""
+    ticket = inc.details.get("ticket") if isinstance(inc.details, dict) else None
+    if not isinstance(ticket, dict):
+        return
+    options = ticketing.integration_options(inc.service, ticket["tool"], ticket.get("api_base"))
+    if options:
+        record = ticketing.on_acknowledged(inc.details, directory.name_of(actor), clock.iso(now), options)
+        entry(inc.number, "notified", clock.now(), actor="astreinte", channel=ticket["tool"],
+              detail=record).save()

@@ -1,0 +1,127 @@
+"""The incident's state machine, and people acting on it.
+
+triggered ──ack──▶ acknowledged ──resolve──▶ resolved   (resolve also straight from triggered)
+
+Two acknowledgements racing produce exactly one winner (records.mutate); the loser is told
+who won.  A webhook's idempotency key is written with the change, so a retried delivery
+changes nothing twice and gets the same answer.  Follow-ups (pages updated, others told,
+ticket notes) run once the change is stored (chalicelib.incidents.followups).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import clock
+from ..store import DedupKey, Incident, TimelineEntry
+from . import engine, escalation, followups, timers
+from .records import AlreadyDone, Change, Gone, entry, get, mutate, seen, set_due
+
+RESULTS = ("acknowledged", "resolved", "escalated", "already_acknowledged", "already_resolved",
+           "not_paged", "no_incident")
+
+
+@dataclass
+class Outcome:
+    """What an action did, in words every channel can turn into a reply."""
+
+    result: str  # one of RESULTS
+    number: int
+    by: str | None = None
+    incident: Incident | None = None
+    notices: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.result in ("acknowledged", "resolved", "escalated")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"result": self.result, "number": self.number, "by": self.by}
+
+
+def acknowledge(number: int, actor: str, how: str, idem_key: str | None = None,
+                authorised: bool = False) -> Outcome:
+    return act(number, actor, how, "acknowledged", idem_key, authorised)
+
+
+def resolve(number: int, actor: str, how: str, idem_key: str | None = None,
+            authorised: bool = False) -> Outcome:
+    return act(number, actor, how, "resolved", idem_key, authorised)
+
+
+def escalate(number: int, actor: str, how: str, idem_key: str | None = None,
+             authorised: bool = False) -> Outcome:
+    return act(number, actor, how, "escalated", idem_key, authorised)
+
+
+def refusal(inc: Incident | None, number: int, actor: str, target: str, authorised: bool) -> Outcome | None:
+    """Why this action changes nothing, or None when it may go ahead."""
+    if inc is None:
+        return Outcome("no_incident", number)
+    if inc.state == "resolved":
+        return Outcome("already_resolved", number, inc.resolved_by, inc)
+    if inc.state == "acknowledged" and target in ("acknowledged", "escalated"):
+        return Outcome("already_acknowledged", number, inc.acknowledged_by, inc)
+    if not authorised and actor not in (inc.paged or []):
+        return Outcome("not_paged", number, None, inc)
+    return None
+
+
+def act(number: int, actor: str, how: str, target: str, idem_key: str | None = None,
+        authorised: bool = False) -> Outcome:
+    """Acknowledge, resolve or escalate for `actor`, once, whoever else is trying."""
+    refused: list[Outcome] = []
+
+    def change(inc: Incident) -> Change | None:
+        refused.clear()
+        why = refusal(inc, number, actor, target, authorised)
+        if why is not None:
+            refused.append(why)
+            return None
+        items = apply(inc, actor, how, target, clock.now())
+        done = Change(entries=items, once=(idem_key, {"result": target, "by": actor}) if idem_key else None)
+        if target == "resolved":  # the next trigger with this dedup_key opens anew
+            done.deletes.append(DedupKey(dedup_pk(inc.service, inc.dedup_key)))
+        return done
+
+    try:
+        written = mutate(number, change)
+    except Gone:
+        written, refused[:] = None, [Outcome("no_incident", number)]
+    except AlreadyDone as exc:  # the same delivery, handled meanwhile by another worker
+        return Outcome(exc.answer.get("result", target), number, exc.answer.get("by"), get(number))
+    if written is None:
+        answer = seen(idem_key)
+        if answer is not None:  # a retried delivery of what already happened: the same answer
+            return Outcome(answer.get("result", target), number, answer.get("by"), refused[0].incident)
+        return refused[0]
+    inc = written[0]
+    outcome = Outcome(target, number, actor, inc)
+    if target == "escalated":
+        engine.process_due(number)
+    else:
+        outcome.notices = followups.after_change(inc, actor, how, target, clock.now())
+    timers.schedule(number, inc.due_at)
+    return outcome
+
+
+def apply(inc: Incident, actor: str, how: str, target: str, now: float) -> list[TimelineEntry]:
+    """Change the incident in memory; return the timeline entries that go with it."""
+    if target == "escalated":
+        inc.escalation = escalation.escalate_now(inc.escalation, now)
+        set_due(inc, now)
+        return [entry(inc.number, "escalate_requested", now, actor=actor, channel=how)]
+    inc.escalation = escalation.stopped(inc.escalation)
+    set_due(inc, None)
+    if target == "acknowledged":
+        inc.state, inc.acknowledged_at, inc.acknowledged_by = "acknowledged", now, actor
+        return [entry(inc.number, "acknowledged", now, actor=actor, channel=how,
+                      detail={"tta_seconds": round(now - inc.created_at, 3)})]
+    inc.state, inc.resolved_at, inc.resolved_by = "resolved", now, actor
+    return [entry(inc.number, "resolved", now, actor=actor, channel=how,
+                  detail={"ttr_seconds": round(now - inc.created_at, 3)})]
+
+
+def dedup_pk(service_id: str, dedup_key: str) -> str:
+    """The open incident of a service for a dedup_key (deleted when it is resolved)."""
+    return f"DEDUP#{service_id}#{dedup_key}"

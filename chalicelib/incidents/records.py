@@ -1,0 +1,131 @@
+"""Incident records: the item, its timeline, idempotency records, and the one way to change
+an incident (read, change, write under its version, again if someone wrote first).
+
+Every change is a DynamoDB transaction guarded by the incident's version (pynamodb's
+VersionAttribute), so two writers racing produce exactly one winner; the loser re-reads
+and decides again.  Inbound webhooks pass an idempotency key written in the same
+transaction, so a retried delivery changes nothing twice.
+"""
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.models import Model
+
+from .. import clock
+from ..store import DUE_SHARD, Idempotency, Incident, TimelineEntry, transaction
+
+IDEMPOTENCY_DAYS = 7
+ATTEMPTS = 8
+_seq = itertools.count()
+
+
+def pk(number: int) -> str:
+    return f"INC#{number}"
+
+
+def entry(number: int, kind: str, at: float, actor: str | None = None, channel: str | None = None,
+          detail: dict[str, Any] | None = None) -> TimelineEntry:
+    """A timeline item; the key sorts by time, then by write order within a millisecond."""
+    sk = f"T#{clock.iso(at)}#{next(_seq) % 1_000_000:06d}{secrets.token_hex(2)}"
+    return TimelineEntry(pk(number), sk, at=at, kind=kind, actor=actor, channel=channel,
+                         detail=detail or None)
+
+
+def get(number: int) -> Incident | None:
+    try:
+        return Incident.get(pk(number), "META", consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def timeline(number: int) -> list[TimelineEntry]:
+    return list(TimelineEntry.query(pk(number), TimelineEntry.sk.startswith("T#"),
+                                    consistent_read=True))
+
+
+def set_due(inc: Incident, due: float | None) -> None:
+    """Put the incident on the sparse `due` index (the sweeper's work), or take it off."""
+    inc.due_at = due
+    inc.due_shard = DUE_SHARD if due is not None else None
+
+
+def idempotency(key: str, answer: dict[str, Any]) -> Idempotency:
+    return Idempotency(f"IDEM#{key}", answer=answer, expires=int(clock.now() + IDEMPOTENCY_DAYS * 86400))
+
+
+def seen(key: str | None) -> dict[str, Any] | None:
+    """The answer a webhook with this idempotency key already got, or None."""
+    if not key:
+        return None
+    try:
+        return Idempotency.get(f"IDEM#{key}", "IDEM", consistent_read=True).answer or {}
+    except DoesNotExist:
+        return None
+
+
+@dataclass
+class Change:
+    """What one attempt writes with the incident: timeline entries, other items (with their
+    condition), items to delete, and an idempotency record that makes it once-only."""
+
+    entries: list[TimelineEntry] = field(default_factory=list)
+    saves: list[tuple[Model, Any]] = field(default_factory=list)
+    deletes: list[Model] = field(default_factory=list)
+    once: tuple[str, dict[str, Any]] | None = None  # (idempotency key, the answer to remember)
+    save_incident: bool = True
+
+
+class Gone(Exception):
+    """The incident does not exist (any more)."""
+
+
+class AlreadyDone(Exception):
+    """The idempotency key was written by an earlier delivery: `answer` is what it got."""
+
+    def __init__(self, answer: dict[str, Any]):
+        super().__init__("already handled")
+        self.answer = answer
+
+
+def mutate(number: int, change: Callable[[Incident], Change | None],
+           first: Incident | None = None) -> tuple[Incident, Change] | None:
+    """Read, change, write under the version guard; again when someone else wrote first.
+
+    `change` edits the incident in memory and says what else to write, or returns None to
+    write nothing (the incident is not in a state for it).  `first` is a copy already in
+    hand (saves a read when nobody wrote meanwhile).  Returns the incident as written and
+    the change, None when nothing was to be done; raises Gone, or AlreadyDone when the
+    change's idempotency key had been written by another delivery.
+    """
+    for _ in range(ATTEMPTS):
+        inc, first = (first, None) if first is not None else (get(number), None)
+        if inc is None:
+            raise Gone(number)
+        done = change(inc)
+        if done is None:
+            return None
+        try:
+            with transaction() as tx:
+                if done.save_incident:
+                    tx.save(inc)
+                for item in done.entries:
+                    tx.save(item)
+                for item, condition in done.saves:
+                    tx.save(item, condition=condition)
+                for item in done.deletes:
+                    tx.delete(item)
+                if done.once is not None:
+                    tx.save(idempotency(*done.once), condition=Idempotency.pk.does_not_exist())
+        except TransactWriteError:
+            answer = seen(done.once[0]) if done.once else None
+            if answer is not None:
+                raise AlreadyDone(answer) from None
+            continue  # someone else changed the incident first: read it again
+        return inc, done
+    raise RuntimeError(f"incident {number} kept changing under us / l'incident {number} change sans cesse")

@@ -1,0 +1,69 @@
+"""Email through Amazon SES (the sesv2 API, with boto3): pages with acknowledge / resolve
+links, and notices (rest warnings, monthly summaries) for people without Slack.
+
+Locally AWS_ENDPOINT_URL_SESV2 points boto3 at the outbox, which shows the emails.  Every
+text goes out twice: plain, and as HTML in which each field is escaped.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from .. import config
+from ..model import Person
+from .channels import Channel, Message, Page, Sent, register
+from .templates import text
+
+
+def send(to: str, subject: str, body: str, body_html: str) -> str:
+    """Send one email; returns SES's MessageId."""
+    resp = config.ses_client().send_email(
+        FromEmailAddress=config.settings().email_from,
+        Destination={"ToAddresses": [to]},
+        Content={"Simple": {"Subject": {"Data": " ".join(subject.split())[:200], "Charset": "UTF-8"},
+                            "Body": {"Text": {"Data": body, "Charset": "UTF-8"},
+                                     "Html": {"Data": body_html, "Charset": "UTF-8"}}}})
+    return str(resp["MessageId"])
+
+
+def as_html(plain: str, links: dict[str, str] | None = None) -> str:
+    """The plain text escaped, paragraphs kept, and the action links as buttons."""
+    paragraphs = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in plain.split("\n\n"))
+    buttons = "".join(f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>'
+                      for label, url in (links or {}).items())
+    return f'<!doctype html><html><body style="font-family:sans-serif">{paragraphs}{buttons}</body></html>'
+
+
+def page_text(lang: str, page: Page) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of a page."""
+    v: dict[str, Any] = page.view
+    subject = text(lang, "email_page_subject", **v)
+    actions = {text(lang, label): page.link[action]
+               for action, label in (("ack", "btn_ack"), ("resolve", "btn_resolve")) if page.link.get(action)}
+    colon = " : " if lang == "fr" else ": "
+    links = "\n".join(f"{label}{colon}{url}" for label, url in actions.items())
+    plain = text(lang, "email_page", links=links, **v).strip()
+    return subject, plain, as_html(text(lang, "email_page", links="", **v).strip(), actions)
+
+
+class Email(Channel):
+    name = "email"
+    needs = "email"
+    needs_label = "an email address"
+
+    def configured(self) -> str | None:
+        return None if config.settings().email_from else "email is not configured (ASTREINTE_EMAIL_FROM)"
+
+    def page(self, page: Page, lang: str) -> Sent:
+        assert page.person is not None
+        to = self.address(page.person) or ""
+        subject, plain, rich = page_text(lang, page)
+        return Sent(self.name, page.to, to, send(to, subject, plain, rich), lang)
+
+    def tell(self, person: Person, message: Message) -> Sent:
+        to = self.address(person) or ""
+        ref = send(to, message.subject, message.text, as_html(message.text))
+        return Sent(self.name, person["id"], to, ref, person["language"])
+
+
+CHANNEL = register(Email())

@@ -1,0 +1,70 @@
+"""SMS through Twilio's Messages API (the real twilio client), and the TwiML of replies."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import config
+from ..model import Person
+from .channels import Channel, DeliveryReport, Message, Page, Sent, register
+from .templates import text
+
+
+def send(to: str, body: str, status_callback: str | None = None) -> str:
+    """Send one SMS; returns Twilio's message SID."""
+    s = config.settings()
+    kwargs: dict[str, Any] = {"to": to, "from_": s.twilio_from, "body": body}
+    if status_callback:
+        kwargs["status_callback"] = status_callback
+    return str(config.twilio_client().messages.create(**kwargs).sid)
+
+
+def reply(message: str) -> str:
+    """TwiML answering an inbound SMS with one message."""
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    resp = MessagingResponse()
+    resp.message(message)
+    return str(resp)
+
+
+def twilio_missing() -> str | None:
+    if config.settings().twilio_enabled:
+        return None
+    return "Twilio is not configured (TWILIO_ACCOUNT_SID/AUTH_TOKEN/FROM_NUMBER)"
+
+
+def twilio_report(params: Mapping[str, str]) -> DeliveryReport:
+    """A Twilio status callback (messages and calls share its fields)."""
+    duration = params.get("CallDuration") or ""
+    return DeliveryReport(
+        status=params.get("MessageStatus") or params.get("CallStatus") or "unknown",
+        provider_id=params.get("MessageSid") or params.get("CallSid") or "",
+        duration_seconds=int(duration) if duration.isascii() and duration.isdigit() else None,
+        error_code=params.get("ErrorCode") or None)
+
+
+class Sms(Channel):
+    name = "sms"
+    needs = "phone"
+    needs_label = "a phone number"
+
+    def configured(self) -> str | None:
+        return twilio_missing()
+
+    def page(self, page: Page, lang: str) -> Sent:
+        assert page.person is not None
+        phone = self.address(page.person) or ""
+        body = text(lang, "sms_page", link=page.link.get("ack", ""), **page.view).strip()
+        sid = send(phone, body, config.callback_url("status", f"{page.ref}.{self.name}"))
+        return Sent(self.name, page.to, phone, sid, lang)
+
+    def tell(self, person: Person, message: Message) -> Sent:
+        phone = self.address(person) or ""
+        return Sent(self.name, person["id"], phone, send(phone, message.text), person["language"])
+
+    def delivery_report(self, params: Mapping[str, str]) -> DeliveryReport:
+        return twilio_report(params)
+
+
+CHANNEL = register(Sms())

@@ -1,0 +1,116 @@
+"""What every route shares: reading the request, answering JSON/CSV/XML, and turning the
+errors services raise (chalicelib.errors) into 4xx JSON bodies, so that no route catches
+them one by one and the service never answers a traceback."""
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Response
+from chalice.app import Request
+from pynamodb.exceptions import PynamoDBException
+
+from .. import config, errors, store, tokens
+
+FORM = "application/x-www-form-urlencoded"
+JSON_TYPES = ["application/json", "text/plain", FORM, "application/octet-stream"]
+MAX_QUERY_NUMBER = 10**9
+
+
+def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+def error(status: int, code: str, message: str) -> Response:
+    return json_response(status, {"error": code, "message": message})
+
+
+def xml(body: str) -> Response:
+    return Response(body=body, status_code=200, headers={"Content-Type": "text/xml; charset=utf-8"})
+
+
+def empty(status: int = 204) -> Response:
+    return Response(body="", status_code=status)
+
+
+def csv(body: str, filename: str) -> Response:
+    return Response(body=body, status_code=200,
+                    headers={"Content-Type": "text/csv; charset=utf-8",
+                             "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
+    """Answer every known failure as JSON, from the one table in chalicelib.errors."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return fn(*args, **kwargs)
+        except errors.ServiceError as exc:
+            status, body, headers = errors.http_answer(exc)
+            return json_response(status, body, headers)
+        except PynamoDBException as exc:
+            if not store.too_large(exc):
+                raise
+            return error(413, "event_too_large", "the event is too large to store (one DynamoDB item holds "
+                                                 "400 KB): send smaller details / détails trop volumineux")
+    return wrapper
+
+
+def body(request: Request) -> bytes:
+    raw: bytes = request.raw_body or b""
+    limit = config.settings().max_body_bytes
+    if len(raw) > limit:
+        raise errors.TooLarge(f"the body is {len(raw)} bytes; the limit is {limit} / corps trop volumineux")
+    return raw
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """The body as a JSON object (an empty body is {})."""
+    try:
+        doc = json.loads(body(request) or b"{}")
+    except (ValueError, RecursionError) as exc:
+        raise errors.BadRequest(f"the body is not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise errors.BadRequest("the body must be a JSON object")
+    return doc
+
+
+def caller(request: Request) -> str:
+    """The person an API token acts for."""
+    auth = request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+    person = tokens.person_for(token) if token else None
+    if person is None:
+        raise errors.Unauthorised("send 'Authorization: Bearer <token>' with a valid API token")
+    return person
+
+
+def query(request: Request, name: str) -> str | None:
+    return (request.query_params or {}).get(name)
+
+
+def int_query(request: Request, name: str, default: int) -> int:
+    value = query(request, name)
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_QUERY_NUMBER:
+        raise errors.BadRequest(f"'{name}' must be a whole number, not {value[:20]!r}")
+    return int(value)
+
+
+def wants_csv(request: Request) -> bool:
+    fmt = query(request, "format") or "json"
+    if fmt not in ("json", "csv"):
+        raise errors.BadRequest(f"'format' is json or csv, not {fmt[:20]!r}")
+    return fmt == "csv"
+
+
+def incident_number(text: str) -> int:
+    """An incident number from a path, or 404 (a number people type: ASCII digits, bounded)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
+        raise errors.NotFound(f"there is no incident #{text[:20]} / aucun incident #{text[:20]}",
+                              code="no_incident")
+    return int(text)

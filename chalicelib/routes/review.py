@@ -1,0 +1,69 @@
+"""Managers' review: KPIs, coverage, astreinte hours for payroll, fairness, the dashboard."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from chalice import Blueprint, Response
+
+from .. import clock
+from ..reports import review
+from .http import caller, csv, guarded, int_query, json_response, query, wants_csv
+
+bp = Blueprint(__name__)
+
+_DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard" / "index.html"
+_DASHBOARD_CSP = ("default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+                  "img-src 'self' data: blob:")
+
+
+@bp.route("/v1/reports/kpis", methods=["GET"])
+@guarded
+def kpi_report() -> Response:
+    request = bp.current_request
+    review.require_manager(caller(request))
+    start, end = review.parse_period(query(request, "from"), query(request, "to"), clock.now())
+    return json_response(200, review.kpi_report(start, end, clock.now()))
+
+
+@bp.route("/v1/reports/coverage", methods=["GET"])
+@guarded
+def coverage_report() -> Response:
+    request = bp.current_request
+    review.require_manager(caller(request))
+    return json_response(200, review.coverage_report(query(request, "team"), int_query(request, "weeks", 13),
+                                                     clock.now()))
+
+
+@bp.route("/v1/reports/astreinte", methods=["GET"])
+@guarded
+def astreinte_report() -> Response:
+    request = bp.current_request
+    review.require_manager(caller(request))
+    month, first = review.parse_month(query(request, "month"), clock.now())
+    report = review.astreinte_report(month, first, clock.now())
+    if wants_csv(request):
+        return csv(review.astreinte_csv(report), f"astreinte-{month}.csv")
+    return json_response(200, report)
+
+
+@bp.route("/v1/reports/fairness", methods=["GET"])
+@guarded
+def fairness_report() -> Response:
+    request = bp.current_request
+    review.require_manager(caller(request))
+    return json_response(200, review.fairness_report(query(request, "team"), int_query(request, "days", 90),
+                                                     clock.now()))
+
+
+@functools.cache
+def _dashboard_page() -> str:
+    return _DASHBOARD.read_text(encoding="utf-8")
+
+
+@bp.route("/dashboard", methods=["GET"])
+def dashboard() -> Response:
+    """The page only: it holds no data, and asks for an API token before it fetches any."""
+    return Response(body=_dashboard_page(), status_code=200,
+                    headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache",
+                             "Content-Security-Policy": _DASHBOARD_CSP})
