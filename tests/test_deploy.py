@@ -34,11 +34,13 @@ def test_chalice_package_produces_a_deployable_template(tmp_path: Path) -> None:
     resources = sam["Resources"]
     handlers = {r["Properties"]["Handler"] for r in resources.values()
                 if r["Type"] == "AWS::Serverless::Function"}
-    assert {"app.app", "app.sweeper", "app.escalation_timer"} <= handlers
-    sweeper = next(r for r in resources.values() if r["Properties"].get("Handler") == "app.sweeper")
+    jobs = "chalicelib.routes.jobs"  # the scheduled jobs' Blueprint
+    assert {"app.app", f"{jobs}.sweeper", f"{jobs}.escalation_timer", f"{jobs}.handoff_notices",
+            f"{jobs}.manager_notices"} <= handlers
+    sweeper = next(r for r in resources.values() if r["Properties"].get("Handler") == f"{jobs}.sweeper")
     schedule = next(iter(sweeper["Properties"]["Events"].values()))
     assert schedule["Properties"]["Schedule"] == "rate(1 minute)"
-    timer = next(r for r in resources.values() if r["Properties"].get("Handler") == "app.escalation_timer")
+    timer = next(r for r in resources.values() if r["Properties"].get("Handler") == f"{jobs}.escalation_timer")
     source = next(iter(timer["Properties"]["Events"].values()))
     assert source["Type"] == "SQS" and "astreinte-timers" in json.dumps(source)
     assert (tmp_path / "out" / "deployment.zip").stat().st_size > 0

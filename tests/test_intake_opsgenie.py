@@ -14,10 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ALICE = "+33600000001"
 CREATE = json.loads((PAYLOADS / "opsgenie_create_alert.json").read_text())
 
-# The /v2/alerts routes are added to app.py separately; these tests run once they exist.
-needs_wiring = pytest.mark.skipif('"/v2/alerts"' not in (ROOT / "app.py").read_text(),
-                                  reason="needs wiring: the /v2/alerts routes in app.py")
-
 
 def raw(doc: dict) -> bytes:
     return json.dumps(doc).encode()
@@ -109,7 +105,6 @@ def test_an_opsgenie_create_on_an_integration_url_pages(api: Api, fresh) -> None
     assert inc["dedup_key"] == CREATE["alias"] and inc["severity"] == "eleve"
 
 
-@needs_wiring
 def test_the_opsgenie_alert_api_creates_acknowledges_and_closes_by_alias(api: Api, fresh) -> None:
     key = _key(api)["key"]
     genie = {"Authorization": f"GenieKey {key}"}
@@ -132,7 +127,6 @@ def test_the_opsgenie_alert_api_creates_acknowledges_and_closes_by_alias(api: Ap
     assert api.incident(number)["state"] == "resolved"
 
 
-@needs_wiring
 def test_the_opsgenie_alert_api_refuses_bad_keys_and_bad_alerts(api: Api, fresh) -> None:
     r = api.http.post(f"{api.base}/v2/alerts", json=CREATE, timeout=10,
                       headers={"Authorization": "GenieKey not-a-key"})
