@@ -40,7 +40,8 @@ def test_chalice_package_produces_a_deployable_template(tmp_path: Path) -> None:
     sweeper = next(r for r in resources.values() if r["Properties"].get("Handler") == f"{jobs}.sweeper")
     schedule = next(iter(sweeper["Properties"]["Events"].values()))
     assert schedule["Properties"]["Schedule"] == "rate(1 minute)"
-    timer = next(r for r in resources.values() if r["Properties"].get("Handler") == f"{jobs}.escalation_timer")
+    timer = next(r for r in resources.values()
+                 if r["Properties"].get("Handler") == f"{jobs}.escalation_timer")
     source = next(iter(timer["Properties"]["Events"].values()))
     assert source["Type"] == "SQS" and "astreinte-timers" in json.dumps(source)
     assert (tmp_path / "out" / "deployment.zip").stat().st_size > 0
