@@ -126,6 +126,7 @@ def _integration(args: argparse.Namespace) -> int:
         print(f"integration {args.action} needs {'a source' if args.action == 'create' else 'a key id'}",
               file=sys.stderr)
         return 1
+    key: str | None
     if args.action == "create":
         try:
             options = json.loads(args.options)

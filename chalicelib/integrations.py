@@ -49,8 +49,8 @@ def create(service: str, source: str, by: str | None = None, label: str = "",
         raise InvalidEvent(wrong)
     key = "ik_" + secrets.token_urlsafe(24)
     digest, now = _hash(key), clock.now()
-    fields = dict(service=service, source=source, label=label or None, options=options or None,
-                  created_by=by, created_at=now)
+    fields: dict[str, Any] = dict(service=service, source=source, label=label or None,
+                                  options=options or None, created_by=by, created_at=now)
     with transaction() as tx:
         tx.save(IntegrationKey(f"IKEY#{digest}", "IKEY", **fields),
                 condition=IntegrationKey.pk.does_not_exist())

@@ -168,7 +168,8 @@ def slack_clicked(payload: dict[str, Any]) -> str:
     if payload.get("type") != "block_actions" or not actions:
         return "ignored"
     act = _obj(actions[0])
-    action = {"ack": "acknowledge", "resolve": "resolve", "escalate": "escalate"}.get(act.get("action_id"))
+    buttons = {"ack": "acknowledge", "resolve": "resolve", "escalate": "escalate"}
+    action = buttons.get(str(act.get("action_id")))
     channel = _obj(payload.get("channel")).get("id") or _obj(payload.get("container")).get("channel_id")
     person = directory.person_by_slack(user)
     if person is None or action is None or not str(act.get("value", "")).isdigit():

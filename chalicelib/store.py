@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     JSONAttribute,
     ListAttribute,
@@ -39,6 +40,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.constants import NUMBER
 from pynamodb.exceptions import PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
@@ -47,6 +49,18 @@ from pynamodb.transactions import TransactWrite
 from . import config
 
 DUE_SHARD = "due"
+
+
+class IntegerAttribute(Attribute[int]):
+    """A whole number (incident numbers, counters): pynamodb's NumberAttribute reads floats."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: int) -> str:
+        return str(int(value))
+
+    def deserialize(self, value: str) -> int:
+        return int(float(value))
 
 
 _client_lock = threading.Lock()
@@ -120,7 +134,7 @@ class Incident(_Table):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="META")
-    number = NumberAttribute()
+    number = IntegerAttribute()
     service = UnicodeAttribute()
     severity = UnicodeAttribute()
     summary = UnicodeAttribute()
@@ -181,7 +195,7 @@ class DedupKey(_Table):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="DEDUP")
-    number = NumberAttribute()
+    number = IntegerAttribute()
 
 
 class Counter(_Table):
@@ -190,7 +204,7 @@ class Counter(_Table):
 
     pk = UnicodeAttribute(hash_key=True, default="COUNTER")
     sk = UnicodeAttribute(range_key=True)
-    value = NumberAttribute(default=0)
+    value = IntegerAttribute(default=0)
 
 
 class Idempotency(_Table):
@@ -282,7 +296,7 @@ class RateWindow(_Table):
 
     pk = UnicodeAttribute(hash_key=True)  # RATE#<key hash>
     sk = UnicodeAttribute(range_key=True)  # the minute
-    count = NumberAttribute(default=0)
+    count = IntegerAttribute(default=0)  # type: ignore[assignment]  # a column named like Model.count
     expires = NumberAttribute()
 
 
@@ -399,8 +413,8 @@ def configure() -> None:
         model.Meta.region = s.region
         model._connection = None  # rebuilt on next use with the new host
     for index in (Incident.due_index, Incident.month_index, Heartbeat.due_index):
-        index.Meta.host = s.dynamodb_endpoint  # type: ignore[attr-defined]
-        index._connection = None  # type: ignore[attr-defined]
+        setattr(index.Meta, "host", s.dynamodb_endpoint)  # noqa: B010 - not declared on index Meta
+        setattr(index, "_connection", None)  # noqa: B010
 
 
 def create_table() -> bool:

@@ -47,7 +47,7 @@ def on_acknowledged(details: dict[str, Any], actor_name: str, at_iso: str,
     record["note"] = _post(tool, "note", base, tid, note, auth, options)
     requester = ticket.get("requester") or {}
     if options.get("reply_to_requester", True):
-        lang = requester.get("language") if requester.get("language") in REPLY else "en"
+        lang = str(requester.get("language")) if requester.get("language") in REPLY else "en"
         reply = REPLY[lang].format(name=requester.get("name") or "", id=tid, by=actor_name, at=at_iso)
         reply = reply.replace(" ,", ",")  # no name: "Bonjour, votre demande…"
         record["reply"] = {**_post(tool, "reply", base, tid, reply, auth, options), "language": lang}
@@ -110,8 +110,8 @@ def integration_options(service_id: str, tool: str, api_base: str | None) -> dic
     """The options (API base, credentials) of the service's key for this tool: what the
     acknowledgement hook needs, since the incident keeps only the ticket, not the key."""
     candidates: list[dict[str, Any]] = []
-    svc = directory.bundle()["services"].get(service_id) or {}
-    candidates += [i.get("options") or {} for i in svc.get("integrations", []) if i.get("type") == tool]
+    svc = directory.bundle()["services"].get(service_id)
+    candidates += [i["options"] or {} for i in (svc["integrations"] if svc else []) if i["type"] == tool]
     candidates += [item.options or {} for item in IntegrationKey.query(f"IKEYS#{service_id}")
                    if item.source == tool]
     for opts in candidates:

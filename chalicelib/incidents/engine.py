@@ -22,13 +22,14 @@ def claim(inc: Incident, decision: escalation.Decision, now: float) -> None:
     """Put the decision on the incident, keeping the pages about to go out leased."""
     leased: list[escalation.PlannedPage] = [{**p, "at": now + LEASE_SECONDS, "leased": True}
                                             for p in decision.pages]
-    inc.escalation = {**decision.state, "pending": decision.state["pending"] + leased}
+    state: escalation.State = {**decision.state, "pending": decision.state["pending"] + leased}
+    inc.escalation = state
     for kind, detail in decision.events:
         if kind == "escalated":
             inc.paged = list(dict.fromkeys([*(inc.paged or []), *detail["to"]]))
     if decision.exhausted:
         inc.unanswered = True
-    set_due(inc, escalation.next_due(inc.escalation))
+    set_due(inc, escalation.next_due(state))
 
 
 def process_due(number: int) -> int:
@@ -79,15 +80,16 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
     claimed = {(p["to"], p["channel"], p["step"]) for p in decision.pages}
 
     def change(fresh: Incident) -> Change:
-        state = dict(fresh.escalation)
-        state["pending"] = [p for p in state["pending"]
-                            if not (p.get("leased") and (p["to"], p["channel"], p["step"]) in claimed)]
+        state: escalation.State = fresh.escalation
+        kept = [p for p in state["pending"]
+                if not (p.get("leased") and (p["to"], p["channel"], p["step"]) in claimed)]
+        state = {**state, "pending": kept}
         fresh.escalation = state
         sent = [d.sent.as_dict() for d in deliveries if d.sent is not None]
         if sent:
             fresh.sent = [*(fresh.sent or []), *sent]
         if fresh.state == "triggered":
-            set_due(fresh, escalation.next_due(fresh.escalation))
+            set_due(fresh, escalation.next_due(state))
         now = clock.now()
         fresh.pages = [*(fresh.pages or []),
                        *({"at": now, **{k: d.record[k] for k in ("to", "channel", "step", "ok")}}

@@ -65,14 +65,14 @@ def recipients(step: Step, bundle: Bundle, at: float) -> list[str]:
 def plan_pages(who: list[str], step_index: int, step: Step, severity: str,
                bundle: Bundle, now: float) -> list[PlannedPage]:
     """Each recipient's notification rules (or the step's channels) turned into timed pages."""
-    pages = []
+    pages: list[PlannedPage] = []
     for rcpt in who:
         if rcpt.startswith("slack:"):
             pages.append({"to": rcpt, "channel": "slack", "at": now, "step": step_index})
             continue
         rules = bundle["people"][rcpt]["notify"]
         if step.get("channels"):
-            rules = [{"channel": c, "after": 0, "severities": [severity]} for c in step["channels"]]
+            rules = [{"channel": c, "after": 0, "severities": [severity]} for c in step["channels"] or []]
         for rule in rules:
             if severity in rule["severities"]:
                 pages.append({"to": rcpt, "channel": rule["channel"], "at": now + rule["after"],
@@ -100,7 +100,7 @@ def tick(state: State, policy: Policy, severity: str, bundle: Bundle, now: float
                 break
         step = policy["steps"][nxt]
         who = recipients(step, bundle, now)
-        state.update(step=nxt, loop=loop)
+        state["step"], state["loop"] = nxt, loop
         # A step with nobody on call hands over at once rather than waiting out its delay.
         state["next_step_at"] = now + step["delay"] if who else now
         decision.events.append(("escalated", {"step": nxt + 1, "loop": loop, "to": who,

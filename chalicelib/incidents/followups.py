@@ -38,7 +38,7 @@ def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
     records = notify.update_pages(sent, view(inc, bundle), inc.state,
                                   lambda lang: notify.text(lang, footer_key, **{**words, "at": at}))
     updated = {(r["person"], r["channel"]) for r in records if r["ok"]}
-    for pid in inc.paged or []:
+    for pid in map(str, inc.paged or []):
         person = bundle["people"].get(pid)
         if pid == actor or person is None:
             continue

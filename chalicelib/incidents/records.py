@@ -114,12 +114,12 @@ def mutate(number: int, change: Callable[[Incident], Change | None],
             with transaction() as tx:
                 if done.save_incident:
                     tx.save(inc)
-                for item in done.entries:
-                    tx.save(item)
+                for timeline_entry in done.entries:
+                    tx.save(timeline_entry)
                 for item, condition in done.saves:
                     tx.save(item, condition=condition)
-                for item in done.deletes:
-                    tx.delete(item)
+                for gone in done.deletes:
+                    tx.delete(gone)
                 if done.once is not None:
                     tx.save(idempotency(*done.once), condition=Idempotency.pk.does_not_exist())
         except TransactWriteError:

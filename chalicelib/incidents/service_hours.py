@@ -1,17 +1,18 @@
 """When a service's incidents page: maintenance windows and support hours (pure)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..rotas import shifts as rotation
 
 
-def maintenance_at(service: dict[str, Any], now: float) -> dict[str, Any] | None:
+def maintenance_at(service: Mapping[str, Any], now: float) -> dict[str, Any] | None:
     """The maintenance window in force, if any: events are kept, nobody is paged."""
     return next((w for w in service.get("maintenance") or [] if w["start"] <= now < w["end"]), None)
 
 
-def deferred_until(service: dict[str, Any], severity: str, now: float) -> float | None:
+def deferred_until(service: Mapping[str, Any], severity: str, now: float) -> float | None:
     """When support hours start, for a severity that waits for them outside hours; None
     when it pages now (in hours, a severity that never waits, or no support hours)."""
     hours = service.get("support_hours")

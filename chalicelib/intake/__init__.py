@@ -48,3 +48,10 @@ def load_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise InvalidEvent(["body must be a JSON object"])
     return doc
+
+
+def obj(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    """doc[key] when it is a JSON object, else {}: a payload's nested parts are read without
+    trusting their type (a string where an object belongs is a missing field, not a 500)."""
+    value = doc.get(key)
+    return value if isinstance(value, dict) else {}

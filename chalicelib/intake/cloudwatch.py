@@ -48,9 +48,9 @@ def _alarm_events(message: dict[str, Any], options: dict[str, Any]) -> list[dict
     name, state = alarm.get("AlarmName"), alarm.get("NewStateValue")
     if not isinstance(name, str) or not name.strip():
         errors.append("'AlarmName' is missing or empty")
-    if state not in ACTIONS:
+    if not isinstance(state, str) or state not in ACTIONS:
         errors.append(f"'NewStateValue' must be one of ALARM, OK, INSUFFICIENT_DATA (got {state!r})")
-    if errors:
+    if errors or not isinstance(name, str) or not isinstance(state, str):
         raise InvalidEvent(errors)
     action = ACTIONS[state]
     if action is None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import InvalidEvent, load_object
+from . import InvalidEvent, load_object, obj
 from . import tickets as ticketing
 
 PRIORITIES = {"1": "low", "2": "medium", "3": "high", "4": "urgent"}
@@ -45,7 +45,7 @@ def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[
     priority = PRIORITIES.get(priority or "", priority)
     status = ticketing.text_field(ticket.get("status"))
     status = STATUSES.get(status or "", status)
-    requester = ticket.get("requester") if isinstance(ticket.get("requester"), dict) else {}
+    requester = obj(ticket, "requester")
     return ticketing.ticket_events("freshdesk", str(tid), subject, priority,
                                    ticketing.is_closed(status, CLOSED, options),
                                    ticketing.text_field(ticket.get("url")), requester, options, status)

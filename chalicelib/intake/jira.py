@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import InvalidEvent, load_object
+from . import InvalidEvent, load_object, obj
 from . import tickets as ticketing
 
 EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted")
@@ -31,8 +31,8 @@ def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[
     kind = doc.get("webhookEvent")
     if kind not in EVENTS:
         errors.append(f"'webhookEvent' must be one of {', '.join(EVENTS)} (got {kind!r})")
-    issue = doc.get("issue") if isinstance(doc.get("issue"), dict) else {}
-    fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+    issue = obj(doc, "issue")
+    fields = obj(issue, "fields")
     key = ticketing.text_field(issue.get("key"))
     if key is None:
         errors.append("'issue.key' is missing or empty")
@@ -41,11 +41,11 @@ def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[
         errors.append("'issue.fields.summary' is missing or empty")
     if errors:
         raise InvalidEvent(errors)
-    status = fields.get("status") if isinstance(fields.get("status"), dict) else {}
-    category = status.get("statusCategory") if isinstance(status.get("statusCategory"), dict) else {}
+    status = obj(fields, "status")
+    category = obj(status, "statusCategory")
     closed = (kind == "jira:issue_deleted" or category.get("key") == "done"
               or ticketing.is_closed(status.get("name"), (), options))
-    reporter = fields.get("reporter") if isinstance(fields.get("reporter"), dict) else {}
+    reporter = obj(fields, "reporter")
     requester = {"name": reporter.get("displayName"), "email": reporter.get("emailAddress"),
                  "locale": reporter.get("locale")}
     site = urlsplit(  # a link for people only: the API base comes from the options

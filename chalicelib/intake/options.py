@@ -74,7 +74,8 @@ def _rule(v: Any) -> str | None:
 COMMON: dict[str, Check] = {"rate_limit_per_minute": _count}
 ALERTS = {"group_by": _one_of("alert", "group"), "severity_label": _text, "severity_map": _severity_map,
           "default_severity": _severity}
-TICKETS = {"priority_map": _severity_map, "closed_statuses": _texts, "api_base": _url, "api_user": _text,
+TICKETS: dict[str, Check] = {
+           "priority_map": _severity_map, "closed_statuses": _texts, "api_base": _url, "api_user": _text,
            "api_token": _text, "api_token_env": _text, "language": _text, "default_language": _text,
            "reply_to_requester": _flag, "timeout": _number}
 SOURCES: dict[str, dict[str, Check]] = {

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import InvalidEvent, load_object
+from . import InvalidEvent, load_object, obj
 from . import tickets as ticketing
 
 CLOSED = ("solved", "closed", "résolu", "clos")
@@ -37,7 +37,7 @@ def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[
     subject = ticketing.text_field(ticket.get("subject", ticket.get("title")))
     if subject is None:
         errors.append("'ticket.subject' is missing or empty")
-    requester = ticket.get("requester") if isinstance(ticket.get("requester"), dict) else {}
+    requester = obj(ticket, "requester")
     if errors:
         raise InvalidEvent(errors)
     closed = ticketing.is_closed(ticket.get("status"), CLOSED, options)

@@ -6,6 +6,7 @@ sending, so a retried or overlapping run sends nothing twice.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ CATCH_UP_SECONDS = 10 * 60  # a "now on call" later than this is no longer news
 SHIFT_HORIZON = 35 * 86400  # long enough to see where a monthly shift ends
 
 
-def due_notices(bundle: dict[str, Any], now: float) -> list[dict[str, Any]]:
+def due_notices(bundle: Mapping[str, Any], now: float) -> list[dict[str, Any]]:
     """Pure: the notices due at `now` (before a shift starts, and at its start)."""
     out = []
     for rota in bundle["rotas"].values():

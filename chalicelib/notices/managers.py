@@ -7,6 +7,7 @@ run sends nothing twice and a late one still sends.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -82,7 +83,7 @@ def _pct(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.0f} %"
 
 
-def summary_text(lang: str, team: dict[str, Any], month: str, metrics: dict[str, Any],
+def summary_text(lang: str, team: Mapping[str, Any], month: str, metrics: dict[str, Any],
                  people: list[dict[str, Any]]) -> str:
     """The month in a Slack message: KPIs, then one line per person."""
     head = text(lang, "summary_head", team=team["name"], month=month, count=metrics["count"],

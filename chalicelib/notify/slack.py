@@ -20,7 +20,7 @@ def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
     ]
     if footer:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": footer}})
-    buttons = []
+    buttons: list[tuple[str, str, str | None]] = []
     if state == "triggered":
         buttons.append(("ack", "btn_ack", "primary"))
     if state in ("triggered", "acknowledged"):

@@ -144,13 +144,13 @@ def fairness(members: dict[str, list[Interval]], cal: WorkCalendar, start: float
              end: float) -> list[dict[str, Any]]:
     """On-call, night, weekend and holiday hours of each member of a team over a period,
     and each total against the team's average (1.0 = an even share)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for person, intervals in sorted(members.items()):
         h = hours_by_category(cal, clip(intervals, start, end))
         rows.append({"person": person, "oncall_hours": round(sum(h.values()), 2), "night_hours": h["night"],
                      "weekend_hours": h["weekend"], "holiday_hours": h["holiday"],
                      "weekday_evening_hours": h["weekday_evening"]})
-    average = mean(r["oncall_hours"] for r in rows) if rows else 0
+    average = mean(float(r["oncall_hours"] or 0) for r in rows) if rows else 0
     for r in rows:
         r["vs_team_average"] = round(r["oncall_hours"] / average, 2) if average else None
     return rows

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,7 +39,7 @@ class WorkCalendar:
     night_to: int = 7 * 60
 
     @classmethod
-    def of_team(cls, team: dict[str, Any]) -> WorkCalendar:
+    def of_team(cls, team: Mapping[str, Any]) -> WorkCalendar:
         return cls(timezone=team["timezone"], country=team.get("holidays"),
                    office=tuple((frozenset(w["days"]), minutes(w["from"]), minutes(w["to"]))
                                 for w in team["office_hours"]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,8 +44,8 @@ class Forbidden(errors.Forbidden):
 
 def require_manager(person: str) -> None:
     b = directory.bundle()
-    p = b["people"].get(person, {})
-    if MANAGER_ROLES & set(p.get("roles") or []):
+    p = b["people"].get(person)
+    if p and MANAGER_ROLES & set(p["roles"]):
         return
     if any(person in t["managers"] for t in b["teams"].values()):
         return
@@ -119,7 +120,7 @@ def report_lines(start: float, end: float) -> list[str]:
     return out
 
 
-def facts(line: str, bundle: dict[str, Any]) -> dict[str, Any]:
+def facts(line: str, bundle: Mapping[str, Any]) -> dict[str, Any]:
     """The plain dict chalicelib.reports works on, from an incident's report line."""
     r = json.loads(line)
     pages = r.get("pages") or []
@@ -176,7 +177,7 @@ def list_incidents(start: float, end: float, filters: dict[str, str | None],
             "incidents": rows}
 
 
-def _row(f: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def _row(f: dict[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
     def t(v: float | None) -> str | None:
         return clock.iso(v) if v is not None else None
 

@@ -32,13 +32,19 @@ def _target_pk(kind: str, target: str) -> str:
     return f"FEEDS#{kind}#{target}"
 
 
+def _exists(kind: str, target: str) -> bool:
+    """Whether the rota or person a feed shows is (still) in the synced rotas."""
+    b = directory.bundle()
+    return target in (b["rotas"] if kind == "rota" else b["people"])
+
+
 def target_of(body: dict[str, Any]) -> tuple[str, str]:
     """(kind, id) from {"rota": id} or {"person": id}, checked against the directory."""
     named = [k for k in SECTIONS if k in body]
     if len(named) != 1 or set(body) - set(SECTIONS):
         raise BadFeed('the body must be {"rota": "<id>"} or {"person": "<id>"}')
     kind, target = named[0], body[named[0]]
-    if not isinstance(target, str) or target not in directory.bundle()[SECTIONS[kind]]:
+    if not isinstance(target, str) or not _exists(kind, target):
         raise BadFeed(f"there is no {kind} {target!r}")
     return kind, target
 
@@ -103,7 +109,7 @@ def calendar(token: str, lang: str | None = None) -> bytes | None:
     """The feed a token shows, None when the token or its rota or person is gone.
     `lang` (fr, en) picks a rota feed's language; a person feed is in the person's."""
     found = lookup(token)
-    if found is None or found[1] not in directory.bundle()[SECTIONS[found[0]]]:
+    if found is None or not _exists(*found):
         return None
     kind, target = found
     bundle, now = directory.bundle(), clock.now()

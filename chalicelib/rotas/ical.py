@@ -18,7 +18,7 @@ import calendar
 import functools
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,7 +53,7 @@ def window(now: float) -> tuple[float, float]:
     return today - BACK, today + AHEAD
 
 
-def levels(bundle: dict[str, Any], rota_id: str) -> dict[str, int]:
+def levels(bundle: Mapping[str, Any], rota_id: str) -> dict[str, int]:
     """Each layer's escalation level: the first policy step that pages it (permanence and
     astreinte share level 1 in the example), else its position in the rota."""
     first: dict[str, int] = {}
@@ -66,7 +66,7 @@ def levels(bundle: dict[str, Any], rota_id: str) -> dict[str, int]:
     return {name: first.get(name, k) for k, name in enumerate(layers, 1)}
 
 
-def rota_feed(bundle: dict[str, Any], rota_id: str, now: float, sequence: int, lang: str = "fr") -> bytes:
+def rota_feed(bundle: Mapping[str, Any], rota_id: str, now: float, sequence: int, lang: str = "fr") -> bytes:
     """Every layer of one rota, each event naming who holds it."""
     rota = bundle["rotas"][rota_id]
     start, end = window(now)
@@ -76,7 +76,7 @@ def rota_feed(bundle: dict[str, Any], rota_id: str, now: float, sequence: int, l
                   timezone=rota["timezone"], feed=f"rota/{rota_id}", show_holder=True)
 
 
-def person_feed(bundle: dict[str, Any], person_id: str, now: float, sequence: int) -> bytes:
+def person_feed(bundle: Mapping[str, Any], person_id: str, now: float, sequence: int) -> bytes:
     """Every shift of one person, across all rotas and layers, in their language."""
     person = bundle["people"][person_id]
     start, end = window(now)
@@ -90,7 +90,7 @@ def person_feed(bundle: dict[str, Any], person_id: str, now: float, sequence: in
                   timezone=person.get("timezone", "Europe/Paris"), feed=f"person/{person_id}")
 
 
-def render(bundle: dict[str, Any], shifts: Iterable[Shift], *, title: str, lang: str, now: float,
+def render(bundle: Mapping[str, Any], shifts: Iterable[Shift], *, title: str, lang: str, now: float,
            sequence: int, timezone: str, feed: str, show_holder: bool = False) -> bytes:
     """The VCALENDAR of `shifts`; `feed` makes the UIDs of this feed its own.
 
@@ -166,7 +166,7 @@ def _sequence(s: Shift, sequence: int, start: float, now: float) -> int:
     return int(max(sequence, (s.end - AHEAD) // 60, today // 60 if s.start <= start else 0))
 
 
-def _texts(bundle: dict[str, Any], s: Shift, level: dict[str, int], words: dict[str, str],
+def _texts(bundle: Mapping[str, Any], s: Shift, level: dict[str, int], words: dict[str, str],
            show_holder: bool) -> tuple[str, str]:
     """SUMMARY and DESCRIPTION: the rota, level and layer (and holder, in a rota feed), then
     who holds the rota's other layers when the shift starts, by level."""
@@ -188,11 +188,11 @@ def _words(lang: str) -> dict[str, str]:
     return _WORDS.get(lang, _WORDS["fr"])
 
 
-def _name(bundle: dict[str, Any], pid: str) -> str:
+def _name(bundle: Mapping[str, Any], pid: str) -> str:
     return bundle["people"].get(pid, {}).get("name", pid)
 
 
-def _contact(bundle: dict[str, Any], pid: str) -> str:
+def _contact(bundle: Mapping[str, Any], pid: str) -> str:
     phone = bundle["people"].get(pid, {}).get("phone")
     return f"{_name(bundle, pid)}, {phone}" if phone else _name(bundle, pid)
 
@@ -214,7 +214,8 @@ def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     changes = _changes(zone, first, last)
     if not changes:
         at = datetime(first_year, 1, 1, tzinfo=zone)
-        changes = [(at.astimezone(UTC), at.utcoffset(), at.utcoffset(), at.tzname(), bool(at.dst()))]
+        offset = at.utcoffset() or timedelta()
+        changes = [(at.astimezone(UTC), offset, offset, at.tzname() or tzid, bool(at.dst()))]
     kinds: dict[tuple[timedelta, timedelta, str, bool], list[datetime]] = defaultdict(list)
     for at, before, after, name, dst in changes:
         kinds[(before, after, name, dst)].append((at + before).replace(tzinfo=None))  # local time before

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from .. import clock, hashing
 from ..intake import options as option_rules
+from ..model import Bundle
 from ..notify import channels
 from ..severity import normalise
 from . import shifts
@@ -40,7 +42,7 @@ class RotaError(ValueError):
 parse_duration = clock.parse_duration
 
 
-def load_dir(path: str | Path) -> dict[str, Any]:
+def load_dir(path: str | Path) -> Bundle:
     """Read every *.yaml under path and return the validated bundle (or raise RotaError)."""
     merged: dict[str, dict[str, Any]] = {"people": {}, "rotas": {}, "policies": {}, "services": {},
                                          "teams": {}}
@@ -76,7 +78,7 @@ def load_dir(path: str | Path) -> dict[str, Any]:
     _check_coverage(bundle, origin, problems)
     if problems:
         raise RotaError([_with_line(p, lines) for p in problems])
-    return bundle
+    return cast(Bundle, bundle)
 
 
 def _line_index(node: Any, path: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
@@ -129,7 +131,7 @@ def _check_coverage(bundle: dict[str, Any], origin: dict[str, str], problems: li
             cursor = max(cursor, end)
 
 
-def digest(bundle: dict[str, Any]) -> str:
+def digest(bundle: Mapping[str, Any]) -> str:
     return hashing.sha256_hex(json.dumps(bundle, sort_keys=True))
 
 
@@ -407,7 +409,7 @@ def _layer_fields(layer: dict[str, Any], lw: str, tz: str, people: dict[str, Any
         problems.append(f"{lw}.start: '{layer.get('start')}' is not a date like 2026-01-05")
         start = "2026-01-05"
     restrictions = _windows(layer.get("restrictions") or [], f"{lw}.restrictions", problems)
-    overrides = []
+    overrides: list[dict[str, Any]] = []
     for k, o in enumerate(layer.get("overrides") or []):
         ow = f"{lw}.overrides[{k}]"
         for role in ("person", "replaces"):
@@ -457,8 +459,8 @@ def _windows(rules: list[Any], where: str, problems: list[str]) -> list[dict[str
                 days.append(short)
             else:
                 problems.append(f"{rw}.days: '{given}' is not a day (mon..sun, weekdays, weekend, holiday)")
-        window = {"days": sorted(set(days)), "from": _hhmm(rule.get("from", "00:00")),
-                  "to": _hhmm(rule.get("to", "24:00"))}
+        window: dict[str, Any] = {"days": sorted(set(days)), "from": _hhmm(rule.get("from", "00:00")),
+                                  "to": _hhmm(rule.get("to", "24:00"))}
         for edge in ("from", "to"):
             if not _HHMM.match(window[edge]):
                 problems.append(f"{rw}.{edge}: '{window[edge]}' is not a time like 18:00")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -62,7 +63,7 @@ class Shift:
 class _Layer:
     """A layer with its fields parsed once (rotas are read far more often than written)."""
 
-    def __init__(self, rota: dict[str, Any], name: str):
+    def __init__(self, rota: Mapping[str, Any], name: str):
         layer = rota["layers"][name]
         self.rota_id, self.name = rota.get("id", ""), name
         self.tz = ZoneInfo(layer.get("timezone") or rota["timezone"])
@@ -119,7 +120,8 @@ class _Layer:
         first = datetime.fromtimestamp(start, self.tz).date() - timedelta(days=1)
         last = datetime.fromtimestamp(end, self.tz).date() + timedelta(days=1)
         days = _day_marks(self.tz.key, first, last, self.marks)
-        out = [m for m in days[bisect.bisect_right(days, (start,)):] if m[0] < end]
+        out: list[tuple[float, date, float]] = [m for m in days[bisect.bisect_right(days, (start,)):]
+                                                if m[0] < end]
         for t in {start, *(t for o in self.overrides for t in (o["start"], o["end"]) if start < t < end)}:
             local = datetime.fromtimestamp(t, self.tz)
             out.append((t, local.date(), local.hour * 60 + local.minute + local.second / 60))
@@ -164,9 +166,10 @@ def _on_duty(rules: tuple[tuple[frozenset[str], int, int], ...], country: str | 
 
 @functools.lru_cache(maxsize=8192)
 def _day_marks(tz: str, first: date, last: date,
-               marks: tuple[int, ...]) -> list[tuple[float, date, float]]:
+               marks: tuple[int, ...]) -> list[tuple[float, date, int]]:
     """(instant, local day, minute) of each local time in `marks` on each day, in order."""
-    zone, out, d = ZoneInfo(tz), [], first
+    zone, d = ZoneInfo(tz), first
+    out: list[tuple[float, date, int]] = []
     while d <= last:
         for m in marks:
             out.append((datetime(d.year, d.month, d.day, m // 60, m % 60, tzinfo=zone).timestamp(), d, m))
@@ -175,10 +178,10 @@ def _day_marks(tz: str, first: date, last: date,
     return out
 
 
-_compiled: dict[tuple[int, str], tuple[dict[str, Any], _Layer]] = {}
+_compiled: dict[tuple[int, str], tuple[Mapping[str, Any], _Layer]] = {}
 
 
-def _layer(rota: dict[str, Any], name: str) -> _Layer:
+def _layer(rota: Mapping[str, Any], name: str) -> _Layer:
     """The parsed layer, cached while its rota dict lives (the tuple keeps it alive, so
     its id is not reused)."""
     hit = _compiled.get((id(rota), name))
@@ -189,20 +192,20 @@ def _layer(rota: dict[str, Any], name: str) -> _Layer:
     return hit[1]
 
 
-def on_call(rota: dict[str, Any], layer: str, at: float) -> str | None:
+def on_call(rota: Mapping[str, Any], layer: str, at: float) -> str | None:
     """Who holds `layer` of `rota` at instant `at` (epoch seconds); None when off duty."""
     if layer not in rota["layers"]:
         return None
     return _layer(rota, layer).at(at)
 
 
-def shifts(rota: dict[str, Any], layer: str, start: float, end: float) -> list[Shift]:
+def shifts(rota: Mapping[str, Any], layer: str, start: float, end: float) -> list[Shift]:
     """The layer's shifts overlapping [start, end), clipped to it, merged when the same
     person holds consecutive intervals."""
     return _layer(rota, layer).shifts(start, end)
 
 
-def on_call_many(rota: dict[str, Any], layer: str, instants: list[float]) -> list[str | None]:
+def on_call_many(rota: Mapping[str, Any], layer: str, instants: list[float]) -> list[str | None]:
     """on_call at many instants at once, from the shifts of the span.
 
     Sorted instants (a timeline) are answered by slices between shift edges; unsorted ones
@@ -234,7 +237,7 @@ def on_call_many(rota: dict[str, Any], layer: str, instants: list[float]) -> lis
     return out
 
 
-def gaps(rota: dict[str, Any], layer: str, start: float, end: float) -> list[tuple[float, float]]:
+def gaps(rota: Mapping[str, Any], layer: str, start: float, end: float) -> list[tuple[float, float]]:
     """Intervals with nobody on call (for a layer meant to be covered all the time)."""
     holes, cursor = [], start
     for s in shifts(rota, layer, start, end):

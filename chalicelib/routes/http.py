@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice import Response
@@ -60,7 +60,9 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
 
 
 def body(request: Request) -> bytes:
-    raw: bytes = request.raw_body or b""
+    raw = request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode()
     limit = config.settings().max_body_bytes
     if len(raw) > limit:
         raise errors.TooLarge(f"the body is {len(raw)} bytes; the limit is {limit} / corps trop volumineux")
@@ -89,7 +91,9 @@ def caller(request: Request) -> str:
 
 
 def query(request: Request, name: str) -> str | None:
-    return (request.query_params or {}).get(name)
+    params: Mapping[str, str] = request.query_params or {}
+    value = params.get(name)
+    return None if value is None else str(value)
 
 
 def int_query(request: Request, name: str, default: int) -> int:
