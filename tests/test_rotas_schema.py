@@ -54,3 +54,10 @@ services:
                     defer: [moyen, faible]}
 """
     assert list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(_doc(text))) == []
+
+
+def test_the_schema_offers_exactly_the_channels_of_the_registry() -> None:
+    """An editor completing `channel:` must offer what rotas-check accepts (the registry)."""
+    from chalicelib.notify import channels
+
+    assert sorted(SCHEMA["$defs"]["channel"]["enum"]) == sorted(channels.names())
