@@ -14,13 +14,13 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from . import clock, incidents, integrations, ratelimit
 from .clock import parse_duration
-from .intake import InvalidEvent
+from .intake import Event, InvalidEvent
 from .rotas import directory
 from .store import HEARTBEAT_SHARD as SHARD
 from .store import Heartbeat
 
 
-def _event(name: str, digest: str, summary: str, severity: str) -> dict[str, Any]:
+def _event(name: str, digest: str, summary: str, severity: str) -> Event:
     return {"dedup_key": f"heartbeat:{digest[:16]}", "summary": summary, "source": name,
             "severity": severity, "via": "heartbeat", "details": {"heartbeat": name}}
 

@@ -11,13 +11,13 @@ import importlib
 import secrets
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist
 
 from . import clock, config, errors, hashing, incidents, ratelimit
-from .intake import InvalidEvent, pagerduty
+from .intake import Event, InvalidEvent, pagerduty
 from .intake.options import problems as option_problems
 from .model import Service
 from .rotas import directory
@@ -125,7 +125,7 @@ def _find(key: str, digest: str) -> Found | None:
 
 
 def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | None = None,
-           parse: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+           parse: Callable[[dict[str, Any]], list[Event]] | None = None) -> dict[str, Any]:
     """Parse what a source posted, store and act on each event; the answer names them.
 
     source_only: refuse keys of any other source; parse: the route's own parser."""
@@ -134,6 +134,7 @@ def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | Non
         raise UnknownKey(f"this is not the key of a {source_only} integration")
     if source == "heartbeat":
         raise InvalidEvent(["this key is a heartbeat: call /v1/heartbeats/<key>"])
+    events: list[Event]
     if parse is not None:
         events = parse(options)
     else:
@@ -160,14 +161,16 @@ def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | Non
 def enqueue(raw: bytes) -> dict[str, Any]:
     """PagerDuty's Events API v2 (POST /v2/enqueue): the key is in the body.  The answer is
     PagerDuty's 202 body; raises InvalidEvent naming each bad field."""
-    event = pagerduty.parse_event(raw)
-    routing_key = event.pop("routing_key")
+    parsed = pagerduty.parse_event(raw)
+    routing_key = parsed.pop("routing_key")
+    event = cast(Event, parsed)
     service = directory.service_for_key(routing_key)
     if service is None:
         raise InvalidEvent(["'routing_key' is not the integration key of any service"])
     ratelimit.take(hashing.sha256_hex(routing_key))
     action = event.pop("action")
-    answer = {"status": "success", "message": "Event processed", "dedup_key": event["dedup_key"]}
+    answer: dict[str, Any] = {"status": "success", "message": "Event processed",
+                              "dedup_key": event["dedup_key"]}
     if action == "trigger":
         inc, _ = incidents.trigger(service, event)
         answer["incident_number"] = inc.number  # ours, beyond PagerDuty's fields; clients ignore it

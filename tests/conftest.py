@@ -5,6 +5,7 @@ time with chalicelib.clock (no sleeping through escalation delays).
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import sys
@@ -104,6 +105,46 @@ def api(fresh: Stack) -> Api:
     from chalicelib import tokens
 
     return Api(fresh.api_url, tokens.create("carol", "tests"))
+
+
+@pytest.fixture(scope="module")
+def sns_server() -> Iterator[Any]:
+    """A fake SNS (tests/fakes/sns.py) that signs messages and serves its certificate."""
+    from fakes.sns import FakeSNS
+
+    fake = FakeSNS().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture()
+def sns(sns_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The fake SNS, trusted as a certificate host for this test only (the API, when there is
+    one, runs in this process and reads the setting)."""
+    sns_server.reset()
+    monkeypatch.setenv("ASTREINTE_SNS_CERT_HOSTS", sns_server.base)
+    return sns_server
+
+
+def pd_event(action: str = "trigger", dedup: str | None = None, **payload: Any) -> dict[str, Any]:
+    """A valid PagerDuty Events v2 body without its routing_key (an integration URL carries the
+    key); payload fields given as keywords override the defaults."""
+    body: dict[str, Any] = {"event_action": action}
+    if dedup is not None:
+        body["dedup_key"] = dedup
+    if action == "trigger":
+        body["payload"] = {"summary": "Disk full on db-1", "source": "db-1", "severity": "error", **payload}
+    return body
+
+
+def without(body: dict[str, Any], *path: str) -> dict[str, Any]:
+    """A copy of `body` with the field at `path` removed."""
+    body = copy.deepcopy(body)
+    holder = body
+    for part in path[:-1]:
+        holder = holder[part]
+    del holder[path[-1]]
+    return body
 
 
 def last_number() -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import HELPDESK_KEY, Api, kinds, last_number
+from conftest import HELPDESK_KEY, Api, kinds, last_number, pd_event, without
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import clock, incidents
@@ -21,22 +21,7 @@ ALICE, BOB, CAROL, DAN = "+33600000001", "+447700900002", "+33600000003", "+3360
 def event(action: str = "trigger", dedup: str | None = None, key: str = HELPDESK_KEY,
           **payload: Any) -> dict[str, Any]:
     """A valid PagerDuty v2 event; payload fields given as keywords override the defaults."""
-    body: dict[str, Any] = {"routing_key": key, "event_action": action}
-    if dedup is not None:
-        body["dedup_key"] = dedup
-    if action == "trigger":
-        body["payload"] = {"summary": "Disk full on db-1", "source": "db-1", "severity": "error", **payload}
-    return body
-
-
-def without(body: dict[str, Any], *path: str) -> dict[str, Any]:
-    """A copy of `body` with the field at `path` removed."""
-    body = json.loads(json.dumps(body))
-    holder = body
-    for part in path[:-1]:
-        holder = holder[part]
-    del holder[path[-1]]
-    return body
+    return {"routing_key": key, **pd_event(action, dedup, **payload)}
 
 
 def counter() -> int:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 
 import pytest
 from conftest import Api
@@ -12,19 +11,6 @@ from fakes.sns import FakeSNS
 ALICE = "+33600000001"
 
 
-@pytest.fixture(scope="module")
-def sns_server() -> Iterator[FakeSNS]:
-    fake = FakeSNS().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture()
-def sns(sns_server: FakeSNS, monkeypatch: pytest.MonkeyPatch) -> FakeSNS:
-    """The fake, trusted as a certificate host (the API runs in this process and reads it)."""
-    sns_server.reset()
-    monkeypatch.setenv("ASTREINTE_SNS_CERT_HOSTS", sns_server.base)
-    return sns_server
 
 
 def _url(api: Api, options: dict | None = None) -> str:

@@ -13,14 +13,14 @@ in this process: the one network call of this module).
 """
 from __future__ import annotations
 
-import copy
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import pd_event, without
 from fakes.sns import FakeSNS
 
 from chalicelib.intake import (
@@ -72,23 +72,6 @@ def names(errors: list[str], field: str) -> bool:
 
 # ================================================================ PagerDuty Events API v2
 
-def pd_event(action: str = "trigger", dedup: str | None = None, **payload: Any) -> dict[str, Any]:
-    """A valid Events v2 body as posted to an integration URL (no routing_key: the key is in the URL)."""
-    body: dict[str, Any] = {"event_action": action}
-    if dedup is not None:
-        body["dedup_key"] = dedup
-    if action == "trigger":
-        body["payload"] = {"summary": "Disk full on db-1", "source": "db-1", "severity": "error", **payload}
-    return body
-
-
-def without(body: dict[str, Any], *path: str) -> dict[str, Any]:
-    body = copy.deepcopy(body)
-    holder = body
-    for part in path[:-1]:
-        holder = holder[part]
-    del holder[path[-1]]
-    return body
 
 
 def test_pagerduty_trigger_keeps_summary_source_severity_key_and_details() -> None:
@@ -485,19 +468,6 @@ def test_grafana_malformed_payload_names_each_field(body: Any, errors: list[str]
 
 # ================================================================ CloudWatch alarms through SNS
 
-@pytest.fixture(scope="module")
-def sns_server() -> Iterator[FakeSNS]:
-    fake = FakeSNS().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture()
-def sns(sns_server: FakeSNS, monkeypatch: pytest.MonkeyPatch) -> FakeSNS:
-    """The fake SNS, trusted as a certificate host for this test only."""
-    sns_server.reset()
-    monkeypatch.setenv("ASTREINTE_SNS_CERT_HOSTS", sns_server.base)
-    return sns_server
 
 
 def deliver(message: dict[str, Any], options: dict[str, Any] | None = None,

@@ -59,6 +59,23 @@ def test_the_printed_curl_pages_the_agent_on_call_in_the_outbox(tmp_path: Path) 
                                      headers={"Authorization": f"Bearer {token}"})
         incident = json.load(urllib.request.urlopen(req, timeout=5))
         assert incident["state"] == "triggered" and incident["severity"] == "critique"
+
+        # Nobody answers; the manager escalates up to the direction, whose rules say email.
+        escalate = f"http://127.0.0.1:{ports['ASTREINTE_PORT']}/v1/incidents/1/escalate"
+        for _ in range(3):
+            req = urllib.request.Request(escalate, data=b"", method="POST",
+                                         headers={"Authorization": f"Bearer {token}"})
+            assert json.load(urllib.request.urlopen(req, timeout=10))["result"] == "escalated"
+        deadline = time.monotonic() + 10
+        emails: list[dict] = []
+        while time.monotonic() < deadline and not emails:
+            sent = json.load(urllib.request.urlopen(f"{outbox}/outbox.json", timeout=5))
+            emails = [m for m in sent if m["kind"] == "email" and m["to"] == "gilles.moreau@example.fr"]
+            time.sleep(0.05)
+        assert emails, [m["kind"] for m in sent]
+        assert emails[0]["subject"].startswith("[Astreinte] #1 CRITIQUE Helpdesk")  # Gilles reads French
+        assert re.search(r"Prendre en charge : http://127\.0\.0\.1:\d+/l/\S+", emails[0]["text"])
+        assert "Disque plein sur db-1" in urllib.request.urlopen(f"{outbox}/", timeout=5).read().decode()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

@@ -8,11 +8,11 @@ open incident; when nothing is open they are still kept for a while.
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from .. import clock
+from ..intake import Event
 from ..model import Policy, Service
 from ..rotas import directory
 from ..store import Counter, DedupKey, Incident, TimelineEntry, transaction
@@ -25,7 +25,7 @@ POINTERS_KEPT = 50_000
 _pointers: dict[tuple[str, str], int] = {}  # (service, dedup_key) -> open incident, per container
 
 
-def trigger(service: Service, event: dict[str, Any]) -> tuple[Incident, bool]:
+def trigger(service: Service, event: Event) -> tuple[Incident, bool]:
     """Open an incident for the event, or count it on the open one with its dedup_key.
 
     Returns (incident, created).  The first pages are sent before this returns.
@@ -37,7 +37,7 @@ def trigger(service: Service, event: dict[str, Any]) -> tuple[Incident, bool]:
     return inc, True
 
 
-def open_incident(service: Service, event: dict[str, Any]) -> tuple[Incident, escalation.Decision | None]:
+def open_incident(service: Service, event: Event) -> tuple[Incident, escalation.Decision | None]:
     """Store the event: a new incident with its first pages decided (and leased), or a
     repeat counted on the open one (decision None).  Once this returns, the pages will be
     sent even if this Lambda dies now: the sweeper finds them due when the lease ends."""
@@ -100,7 +100,7 @@ def open_pointer(service_id: str, dedup_key: str) -> DedupKey | None:
         return None
 
 
-def _count_repeat(service_id: str, dedup_key: str, number: int, event: dict[str, Any],
+def _count_repeat(service_id: str, dedup_key: str, number: int, event: Event,
                   now: float) -> Incident | None:
     """A repeated trigger: stored on the timeline (where it is counted), nobody re-paged.
 
@@ -123,7 +123,7 @@ def _count_repeat(service_id: str, dedup_key: str, number: int, event: dict[str,
     return Incident(pk(number), "META", number=number)  # a handle: the number is what callers need
 
 
-def _repeat(service_id: str, event: dict[str, Any], now: float) -> Incident | None:
+def _repeat(service_id: str, event: Event, now: float) -> Incident | None:
     """Count the event on the open incident with its dedup_key, if there is one."""
     known = _pointers.get((service_id, event["dedup_key"]))
     if known is not None:
@@ -140,7 +140,7 @@ def _repeat(service_id: str, event: dict[str, Any], now: float) -> Incident | No
     raise RuntimeError(f"could not count a repeat of {event['dedup_key']!r}")
 
 
-def source_event(service: Service, event: dict[str, Any], action: str) -> Outcome | None:
+def source_event(service: Service, event: Event, action: str) -> Outcome | None:
     """acknowledge/resolve sent by the monitoring tool itself, matched by dedup_key."""
     pointer = open_pointer(service["id"], event["dedup_key"])
     if pointer is None:
@@ -152,7 +152,7 @@ def source_event(service: Service, event: dict[str, Any], action: str) -> Outcom
     return resolve(pointer.number, actor, event.get("via", "events-api"), authorised=True)
 
 
-def _store_orphan(service_id: str, event: dict[str, Any], action: str) -> None:
+def _store_orphan(service_id: str, event: Event, action: str) -> None:
     """An acknowledge/resolve for nothing open is still kept (an accepted event is stored),
     for ORPHAN_DAYS: a monitoring tool resolving what it never opened, every minute, must
     not grow the table for ever."""

@@ -23,7 +23,7 @@ import json
 from typing import Any
 
 from ..severity import ORDER, normalise
-from . import InvalidEvent, load_object
+from . import Event, InvalidEvent, load_object
 
 STATUSES = ("firing", "resolved")
 MODES = ("alert", "group")
@@ -35,7 +35,7 @@ MAX_DETAILS = 64_000      # bytes of JSON: the incident and its timeline entry e
 ALERT_FIELDS = ("status", "startsAt", "endsAt", "generatorURL", "fingerprint")
 
 
-def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[dict[str, Any]]:
+def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[Event]:
     return parse_webhook(raw, options, Flavour())
 
 
@@ -54,7 +54,7 @@ class Flavour:
         return None
 
 
-def parse_webhook(raw: bytes, options: dict[str, Any], flavour: Flavour) -> list[dict[str, Any]]:
+def parse_webhook(raw: bytes, options: dict[str, Any], flavour: Flavour) -> list[Event]:
     """Validate the whole payload first (nothing is stored when any field is wrong), then
     make one event per alert or one for the group."""
     mode = options.get("group_by", "alert")
@@ -198,7 +198,7 @@ def _short(value: Any) -> Any:
 
 
 def _alert_event(doc: dict[str, Any], alert: dict[str, Any], options: dict[str, Any],
-                 flavour: Flavour) -> dict[str, Any]:
+                 flavour: Flavour) -> Event:
     labels, annotations = alert["labels"], alert.get("annotations") or {}
     raw_sev = labels.get(options.get("severity_label", "severity"))
     return {
@@ -211,7 +211,7 @@ def _alert_event(doc: dict[str, Any], alert: dict[str, Any], options: dict[str, 
     }
 
 
-def _group_event(doc: dict[str, Any], options: dict[str, Any], flavour: Flavour) -> dict[str, Any]:
+def _group_event(doc: dict[str, Any], options: dict[str, Any], flavour: Flavour) -> Event:
     """One event for the whole group: the most severe of its firing alerts decides."""
     alerts = doc["alerts"]
     common = doc.get("commonLabels") or {}

@@ -17,14 +17,14 @@ import json
 from typing import Any
 
 from ..severity import normalise
-from . import InvalidEvent, sns
+from . import Event, InvalidEvent, sns
 
 ACTIONS = {"ALARM": "trigger", "OK": "resolve", "INSUFFICIENT_DATA": None}
 DETAILS = ("AlarmArn", "AlarmDescription", "AWSAccountId", "Region", "OldStateValue", "NewStateValue",
            "StateChangeTime", "Trigger", "AlarmRule")
 
 
-def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[dict[str, Any]]:
+def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[Event]:
     message = sns.receive(raw, headers)
     topics = options.get("topic_arns")
     if topics and message["TopicArn"] not in topics:
@@ -37,7 +37,7 @@ def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[
     return _alarm_events(message, options)
 
 
-def _alarm_events(message: dict[str, Any], options: dict[str, Any]) -> list[dict[str, Any]]:
+def _alarm_events(message: dict[str, Any], options: dict[str, Any]) -> list[Event]:
     try:
         alarm = json.loads(message["Message"])
     except (json.JSONDecodeError, RecursionError) as exc:

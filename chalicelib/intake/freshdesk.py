@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import InvalidEvent, load_object, obj
+from . import Event, InvalidEvent, load_object, obj
 from . import tickets as ticketing
 
 PRIORITIES = {"1": "low", "2": "medium", "3": "high", "4": "urgent"}
@@ -27,7 +27,7 @@ STATUSES = {"2": "open", "3": "pending", "4": "resolved", "5": "closed"}
 CLOSED = ("resolved", "closed", "résolu", "fermé")
 
 
-def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[dict[str, Any]]:
+def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[Event]:
     doc = load_object(raw)
     ticket = doc.get("ticket")
     if not isinstance(ticket, dict):

@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from ..severity import normalise
-from . import InvalidEvent
+from . import Event, InvalidEvent
 
 
 def _get(doc: Any, path: str) -> Any:
@@ -31,7 +31,7 @@ def _get(doc: Any, path: str) -> Any:
     return doc
 
 
-def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[dict[str, Any]]:
+def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[Event]:
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import Event
 from .alertmanager import Flavour, parse_webhook
 
 
@@ -32,5 +33,5 @@ class Grafana(Flavour):
         return title if isinstance(title, str) else None
 
 
-def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[dict[str, Any]]:
+def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[Event]:
     return parse_webhook(raw, options, Grafana())

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import InvalidEvent, load_object, obj
+from . import Event, InvalidEvent, load_object, obj
 from . import tickets as ticketing
 
 EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted")
@@ -25,7 +25,7 @@ def _name(value: Any) -> str | None:
     return ticketing.text_field(value.get("name")) if isinstance(value, dict) else None
 
 
-def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[dict[str, Any]]:
+def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[Event]:
     doc = load_object(raw)
     errors = []
     kind = doc.get("webhookEvent")

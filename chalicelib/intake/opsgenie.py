@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from . import InvalidEvent, load_object
+from . import Event, InvalidEvent, load_object
 
 PRIORITIES = {"P1": "critique", "P2": "eleve", "P3": "moyen", "P4": "faible", "P5": "faible"}
 ACTIONS = {"acknowledge": "acknowledge", "close": "resolve"}
@@ -38,7 +38,7 @@ def _text(doc: dict[str, Any], field: str, errors: list[str], required: bool = F
 
 
 def parse(raw: bytes, headers: dict[str, str] | None = None,
-          options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+          options: dict[str, Any] | None = None) -> list[Event]:
     """Create alert (POST /v2/alerts): a trigger."""
     doc = load_object(raw)
     errors: list[str] = []
@@ -62,13 +62,13 @@ def parse(raw: bytes, headers: dict[str, str] | None = None,
                                  ("details", extra), ("priority", priority),
                                  ("responders", doc.get("responders")), ("note", doc.get("note")),
                                  ("user", doc.get("user"))) if v}
-    return [{"action": "trigger", "summary": message, "dedup_key": alias or uuid.uuid4().hex,
+    return [{"action": "trigger", "summary": str(message), "dedup_key": alias or uuid.uuid4().hex,
              "severity": PRIORITIES[str(priority)], "source": source or "opsgenie",
              "details": {"opsgenie": details} if details else None}]
 
 
 def parse_action(action: str, alias: str, raw: bytes = b"",
-                 identifier_type: str | None = "alias") -> list[dict[str, Any]]:
+                 identifier_type: str | None = "alias") -> list[Event]:
     """Acknowledge or close by alias; the body ({"user", "source", "note"}) is optional."""
     errors: list[str] = []
     if action not in ACTIONS:
@@ -85,7 +85,7 @@ def parse_action(action: str, alias: str, raw: bytes = b"",
     source = _text(doc, "source", errors)
     if errors:
         raise InvalidEvent(errors, status=422)
-    event: dict[str, Any] = {"action": ACTIONS[action], "dedup_key": alias, "source": source or "opsgenie"}
+    event: Event = {"action": ACTIONS[action], "dedup_key": alias, "source": source or "opsgenie"}
     if user:
         event["actor"] = user
     if isinstance(doc.get("note"), str) and doc["note"]:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from ..severity import PAGERDUTY
-from . import InvalidEvent, load_object
+from . import Event, InvalidEvent, load_object
 
 ACTIONS = ("trigger", "acknowledge", "resolve")
 
 
 def parse(raw: bytes, headers: dict[str, str] | None = None,
-          options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+          options: dict[str, Any] | None = None) -> list[Event]:
     """The same format posted to an integration URL (the key in the URL, not the body)."""
     body = raw
     try:
@@ -24,7 +24,7 @@ def parse(raw: bytes, headers: dict[str, str] | None = None,
         pass
     event = parse_event(body)
     event.pop("routing_key")
-    return [event]
+    return [cast(Event, event)]
 
 
 def parse_event(raw: bytes) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..severity import normalise
+from . import Event
 
 TOOLS = ("zendesk", "jira", "freshdesk")
 NAMES = {"zendesk": "Zendesk", "jira": "Jira", "freshdesk": "Freshdesk"}
@@ -55,7 +56,7 @@ def text_field(value: Any) -> str | None:
 
 def ticket_events(tool: str, ticket_id: str, subject: str | None, priority: Any, closed: bool,
                   url: str | None, requester: dict[str, Any], options: dict[str, Any],
-                  status: Any = None) -> list[dict[str, Any]]:
+                  status: Any = None) -> list[Event]:
     """The one event a ticket webhook makes, or none when an open ticket does not page."""
     details = {"ticket": {
         "tool": tool, "id": ticket_id, "url": url, "api_base": options.get("api_base"),
@@ -65,7 +66,7 @@ def ticket_events(tool: str, ticket_id: str, subject: str | None, priority: Any,
                       "language": language(requester.get("locale"),
                                            str(options.get("default_language", "en")))},
     }}
-    event = {"dedup_key": f"{tool}:{ticket_id}", "source": tool, "details": details,
+    event: Event = {"dedup_key": f"{tool}:{ticket_id}", "source": tool, "details": details,
              "summary": f"{NAMES[tool]} #{ticket_id}: {subject or ''}".strip()[:1024]}
     if closed:
         return [{**event, "action": "resolve"}]

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import InvalidEvent, load_object, obj
+from . import Event, InvalidEvent, load_object, obj
 from . import tickets as ticketing
 
 CLOSED = ("solved", "closed", "résolu", "clos")
 
 
-def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[dict[str, Any]]:
+def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[Event]:
     doc = load_object(raw)
     ticket = doc.get("ticket")
     if not isinstance(ticket, dict):

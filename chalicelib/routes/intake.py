@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from .. import heartbeats, integrations
-from ..intake import InvalidEvent, opsgenie
+from ..intake import Event, InvalidEvent, opsgenie
 from .http import JSON_TYPES, body, guarded, json_response, query
 
 bp = Blueprint(__name__)
@@ -48,7 +48,7 @@ def heartbeat(key: str) -> Response:
         return json_response(400, {"error": "not_a_heartbeat", "message": "; ".join(exc.errors)})
 
 
-def _opsgenie(parse: Callable[[dict[str, Any]], list[dict[str, Any]]] | None) -> Response:
+def _opsgenie(parse: Callable[[dict[str, Any]], list[Event]] | None) -> Response:
     """For teams leaving Opsgenie: its paths, its GenieKey header, its answers."""
     started = time.monotonic()
     request = bp.current_request

@@ -5,6 +5,7 @@ import functools
 from pathlib import Path
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 
 from .. import clock
 from ..reports import review
@@ -17,11 +18,17 @@ _DASHBOARD_CSP = ("default-src 'self'; style-src 'unsafe-inline'; script-src 'un
                   "img-src 'self' data: blob:")
 
 
+def _for_managers() -> Request:
+    """The request, once its token is known to be a manager's (403 otherwise)."""
+    request = bp.current_request
+    review.require_manager(caller(request))
+    return request
+
+
 @bp.route("/v1/reports/kpis", methods=["GET"])
 @guarded
 def kpi_report() -> Response:
-    request = bp.current_request
-    review.require_manager(caller(request))
+    request = _for_managers()
     start, end = review.parse_period(query(request, "from"), query(request, "to"), clock.now())
     return json_response(200, review.kpi_report(start, end, clock.now()))
 
@@ -29,8 +36,7 @@ def kpi_report() -> Response:
 @bp.route("/v1/reports/coverage", methods=["GET"])
 @guarded
 def coverage_report() -> Response:
-    request = bp.current_request
-    review.require_manager(caller(request))
+    request = _for_managers()
     return json_response(200, review.coverage_report(query(request, "team"), int_query(request, "weeks", 13),
                                                      clock.now()))
 
@@ -38,8 +44,7 @@ def coverage_report() -> Response:
 @bp.route("/v1/reports/astreinte", methods=["GET"])
 @guarded
 def astreinte_report() -> Response:
-    request = bp.current_request
-    review.require_manager(caller(request))
+    request = _for_managers()
     month, first = review.parse_month(query(request, "month"), clock.now())
     report = review.astreinte_report(month, first, clock.now())
     if wants_csv(request):
@@ -50,8 +55,7 @@ def astreinte_report() -> Response:
 @bp.route("/v1/reports/fairness", methods=["GET"])
 @guarded
 def fairness_report() -> Response:
-    request = bp.current_request
-    review.require_manager(caller(request))
+    request = _for_managers()
     return json_response(200, review.fairness_report(query(request, "team"), int_query(request, "days", 90),
                                                      clock.now()))
 
