@@ -2,7 +2,7 @@
 
 The example rotas (rotas/): Alice's shifts in the support rota, office-hours permanence
 by day and astreinte by night and weekend, each event with its escalation contacts.
-Rendering is pure (chalicelib.calendars), so no stack is started: the figure is what a
+Rendering is pure (chalicelib.rotas.ical), so no stack is started: the figure is what a
 warm Lambda spends after reading the token and the cached bundle.  The first render,
 which also parses the layers and builds the VTIMEZONE, is reported apart.
 Usage: python bench/ical_feed.py [N]

@@ -17,7 +17,7 @@ import json
 import sys
 
 from . import clock, hashing
-from .rotas import load as rotas
+from .rotas import load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("check", "sync"):
         try:
-            bundle = rotas.load_dir(args.dir)
-        except rotas.RotaError as exc:
+            bundle = load.load_dir(args.dir)
+        except load.RotaError as exc:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             return 1

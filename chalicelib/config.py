@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,6 @@ class Settings:
     twilio_from: str
     twilio_api_base: str
     slack_api_base: str
-    email_from: str  # the sender of emails (a verified SES identity); email is off without it
     timer_queue: str  # SQS queue name (or URL) of the per-step timers; empty locally
     config_ttl_seconds: float
     max_body_bytes: int
@@ -87,7 +88,6 @@ def settings() -> Settings:
         twilio_from=_env("TWILIO_FROM_NUMBER"),
         twilio_api_base=_env("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
         slack_api_base=_env("SLACK_API_BASE", "https://slack.com/api/"),
-        email_from=_env("ASTREINTE_EMAIL_FROM"),
         timer_queue=_env("ASTREINTE_TIMER_QUEUE"),
         config_ttl_seconds=float(_env("ASTREINTE_CONFIG_TTL", "30")),
         # PagerDuty takes 512 KiB, but an event is stored whole in one DynamoDB item (400 KB).
@@ -103,12 +103,20 @@ def reload() -> None:
     twilio_client.cache_clear()
     slack_client.cache_clear()
     sqs_client.cache_clear()
-    ses_client.cache_clear()
+    for clear in _reloaded:
+        clear()
 
 
-def callback_url(kind: str, ref: str) -> str:
-    """Where Twilio calls us back about a page: voice (TwiML), gather (keys), status."""
-    return f"{settings().public_url}/webhooks/twilio/{kind}/{ref}"
+_reloaded: list[Callable[[], None]] = []
+T = TypeVar("T")
+
+
+def client(build: Callable[[], T]) -> Callable[[], T]:
+    """A client built once per container on first use, and again after reload(): what a
+    channel module uses for its own provider (chalicelib.notify.email's SES client)."""
+    cached = functools.lru_cache(maxsize=1)(build)
+    _reloaded.append(cached.cache_clear)
+    return cached
 
 
 @functools.lru_cache(maxsize=1)
@@ -145,17 +153,3 @@ def sqs_client():  # noqa: ANN201
     import boto3
 
     return boto3.client("sqs", region_name=settings().region)
-
-
-@functools.lru_cache(maxsize=1)
-def ses_client():  # noqa: ANN201
-    """SES v2 (boto3); AWS_ENDPOINT_URL_SESV2 points it at the outbox locally.  One attempt:
-    chalicelib.notify retries transient errors itself, as for every channel."""
-    import boto3
-    from botocore.config import Config
-
-    s = settings()
-    return boto3.client("sesv2", region_name=s.region,
-                        config=Config(retries={"mode": "standard", "total_max_attempts": 1},
-                                      connect_timeout=s.http_timeout_seconds,
-                                      read_timeout=s.http_timeout_seconds))

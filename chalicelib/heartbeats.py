@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from . import clock, incidents, integrations, ratelimit
+from . import clock, hashing, incidents, integrations, ratelimit
 from .clock import parse_duration
 from .intake import Event, InvalidEvent
 from .rotas import directory
@@ -30,7 +30,7 @@ def beat(key: str) -> dict[str, Any]:
     service, source, options = integrations.lookup(key)
     if source != "heartbeat":
         raise InvalidEvent([f"this key is a {source} integration, not a heartbeat"])
-    digest = integrations.key_hash(key)
+    digest = hashing.sha256_hex(key)
     ratelimit.take(digest, options.get("rate_limit_per_minute"))
     interval = parse_duration(options.get("interval", "5m"))
     grace = parse_duration(options.get("grace", "1m"))

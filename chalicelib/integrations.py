@@ -33,7 +33,6 @@ class UnknownKey(errors.Forbidden):
     code = "unknown_key"
 
 
-_hash = key_hash = hashing.sha256_hex
 
 
 def create(service: str, source: str, by: str | None = None, label: str = "",
@@ -48,7 +47,7 @@ def create(service: str, source: str, by: str | None = None, label: str = "",
     if wrong:
         raise InvalidEvent(wrong)
     key = "ik_" + secrets.token_urlsafe(24)
-    digest, now = _hash(key), clock.now()
+    digest, now = hashing.sha256_hex(key), clock.now()
     fields: dict[str, Any] = dict(service=service, source=source, label=label or None,
                                   options=options or None, created_by=by, created_at=now)
     with transaction() as tx:
@@ -93,15 +92,15 @@ CACHE_SECONDS = 10.0  # a revoked key stops working within this (per warm contai
 Found = tuple[Service, str, dict[str, Any]]
 _cache: TTLCache[str, Found | None] = TTLCache(maxsize=10_000, ttl=CACHE_SECONDS)
 _lock = threading.Lock()  # cachetools caches are not thread-safe (the local server is threaded)
+_UNKNOWN: Any = object()  # not looked up yet (None is a looked-up key that does not exist)
 
 
 def lookup(key: str) -> Found:
     """(service, source, options) of a live key; UnknownKey otherwise."""
-    digest = _hash(key)
+    digest = hashing.sha256_hex(key)
     with _lock:
-        known = digest in _cache
-        found = _cache.get(digest)
-    if not known:
+        found = _cache.get(digest, _UNKNOWN)
+    if found is _UNKNOWN:
         found = _find(key, digest)
         with _lock:
             _cache[digest] = found
@@ -142,7 +141,7 @@ def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | Non
         events = module.parse(raw, headers, options)
     # The limit counts events (one Alertmanager post may carry a whole group), so it is
     # taken once the post is read; a post that makes no event still counts as one.
-    ratelimit.take(_hash(key), options.get("rate_limit_per_minute"), max(1, len(events)))
+    ratelimit.take(hashing.sha256_hex(key), options.get("rate_limit_per_minute"), max(1, len(events)))
     answer: dict[str, Any] = {"status": "accepted", "service": service["id"], "events": []}
     for event in events:
         action = event.pop("action")

@@ -17,10 +17,8 @@ from . import config, errors, incidents, links
 from .incidents import delivery
 from .incidents.views import view
 from .model import Person
-from .notify import channels
+from .notify import channels, sms, voice
 from .notify import slack as slack_notify
-from .notify import sms as twilio_sms
-from .notify import voice as twilio_voice
 from .notify.channels import PageRef
 from .notify.templates import text
 from .rotas import directory
@@ -76,15 +74,15 @@ def sms_received(params: dict[str, str]) -> str:
     """An SMS reply; answers TwiML with one message in the sender's language."""
     person = directory.person_by_phone(params.get("From", ""))
     if person is None:
-        return twilio_sms.reply(text("fr", "unknown_person"))
+        return sms.reply(text("fr", "unknown_person"))
     lang = person["language"]
     parsed = parse_sms(params.get("Body", ""))
     if parsed is None:
-        return twilio_sms.reply(text(lang, "help"))
+        return sms.reply(text(lang, "help"))
     action, number = parsed
     outcome = ACTIONS[action](number, person["id"], "sms",
                               idem_key=f"twilio-sms:{params.get('MessageSid', '')}")
-    return twilio_sms.reply(answer(outcome, lang))
+    return sms.reply(answer(outcome, lang))
 
 
 class BadRequest(errors.BadRequest):
@@ -105,15 +103,15 @@ def voice_answered(ref: str) -> str:
     lang = person["language"]
     inc = incidents.get(number)
     if inc is None:
-        return twilio_voice.say(text(lang, "no_incident", number=number), lang)
+        return voice.say(text(lang, "no_incident", number=number), lang)
     if inc.state != "triggered":
         outcome = incidents.Outcome("already_acknowledged" if inc.state == "acknowledged"
                                     else "already_resolved", number,
                                     inc.acknowledged_by if inc.state == "acknowledged" else inc.resolved_by)
-        return twilio_voice.say(answer(outcome, lang), lang)
+        return voice.say(answer(outcome, lang), lang)
     v = {**view(inc, directory.bundle()), "name": person["name"]}
-    action = config.callback_url("gather", ref)
-    return twilio_voice.gather(text(lang, "voice_page", **v), lang, action,
+    action = sms.twilio_url("gather", ref)
+    return voice.gather(text(lang, "voice_page", **v), lang, action,
                                text(lang, "voice_goodbye"))
 
 
@@ -127,7 +125,7 @@ def voice_key(ref: str, params: dict[str, str]) -> str:
         return voice_answered(ref)
     outcome = ACTIONS[action](number, person["id"], "voice",
                               idem_key=f"twilio-gather:{params.get('CallSid', '')}:{digit}")
-    return twilio_voice.say(text(lang, "voice_done", result=answer(outcome, lang)), lang)
+    return voice.say(text(lang, "voice_done", result=answer(outcome, lang)), lang)
 
 
 def status_callback(ref: str, params: dict[str, str]) -> None:

@@ -149,9 +149,12 @@ class Incident(_Table):
     resolved_at = NumberAttribute(null=True)
     resolved_by = UnicodeAttribute(null=True)
     policy = UnicodeAttribute()
-    escalation = JSONAttribute()  # chalicelib.escalation.State as a dict
+    escalation = JSONAttribute()  # chalicelib.incidents.escalation.State
     paged = ListAttribute(of=UnicodeAttribute, default=list)  # person ids and slack:<channel>
     sent = JSONAttribute(null=True)  # [notify.Sent as a dict]: what was sent where, to update or trace
+    # Before `sent`: [[channel, ts, lang]] of Slack pages.  Still read (incidents open when
+    # `sent` came keep their Slack updates); never written.
+    slack_messages = JSONAttribute(null=True)
     pages = JSONAttribute(null=True)  # [{at, to, channel, step, ok}]: every page sent
     calls = JSONAttribute(null=True)  # [{at, to, seconds}]: calls answered (Twilio status callbacks)
     month = UnicodeAttribute(null=True)  # "2026-11", for the `month` index (set by serialize)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from typing import Any
 
 from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist
@@ -13,6 +14,7 @@ from .store import ApiToken
 CACHE_SECONDS = 30.0  # a revoked token stops working within this, per warm container
 _cache: TTLCache[str, str | None] = TTLCache(maxsize=10_000, ttl=CACHE_SECONDS)
 _lock = threading.Lock()  # cachetools caches are not thread-safe (the local server is threaded)
+_UNKNOWN: Any = object()  # not looked up yet (None is a token that does not exist)
 
 
 def _pk(token: str) -> str:
@@ -30,8 +32,9 @@ def person_for(token: str) -> str | None:
     """Who the token acts for; remembered briefly, as a script calls the API in bursts."""
     pk = _pk(token)
     with _lock:
-        if pk in _cache:
-            return _cache[pk]
+        hit = _cache.get(pk, _UNKNOWN)
+    if hit is not _UNKNOWN:
+        return hit
     try:
         person: str | None = ApiToken.get(pk, "TOKEN").person
     except DoesNotExist:

@@ -37,8 +37,7 @@ from zoneinfo import ZoneInfo
 from chalicelib import clock, incidents
 from chalicelib.incidents import delivery, engine
 from chalicelib.notify.channels import REGISTRY, PageRef
-from chalicelib.rotas import directory
-from chalicelib.rotas import shifts as rotation
+from chalicelib.rotas import directory, shifts
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -69,7 +68,7 @@ def local_weight(at: float) -> float:
     """How likely an incident starts at this instant (office hours the most)."""
     t = datetime.fromtimestamp(at, PARIS)
     hour = t.hour + t.minute / 60
-    working = not (rotation.day_kinds(t.date(), "FR") & {"sat", "sun", "holiday"})
+    working = not (shifts.day_kinds(t.date(), "FR") & {"sat", "sun", "holiday"})
     if working:
         if 9 <= hour < 18:
             return 1.0

@@ -73,15 +73,16 @@ class Stack:
                 env.pop("ASTREINTE_PUBLIC_URL")
         os.environ.update(env)
         from chalicelib import config, store
-        from chalicelib.rotas import directory
-        from chalicelib.rotas import load as rotas
+        from chalicelib.notify import email
+        from chalicelib.rotas import directory, load
 
         config.reload()
         store.configure()
         store.create_table()
         # Warm, as a Lambda container would be.
-        config.twilio_client(), config.slack_client(), config.ses_client()
-        directory.sync(rotas.load_dir(self.rotas_dir))
+        config.twilio_client(), config.slack_client()
+        email.ses()
+        directory.sync(load.load_dir(self.rotas_dir))
         from tests.fakes.providers import FakeProviders
 
         env = dict(os.environ)
@@ -132,8 +133,7 @@ class Stack:
         Returns an event that stops this runner when set (the stack's stop stops all).
         """
         from chalicelib import heartbeats, incidents
-        from chalicelib.notices import handoffs
-        from chalicelib.notices import managers as manager_notices
+        from chalicelib.notices import handoffs, managers
 
         stop = threading.Event()
         every = max(1, int(30 / interval))  # handoff notices every 30 s, as EventBridge would
@@ -148,8 +148,8 @@ class Stack:
                     if handoff_notices and ticks % every == 1:
                         handoffs.send_due()
                     if handoff_notices and ticks % (10 * every) == 1:  # hourly in AWS; idempotent
-                        manager_notices.send_rest_notices()
-                        manager_notices.send_monthly_summaries()
+                        managers.send_rest_notices()
+                        managers.send_monthly_summaries()
                 except Exception as exc:  # noqa: BLE001 - keep the runner alive, say why
                     print(f"timer runner: {type(exc).__name__}: {exc}", flush=True)
 

@@ -1,4 +1,4 @@
-"""The rotation manager (chalicelib.rotation), without a server: who is on call when.
+"""The rotation manager (chalicelib.rotas.shifts), without a server: who is on call when.
 
 Every rota is written as YAML into tmp_path and read back with rotas.load_dir, so the
 tests also go through validation.  Layers start on Monday 2026-01-05 unless said

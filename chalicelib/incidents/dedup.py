@@ -17,8 +17,8 @@ from ..model import Policy, Service
 from ..rotas import directory
 from ..store import Counter, DedupKey, Incident, TimelineEntry, transaction
 from . import engine, escalation, service_hours
-from .lifecycle import Outcome, acknowledge, dedup_pk, resolve
-from .records import entry, pk
+from .lifecycle import Outcome, acknowledge, resolve
+from .records import dedup_pk, entry, pk
 
 ORPHAN_DAYS = 90
 POINTERS_KEPT = 50_000

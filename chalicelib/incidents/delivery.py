@@ -29,7 +29,8 @@ def record(ref: PageRef, report: DeliveryReport) -> bool:
                                               "seconds": int(report.duration_seconds or 0)}]
         return Change(entries=[entry(ref.number, "delivery", now, actor=ref.person, channel=ref.channel,
                                      detail=detail)],
-                      once=(f"twilio-status:{report.provider_id}:{report.status}", {"result": "recorded"}),
+                      # Provider ids (Twilio SIDs, …) are unique: the key is theirs, whatever the channel.
+                      once=(f"status:{report.provider_id}:{report.status}", {"result": "recorded"}),
                       save_incident=report.answered)
 
     try:

@@ -25,7 +25,7 @@ class PlannedPage(TypedDict):
     channel: str
     at: float
     step: int
-    leased: NotRequired[bool]  # being sent now; due again if the sender dies (engine._claim)
+    leased: NotRequired[bool]  # being sent now; due again if the sender dies (engine.claim)
 
 
 class State(TypedDict):

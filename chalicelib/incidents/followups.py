@@ -32,7 +32,7 @@ def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
     """Update the pages that can be edited, and tell everyone else who was paged who took it."""
     key = "taken" if target == "acknowledged" else "resolved"
     words = {**view(inc, bundle), "by": directory.name_of(actor), "how": how}
-    sent = [Sent.of(s) for s in inc.sent or []]
+    sent = [Sent.of(s) for s in inc.sent or []] + _older_slack_pages(inc)
     footer_key = "slack_taken" if target == "acknowledged" else "slack_resolved"
     at = clock.iso(now)[11:19]
     records = notify.update_pages(sent, view(inc, bundle), inc.state,
@@ -48,7 +48,8 @@ def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
             records.append({"to": pid, "channel": paged_on[0], "ok": True, "notice": key,
                             "skipped": "page updated in place"})
             continue
-        message = Message(notify.text(person["language"], key, **words))
+        lang = person["language"]
+        message = Message(notify.text(lang, key, **words), notify.text(lang, f"{key}_subject", **words))
         records.append({**notify.tell(person, message, first=others), "notice": key})
     if records:
         stamp = clock.now()
@@ -57,6 +58,12 @@ def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
                 tx.save(entry(inc.number, "notified", stamp, actor="astreinte", channel=r.get("channel"),
                               detail=r))
     return records
+
+
+def _older_slack_pages(inc: Incident) -> list[Sent]:
+    """Slack pages recorded before Incident.sent existed ([channel, ts, lang]): whom they
+    went to is not known, so they are updated in place and nobody is skipped for them."""
+    return [Sent("slack", "", str(ch), str(ts), str(lang)) for ch, ts, lang in inc.slack_messages or []]
 
 
 def tell_ticket(inc: Incident, actor: str, now: float) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from .. import clock
 from ..store import DedupKey, Incident, TimelineEntry
 from . import engine, escalation, followups, timers
-from .records import AlreadyDone, Change, Gone, entry, get, mutate, seen, set_due
+from .records import AlreadyDone, Change, Gone, dedup_pk, entry, get, mutate, seen, set_due
 
 RESULTS = ("acknowledged", "resolved", "escalated", "already_acknowledged", "already_resolved",
            "not_paged", "no_incident")
@@ -120,8 +120,3 @@ def apply(inc: Incident, actor: str, how: str, target: str, now: float) -> list[
     inc.state, inc.resolved_at, inc.resolved_by = "resolved", now, actor
     return [entry(inc.number, "resolved", now, actor=actor, channel=how,
                   detail={"ttr_seconds": round(now - inc.created_at, 3)})]
-
-
-def dedup_pk(service_id: str, dedup_key: str) -> str:
-    """The open incident of a service for a dedup_key (deleted when it is resolved)."""
-    return f"DEDUP#{service_id}#{dedup_key}"

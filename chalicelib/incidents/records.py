@@ -29,6 +29,11 @@ def pk(number: int) -> str:
     return f"INC#{number}"
 
 
+def dedup_pk(service_id: str, dedup_key: str) -> str:
+    """The pointer to a service's open incident for a dedup_key (deleted when it is resolved)."""
+    return f"DEDUP#{service_id}#{dedup_key}"
+
+
 def entry(number: int, kind: str, at: float, actor: str | None = None, channel: str | None = None,
           detail: dict[str, Any] | None = None) -> TimelineEntry:
     """A timeline item; the key sorts by time, then by write order within a millisecond."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..rotas import shifts as rotation
+from ..rotas import shifts
 
 
 def maintenance_at(service: Mapping[str, Any], now: float) -> dict[str, Any] | None:
@@ -19,7 +19,7 @@ def deferred_until(service: Mapping[str, Any], severity: str, now: float) -> flo
     if not hours or severity not in hours["defer"]:
         return None
     rota = hours["rota"]
-    if rotation.on_call(rota, "hours", now) is not None:
+    if shifts.on_call(rota, "hours", now) is not None:
         return None
-    upcoming = rotation.shifts(rota, "hours", now, now + 15 * 86400)
+    upcoming = shifts.shifts(rota, "hours", now, now + 15 * 86400)
     return upcoming[0].start if upcoming else None

@@ -1,6 +1,6 @@
 """AWS CloudWatch alarms, delivered by an SNS topic subscribed to the integration URL (HTTPS).
 
-Every delivery is checked as SNS signs it (chalicelib.sns) before anything else.  A
+Every delivery is checked as SNS signs it (chalicelib.intake.sns) before anything else.  A
 SubscriptionConfirmation is confirmed at once (nothing to click in the console); an alarm
 going to ALARM opens an incident, back to OK resolves it, INSUFFICIENT_DATA changes nothing
 (missing data is not an outage, and paging on it wakes people for a broken agent).  The alarm

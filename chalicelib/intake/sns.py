@@ -97,8 +97,8 @@ def string_to_sign(message: dict[str, Any]) -> bytes:
 
 def verify(message: dict[str, Any]) -> None:
     """Raise BadSignature unless the message carries a valid SNS signature."""
-    # cryptography is imported here: app.py imports this module for its exceptions, and
-    # the routes that never see SNS should not pay for it at cold start.
+    # cryptography is imported here: every route's module loads with the app, and the
+    # routes that never see SNS should not pay for it at cold start.
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa

@@ -15,8 +15,7 @@ from .. import clock, notify
 from ..notify import slack
 from ..notify.channels import Message
 from ..notify.templates import text
-from ..rotas import directory
-from ..rotas import shifts as rotation
+from ..rotas import directory, shifts
 from ..store import first_time
 
 CATCH_UP_SECONDS = 10 * 60  # a "now on call" later than this is no longer news
@@ -33,7 +32,7 @@ def due_notices(bundle: Mapping[str, Any], now: float) -> list[dict[str, Any]]:
             if not before and not notice.get("slack_channel"):
                 continue
             # Far enough ahead that the shifts are whole, not clipped to the window.
-            ahead = rotation.shifts(rota, layer, now - CATCH_UP_SECONDS - 1, now + before + SHIFT_HORIZON)
+            ahead = shifts.shifts(rota, layer, now - CATCH_UP_SECONDS - 1, now + before + SHIFT_HORIZON)
             if before:
                 for s in ahead:
                     if now < s.start <= now + before:

@@ -85,7 +85,8 @@ def _pct(share: float | None) -> str:
 
 def summary_text(lang: str, team: Mapping[str, Any], month: str, metrics: dict[str, Any],
                  people: list[dict[str, Any]]) -> str:
-    """The month in a Slack message: KPIs, then one line per person."""
+    """The month in one message: KPIs, then one line per person in a ``` block (Slack shows
+    it as is; email renders it as a fixed-width table)."""
     head = text(lang, "summary_head", team=team["name"], month=month, count=metrics["count"],
                 tta=_duration(metrics["tta_median"]), tta90=_duration(metrics["tta_p90"]),
                 ttr=_duration(metrics["ttr_median"]), esc=_pct(metrics["escalation_rate"]),

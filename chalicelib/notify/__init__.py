@@ -8,7 +8,6 @@ failure: a page that failed is a fact on the timeline, not an exception.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,8 +16,8 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_chai
 
 from .. import config, links
 from ..model import Person
-from . import email, slack, sms, voice  # noqa: F401 - each registers its channel
-from .channels import REGISTRY, Message, Page, Sent
+from . import channels
+from .channels import REGISTRY, Message, Page, Sent, default_language
 from .templates import text
 
 __all__ = ["deliver", "tell", "update_pages", "text", "default_language", "Message", "Sent",
@@ -33,8 +32,7 @@ READING = ("slack", "email", "sms")
 T = TypeVar("T")
 
 
-def default_language() -> str:
-    return os.environ.get("ASTREINTE_DEFAULT_LANGUAGE", "fr")
+channels.discover()
 
 
 @dataclass
@@ -82,21 +80,28 @@ def channels_of(person: Person) -> list[str]:
 def tell(person: Person, message: Message, order: Sequence[str] = URGENT,
          first: Iterable[str] = ()) -> dict[str, Any]:
     """Tell a person something on the first channel of `first`, then `order`, then any
-    other, that carries notices and on which they can be reached.  Never raises."""
+    other, that carries notices and on which they can be reached; when one fails, the next.
+    Never raises: the record says where it went, or every failure."""
     record: dict[str, Any] = {"to": person["id"]}
+    failed: list[dict[str, str]] = []
     for name in dict.fromkeys([*first, *order, *REGISTRY]):
         channel = REGISTRY.get(name)
         if channel is None or not channel.tells or channel.address(person) is None or channel.configured():
             continue
         try:
             sent = with_retries(lambda: channel.tell(person, message))  # noqa: B023 - called at once
-            record.update(channel=name, ok=True, ref=sent.ref)
         except Exception as exc:  # noqa: BLE001
-            record.update(channel=name, ok=False, error=describe(exc))
+            failed.append({"channel": name, "error": describe(exc)})
+            continue
+        record.update(channel=name, ok=True, ref=sent.ref)
+        if failed:
+            record["failed"] = failed
         return record
-    record.update(channel=None, ok=False,
-                  error=f"no channel reaches {person['id']} (no phone, Slack or email)")
-    return record
+    if failed:
+        return {**record, "channel": failed[0]["channel"], "ok": False, "error": failed[-1]["error"],
+                "failed": failed}
+    return {**record, "channel": None, "ok": False,
+            "error": f"no channel of {', '.join(REGISTRY)} reaches {person['id']}"}
 
 
 def update_pages(sent: Iterable[Sent], view: dict[str, Any], state: str,

@@ -9,6 +9,10 @@ calls `register`, its templates, and its fake: nothing else names channels.
 """
 from __future__ import annotations
 
+import importlib
+import os
+import pkgutil
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -34,7 +38,7 @@ class Sent:
     @staticmethod
     def of(record: Mapping[str, Any]) -> Sent:
         return Sent(str(record["channel"]), str(record["to"]), str(record["address"]), str(record["ref"]),
-                    str(record.get("lang") or "fr"))
+                    str(record.get("lang") or default_language()))
 
 
 @dataclass(frozen=True)
@@ -78,11 +82,21 @@ class Page:
 
 @dataclass(frozen=True)
 class Message:
-    """Something to tell a person that is not a page: a short text, and a subject for the
-    channels that have one (email)."""
+    """Something to tell a person that is not a page, and a subject for the channels that
+    have one (email).  The text may use *bold* and ``` blocks (Slack's mrkdwn, the one
+    markup of our templates): Slack shows it as is, email renders it, SMS drops it."""
 
     text: str
     subject: str = "Astreinte"
+
+    @property
+    def plain(self) -> str:
+        """The text without markup (SMS, the text part of an email)."""
+        lines = [line for line in self.text.splitlines() if line.strip() != "```"]
+        return _BOLD.sub(r"\1", "\n".join(lines))
+
+
+_BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,21 @@ class Channel:
 
 
 REGISTRY: dict[str, Channel] = {}
+NOT_CHANNELS = ("channels", "templates")  # the modules of chalicelib.notify that are not channels
+
+
+def default_language() -> str:
+    """The language of what is not addressed to one person (a team channel's page)."""
+    return os.environ.get("ASTREINTE_DEFAULT_LANGUAGE", "fr")
+
+
+def discover() -> None:
+    """Import every channel module of chalicelib.notify: each registers itself, so adding a
+    channel is adding its module."""
+    package = __name__.rpartition(".")[0]
+    for found in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        if found.name not in NOT_CHANNELS and not found.name.startswith("_"):
+            importlib.import_module(f"{package}.{found.name}")
 
 
 def register(channel: Channel) -> Channel:

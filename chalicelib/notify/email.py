@@ -1,12 +1,15 @@
 """Email through Amazon SES (the sesv2 API, with boto3): pages with acknowledge / resolve
 links, and notices (rest warnings, monthly summaries) for people without Slack.
 
-Locally AWS_ENDPOINT_URL_SESV2 points boto3 at the outbox, which shows the emails.  Every
-text goes out twice: plain, and as HTML in which each field is escaped.
+Settings: ASTREINTE_EMAIL_FROM, the sender (a verified SES identity; email is off without
+it).  Locally AWS_ENDPOINT_URL_SESV2 points boto3 at the outbox, which shows the emails.
+Every text goes out twice: plain, and as HTML in which each field is escaped.
 """
 from __future__ import annotations
 
 import html
+import os
+import re
 from typing import Any
 
 from .. import config
@@ -15,10 +18,28 @@ from .channels import Channel, Message, Page, Sent, register
 from .templates import text
 
 
+def sender() -> str:
+    return os.environ.get("ASTREINTE_EMAIL_FROM", "")
+
+
+@config.client
+def ses():  # noqa: ANN201 - boto3 clients are typed at run time
+    """SES v2; one attempt per call: chalicelib.notify retries transient errors itself, as
+    for every channel."""
+    import boto3
+    from botocore.config import Config
+
+    s = config.settings()
+    return boto3.client("sesv2", region_name=s.region,
+                        config=Config(retries={"mode": "standard", "total_max_attempts": 1},
+                                      connect_timeout=s.http_timeout_seconds,
+                                      read_timeout=s.http_timeout_seconds))
+
+
 def send(to: str, subject: str, body: str, body_html: str) -> str:
     """Send one email; returns SES's MessageId."""
-    resp = config.ses_client().send_email(
-        FromEmailAddress=config.settings().email_from,
+    resp = ses().send_email(
+        FromEmailAddress=sender(),
         Destination={"ToAddresses": [to]},
         Content={"Simple": {"Subject": {"Data": " ".join(subject.split())[:200], "Charset": "UTF-8"},
                             "Body": {"Text": {"Data": body, "Charset": "UTF-8"},
@@ -26,12 +47,25 @@ def send(to: str, subject: str, body: str, body_html: str) -> str:
     return str(resp["MessageId"])
 
 
-def as_html(plain: str, links: dict[str, str] | None = None) -> str:
-    """The plain text escaped, paragraphs kept, and the action links as buttons."""
-    paragraphs = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in plain.split("\n\n"))
+def as_html(text: str, links: dict[str, str] | None = None) -> str:
+    """The text escaped, its markup rendered (*bold*, ``` blocks as fixed-width tables),
+    paragraphs kept, and the action links as buttons."""
+    parts = []
+    for i, part in enumerate(text.split("```")):
+        if i % 2:  # inside a ``` block: columns stay aligned
+            parts.append(f"<pre>{html.escape(part.strip(chr(10)))}</pre>")
+            continue
+        for p in part.strip("\n").split("\n\n"):
+            if p:
+                escaped = _BOLD.sub(r"<b>\1</b>", html.escape(p)).replace("\n", "<br>")
+                parts.append(f"<p>{escaped}</p>")
+    paragraphs = "".join(parts)
     buttons = "".join(f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>'
                       for label, url in (links or {}).items())
     return f'<!doctype html><html><body style="font-family:sans-serif">{paragraphs}{buttons}</body></html>'
+
+
+_BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
 def page_text(lang: str, page: Page) -> tuple[str, str, str]:
@@ -52,7 +86,7 @@ class Email(Channel):
     needs_label = "an email address"
 
     def configured(self) -> str | None:
-        return None if config.settings().email_from else "email is not configured (ASTREINTE_EMAIL_FROM)"
+        return None if sender() else "email is not configured (ASTREINTE_EMAIL_FROM)"
 
     def page(self, page: Page, lang: str) -> Sent:
         assert page.person is not None
@@ -62,7 +96,7 @@ class Email(Channel):
 
     def tell(self, person: Person, message: Message) -> Sent:
         to = self.address(person) or ""
-        ref = send(to, message.subject, message.text, as_html(message.text))
+        ref = send(to, message.subject, message.plain, as_html(message.text))
         return Sent(self.name, person["id"], to, ref, person["language"])
 
 

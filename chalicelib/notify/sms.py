@@ -28,6 +28,11 @@ def reply(message: str) -> str:
     return str(resp)
 
 
+def twilio_url(kind: str, ref: str) -> str:
+    """Where Twilio calls us back about a page: voice (TwiML), gather (keys), status."""
+    return f"{config.settings().public_url}/webhooks/twilio/{kind}/{ref}"
+
+
 def twilio_missing() -> str | None:
     if config.settings().twilio_enabled:
         return None
@@ -56,12 +61,12 @@ class Sms(Channel):
         assert page.person is not None
         phone = self.address(page.person) or ""
         body = text(lang, "sms_page", link=page.link.get("ack", ""), **page.view).strip()
-        sid = send(phone, body, config.callback_url("status", f"{page.ref}.{self.name}"))
+        sid = send(phone, body, twilio_url("status", f"{page.ref}.{self.name}"))
         return Sent(self.name, page.to, phone, sid, lang)
 
     def tell(self, person: Person, message: Message) -> Sent:
         phone = self.address(person) or ""
-        return Sent(self.name, person["id"], phone, send(phone, message.text), person["language"])
+        return Sent(self.name, person["id"], phone, send(phone, message.plain), person["language"])
 
     def delivery_report(self, params: Mapping[str, str]) -> DeliveryReport:
         return twilio_report(params)

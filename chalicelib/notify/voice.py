@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from .. import config
 from .channels import Channel, DeliveryReport, Page, Sent, register
-from .sms import twilio_missing, twilio_report
+from .sms import twilio_missing, twilio_report, twilio_url
 from .templates import VOICE_LANGUAGE
 
 
@@ -55,8 +55,7 @@ class Voice(Channel):
     def page(self, page: Page, lang: str) -> Sent:
         assert page.person is not None
         phone = self.address(page.person) or ""
-        sid = call(phone, config.callback_url("voice", page.ref),
-                   config.callback_url("status", f"{page.ref}.{self.name}"))
+        sid = call(phone, twilio_url("voice", page.ref), twilio_url("status", f"{page.ref}.{self.name}"))
         return Sent(self.name, page.to, phone, sid, lang)
 
     def delivery_report(self, params: Mapping[str, str]) -> DeliveryReport:

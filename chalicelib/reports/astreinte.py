@@ -1,7 +1,7 @@
 """Astreinte accounting: on-call hours, interventions and rest, per person, for payroll.
 
 Plain functions over plain data (shifts as intervals, incident facts as dicts, a
-WorkCalendar); chalicelib.review fetches the data and publishes the results.
+WorkCalendar); chalicelib.reports.review fetches the data and publishes the results.
 
 The rules, as French labour law and most EU collective agreements put them:
 - an on-call period (astreinte) is not work: its hours outside office hours are counted

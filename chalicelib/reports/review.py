@@ -15,8 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import clock, errors, incidents
-from ..rotas import directory
-from ..rotas import shifts as rotation
+from ..rotas import directory, shifts
 from ..severity import normalise
 from ..store import Incident
 from . import astreinte, kpis
@@ -284,7 +283,7 @@ def _oncall_intervals(start: float, end: float) -> dict[str, list[tuple[float, f
     out: dict[str, list[tuple[float, float]]] = {}
     for rota in directory.bundle()["rotas"].values():
         for layer in rota["layers"]:
-            for s in rotation.shifts(rota, layer, start, end):
+            for s in shifts.shifts(rota, layer, start, end):
                 out.setdefault(s.person, []).append((s.start, s.end))
     return out
 
@@ -410,5 +409,5 @@ def rota_shifts(rota_id: str, start: float, end: float) -> dict[str, Any]:
                 {"layer": name, "shifts": [
                     {"person": s.person, "name": directory.name_of(s.person),
                      "start": clock.iso(s.start), "end": clock.iso(s.end)}
-                    for s in rotation.shifts(rota, name, start, end)]}
+                    for s in shifts.shifts(rota, name, start, end)]}
                 for name in rota["layers"]]}

@@ -109,13 +109,9 @@ def _index(body: Bundle) -> dict[str, dict[str, str]]:
     return idx
 
 
-def hash_key(secret: str) -> str:
-    return hashing.sha256_hex(secret)
-
-
 def service_for_key(routing_key: str) -> Service | None:
     b, idx = _loaded()
-    sid = idx["key"].get(hash_key(routing_key))
+    sid = idx["key"].get(hashing.sha256_hex(routing_key))
     return b["services"][sid] if sid else None
 
 

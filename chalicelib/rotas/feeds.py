@@ -8,6 +8,7 @@ person stops working, for a URL that leaked).
 from __future__ import annotations
 
 import secrets
+import threading
 from typing import Any
 
 from cachetools import TTLCache
@@ -15,8 +16,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from .. import clock, config, errors, hashing
 from ..store import ConfigBundle, FeedToken, OverrideItem, transaction
-from . import directory
-from . import ical as calendars
+from . import directory, ical
 
 SECTIONS = {"rota": "rotas", "person": "people"}  # kind -> its section of the bundle
 
@@ -25,7 +25,6 @@ class BadFeed(errors.BadRequest):
     """The request does not name one existing rota or person."""
 
 
-_hash = hashing.sha256_hex
 
 
 def _target_pk(kind: str, target: str) -> str:
@@ -52,7 +51,7 @@ def target_of(body: dict[str, Any]) -> tuple[str, str]:
 def create(kind: str, target: str, by: str | None = None) -> str:
     """A new feed token; shown once, never stored in clear."""
     token = secrets.token_urlsafe(24)
-    digest, now = _hash(token), clock.now()
+    digest, now = hashing.sha256_hex(token), clock.now()
     with transaction() as tx:
         tx.save(FeedToken(f"FEED#{digest}", "FEED", kind=kind, target=target, created_by=by, created_at=now),
                 condition=FeedToken.pk.does_not_exist())
@@ -64,7 +63,8 @@ def create(kind: str, target: str, by: str | None = None) -> str:
 def lookup(token: str) -> tuple[str, str] | None:
     """(kind, target) of a live token, None for an unknown or revoked one."""
     try:
-        item = FeedToken.get(f"FEED#{_hash(token)}", "FEED", consistent_read=True)  # revoked is revoked now
+        # consistent: a revoked token is revoked now
+        item = FeedToken.get(f"FEED#{hashing.sha256_hex(token)}", "FEED", consistent_read=True)
     except DoesNotExist:
         return None
     return item.kind, item.target
@@ -75,7 +75,7 @@ def revoke(token: str) -> bool:
     found = lookup(token)
     if found is None:
         return False
-    _delete([_hash(token)], *found)
+    _delete([hashing.sha256_hex(token)], *found)
     return True
 
 
@@ -114,11 +114,12 @@ def calendar(token: str, lang: str | None = None) -> bytes | None:
     kind, target = found
     bundle, now = directory.bundle(), clock.now()
     if kind == "rota":
-        return calendars.rota_feed(bundle, target, now, version(), lang if lang in ("fr", "en") else "fr")
-    return calendars.person_feed(bundle, target, now, version())
+        return ical.rota_feed(bundle, target, now, version(), lang if lang in ("fr", "en") else "fr")
+    return ical.person_feed(bundle, target, now, version())
 
 
 _versions: TTLCache[str, int] = TTLCache(maxsize=1, ttl=30)
+_lock = threading.Lock()  # cachetools caches are not thread-safe (the local server is threaded)
 
 
 def version() -> int:
@@ -129,9 +130,10 @@ def version() -> int:
     (overrides.delete) whose time counts too."""
     global _versions
     ttl = config.settings().config_ttl_seconds
-    if _versions.ttl != ttl:
-        _versions = TTLCache(maxsize=1, ttl=ttl)
-    found = _versions.get("version")
+    with _lock:
+        if _versions.ttl != ttl:
+            _versions = TTLCache(maxsize=1, ttl=ttl)
+        found = _versions.get("version")
     if found is None:
         try:
             synced = float(ConfigBundle.get("CONFIG", "bundle", attributes_to_get=["synced_at"]).synced_at)
@@ -139,5 +141,7 @@ def version() -> int:
             synced = 0.0
         overrides = [float(o.created_at) for o in OverrideItem.query("OVERRIDES",
                                                                        attributes_to_get=["created_at"])]
-        found = _versions["version"] = int(max([synced, *overrides]) // 60)
+        found = int(max([synced, *overrides]) // 60)
+        with _lock:
+            _versions["version"] = found
     return found

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 from icalendar.prop import vDDDTypes, vInt, vText
 
-from . import shifts as rotation
-from .shifts import Shift
+from .shifts import Shift, on_call
+from .shifts import shifts as layer_shifts
 
 DAY = 86400
 BACK, AHEAD = 90 * DAY, 365 * DAY
@@ -70,7 +70,7 @@ def rota_feed(bundle: Mapping[str, Any], rota_id: str, now: float, sequence: int
     """Every layer of one rota, each event naming who holds it."""
     rota = bundle["rotas"][rota_id]
     start, end = window(now)
-    shifts = [s for name in rota["layers"] for s in rotation.shifts(rota, name, start, end)]
+    shifts = [s for name in rota["layers"] for s in layer_shifts(rota, name, start, end)]
     title = _words(lang)["rota_title"].format(rota=rota["name"])
     return render(bundle, shifts, title=title, lang=lang, now=now, sequence=sequence,
                   timezone=rota["timezone"], feed=f"rota/{rota_id}", show_holder=True)
@@ -83,7 +83,7 @@ def person_feed(bundle: Mapping[str, Any], person_id: str, now: float, sequence:
     shifts = [s for rota in bundle["rotas"].values() for name, layer in rota["layers"].items()
               if person_id in layer["participants"]
               or any(o["person"] == person_id for o in layer.get("overrides") or [])
-              for s in rotation.shifts(rota, name, start, end) if s.person == person_id]
+              for s in layer_shifts(rota, name, start, end) if s.person == person_id]
     lang = person.get("language", "fr")
     title = _words(lang)["person_title"].format(name=person["name"])
     return render(bundle, shifts, title=title, lang=lang, now=now, sequence=sequence,
@@ -177,7 +177,7 @@ def _texts(bundle: Mapping[str, Any], s: Shift, level: dict[str, int], words: di
         summary = words["holder"].format(summary=summary, name=_name(bundle, s.person))
         lines.append(words["on_call"].format(who=_contact(bundle, s.person)))
     contacts = sorted((level[name], name, who) for name in rota["layers"] if name != s.layer
-                      for who in [rotation.on_call(rota, name, s.start)] if who)
+                      for who in [on_call(rota, name, s.start)] if who)
     lines.append(words["contacts"] if contacts else words["none"])
     lines += [words["line"].format(level=n, layer=name, who=_contact(bundle, who))
               for n, name, who in contacts]
