@@ -47,17 +47,19 @@ def send(to: str, subject: str, body: str, body_html: str) -> str:
     return str(resp["MessageId"])
 
 
-def as_html(text: str, links: dict[str, str] | None = None) -> str:
-    """The text escaped, its markup rendered (*bold*, ``` blocks as fixed-width tables),
-    paragraphs kept, and the action links as buttons."""
+def as_html(text: str, links: dict[str, str] | None = None, markup: bool = True) -> str:
+    """The text escaped, paragraphs kept, the action links as buttons, and with `markup` its
+    *bold* and ``` blocks rendered (fixed-width tables): only for texts our templates
+    write; a page carries the source's words, which are data, asterisks and all."""
     parts = []
-    for i, part in enumerate(text.split("```")):
+    for i, part in enumerate(text.split("```") if markup else [text]):
         if i % 2:  # inside a ``` block: columns stay aligned
             parts.append(f"<pre>{html.escape(part.strip(chr(10)))}</pre>")
             continue
         for p in part.strip("\n").split("\n\n"):
             if p:
-                escaped = _BOLD.sub(r"<b>\1</b>", html.escape(p)).replace("\n", "<br>")
+                escaped = html.escape(p)
+                escaped = (_BOLD.sub(r"<b>\1</b>", escaped) if markup else escaped).replace("\n", "<br>")
                 parts.append(f"<p>{escaped}</p>")
     paragraphs = "".join(parts)
     buttons = "".join(f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>'
@@ -77,7 +79,7 @@ def page_text(lang: str, page: Page) -> tuple[str, str, str]:
     colon = " : " if lang == "fr" else ": "
     links = "\n".join(f"{label}{colon}{url}" for label, url in actions.items())
     plain = text(lang, "email_page", links=links, **v).strip()
-    return subject, plain, as_html(text(lang, "email_page", links="", **v).strip(), actions)
+    return subject, plain, as_html(text(lang, "email_page", links="", **v).strip(), actions, markup=False)
 
 
 class Email(Channel):
