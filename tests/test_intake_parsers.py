@@ -941,3 +941,17 @@ def test_the_options_these_tests_use_are_accepted_when_a_key_is_made(source: str
 def test_a_wrong_option_is_named_when_the_key_is_made(source: str, options: Any, problem: str) -> None:
     found = intake_options.problems(source, options)
     assert len(found) == 1 and found[0].startswith(problem), found
+
+
+@pytest.mark.parametrize("priority", [["P1"], {"p": 1}])
+def test_opsgenie_priority_of_the_wrong_type_is_refused_not_a_crash(priority: Any) -> None:
+    """A list or object where P1..P5 belongs: 422 naming the field, never a 500."""
+    error = refused(opsgenie.parse, raw({"message": "m", "priority": priority}), {}, {})
+    assert error.status == 422 and any("'priority'" in e for e in error.errors)
+
+
+@pytest.mark.parametrize("state", [["ALARM"], {"s": 1}])
+def test_cloudwatch_state_of_the_wrong_type_is_refused_not_a_crash(sns: FakeSNS, state: Any) -> None:
+    """A signed alarm whose state is a list or object: 400 naming the field, never a 500."""
+    error = refused(deliver, sns.notification(json.dumps({"AlarmName": "api-5xx", "NewStateValue": state})))
+    assert error.status == 400 and names(error.errors, "'NewStateValue'"), error.errors

@@ -48,7 +48,7 @@ def parse(raw: bytes, headers: dict[str, str] | None = None,
     entity = _text(doc, "entity", errors)
     source = _text(doc, "source", errors)
     priority = doc.get("priority", "P3")
-    if priority not in PRIORITIES:
+    if not isinstance(priority, str) or priority not in PRIORITIES:
         errors.append(f"'priority' must be one of P1, P2, P3, P4, P5 (got {priority!r})")
     tags = doc.get("tags")
     if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
