@@ -22,6 +22,9 @@ java:
 	@command -v java >/dev/null || { \
 	  echo "Installing Java 17 for DynamoDB Local"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+	@command -v ss >/dev/null || { \
+	  echo "Installing iproute2 (ss: the tests read the local servers' listen queue)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2; }
 
 run: setup
 	$(PY) -m devstack.run

@@ -9,6 +9,7 @@ from typing import Any
 from .dynamodb import ROOT, DynamoDBLocal, free_port
 
 EXAMPLE_ROUTING_KEY = "R0UT1NGKEYHELPDESKEXAMPLE0000001"
+LISTEN_BACKLOG = 128  # the local API's and the outbox's listen queue
 
 
 def local_env(ddb_endpoint: str, api_port: int, fake_url: str) -> dict[str, str]:
@@ -102,7 +103,12 @@ class Stack:
 
     def _start_api(self) -> None:
         from chalice.config import Config
-        from chalice.local import ChaliceRequestHandler, LocalDevServer, create_local_server
+        from chalice.local import (
+            ChaliceRequestHandler,
+            LocalDevServer,
+            ThreadedHTTPServer,
+            create_local_server,
+        )
 
         import app as app_module
 
@@ -117,10 +123,14 @@ class Stack:
                 if not quiet:
                     super().log_message(*args)
 
+        class Server(ThreadedHTTPServer):
+            request_queue_size = LISTEN_BACKLOG  # a burst of senders waits, not reset (5 by default)
+            daemon_threads = True
+
         create_local_server(app_module.app, Config.create(chalice_app=app_module.app), "127.0.0.1", 0) \
             .server.server_close()  # only for what it sets up on the app object
         server = LocalDevServer(app_module.app, Config.create(chalice_app=app_module.app),
-                                "127.0.0.1", self.api_port, handler_cls=Handler)
+                                "127.0.0.1", self.api_port, handler_cls=Handler, server_cls=Server)
         server.server.daemon_threads = True
         self.server = server
         t = threading.Thread(target=server.server.serve_forever, name="api", daemon=True)

@@ -152,6 +152,13 @@ def _linkify(text: str) -> str:
     return "".join(out) + html.escape(text[end:])
 
 
+class _BurstServer(ThreadingHTTPServer):
+    """The outbox takes a burst (200 senders at once) without resetting connections."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FakeProviders:
     """Twilio REST + Slack Web API + SES v2 SendEmail impersonation that records everything it is sent."""
 
@@ -195,7 +202,7 @@ class FakeProviders:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FakeProviders:
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        server = _BurstServer(("127.0.0.1", self.port), _Handler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server, self.port = server, server.server_address[1]
