@@ -283,19 +283,25 @@ def test_ses_failures_are_retried_when_transient_and_said_on_the_timeline(
     ses = fake.api_calls("ses")
     assert [c["status"] for c in ses] == [status] * failures + [200] * (calls - failures)
     assert all(c["params"]["Destination"]["ToAddresses"] == [ALICE_MAIL] for c in ses)
-    [paged] = entries(api.incident(n), "paged")
+    paged, *fallback = entries(api.incident(n), "paged")
     assert paged["channel"] == "email" and paged["detail"]["to"] == "alice"
     assert paged["detail"]["ok"] is delivered
     mails = fake.messages(kind="email")
     if delivered:
         assert [m["to"] for m in mails] == [ALICE_MAIL]
         assert paged["detail"]["ref"] == mails[0]["message_id"]
+        assert fallback == []
+        nothing_else_to_alice(fake)
     else:
         assert mails == []
         said = paged["detail"]["error"]
         assert error in said and f"Injected failure (HTTP {status})" in said, said
         assert "ref" not in paged["detail"]
-    nothing_else_to_alice(fake)
+        # Tried again later unless SES refused it for good; her next channel (her phone) at once.
+        assert ("retry_at" in paged["detail"]) is (status >= 500)
+        assert paged["detail"]["fallback"] == "sms"
+        assert [(f["channel"], f["detail"]["ok"]) for f in fallback] == [("sms", True)]
+        assert len(fake.messages(kind="sms", to=ALICE)) == 1
 
 
 @pytest.fixture()
@@ -315,10 +321,12 @@ def test_page_without_an_email_sender_says_so_on_the_timeline(api: Api, fresh, t
 
     n = api.trigger(dedup="disk-db-1")["incident_number"]
 
-    [paged] = entries(api.incident(n), "paged")
+    paged, fallback = entries(api.incident(n), "paged")
     assert paged["channel"] == "email" and paged["detail"]["ok"] is False
     assert "ASTREINTE_EMAIL_FROM" in paged["detail"]["error"]
+    assert "retry_at" in paged["detail"]  # a setting can be fixed meanwhile: tried again
     assert fake.api_calls("ses") == [] and fake.messages(kind="email") == []
+    assert fallback["channel"] == "sms" and fallback["detail"]["ok"] is True  # her phone, at once
 
 
 # ---------------------------------------------------------------- rotas-check

@@ -7,11 +7,14 @@ before recording the delivery, the sweeper finds them due again and sends them.
 """
 from __future__ import annotations
 
-from .. import clock, notify
+from typing import Any
+
+from .. import clock, log, notify
 from ..model import Bundle
+from ..notify.channels import REGISTRY
 from ..rotas import directory
 from ..store import DUE_SHARD, Incident, TimelineEntry
-from . import escalation, timers
+from . import escalation, followups, timers
 from .records import Change, Gone, entry, mutate, set_due
 from .views import view
 
@@ -70,7 +73,11 @@ def process_due(number: int) -> int:
 
 
 def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
-    """Send the claimed pages, then record each delivery and release the lease."""
+    """Send the claimed pages, then record each delivery and release the lease.
+
+    A page that failed is sent again later (RETRY_BACKOFF) while the incident is triggered,
+    unless the provider said never; at its first failure the person's next channel is tried
+    at once.  Both are pending pages on the incident, so they survive the Lambda."""
     if not decision.pages:
         timers.schedule(inc.number, inc.due_at)
         return
@@ -78,11 +85,18 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
     about = view(inc, bundle)
     deliveries = [notify.deliver(dict(page), about, bundle["people"]) for page in decision.pages]
     claimed = {(p["to"], p["channel"], p["step"]) for p in decision.pages}
+    fallbacks: list[escalation.PlannedPage] = []
 
     def change(fresh: Incident) -> Change:
+        now = clock.now()
         state: escalation.State = fresh.escalation
         kept = [p for p in state["pending"]
                 if not (p.get("leased") and (p["to"], p["channel"], p["step"]) in claimed)]
+        fallbacks.clear()
+        if fresh.state == "triggered":
+            for page, d in zip(decision.pages, deliveries, strict=True):
+                if not d.record["ok"]:
+                    kept += _again(fresh, page, d.record, [*kept, *decision.pages], bundle, now, fallbacks)
         state = {**state, "pending": kept}
         fresh.escalation = state
         sent = [d.sent.as_dict() for d in deliveries if d.sent is not None]
@@ -90,7 +104,6 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
             fresh.sent = [*(fresh.sent or []), *sent]
         if fresh.state == "triggered":
             set_due(fresh, escalation.next_due(state))
-        now = clock.now()
         fresh.pages = [*(fresh.pages or []),
                        *({"at": now, **{k: d.record[k] for k in ("to", "channel", "step", "ok")}}
                          for d in deliveries)]
@@ -102,8 +115,63 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
         done = mutate(inc.number, change, first=inc)
     except Gone:
         return
-    if done is not None:
+    failed = [d.record for d in deliveries if not d.record["ok"]]
+    for record in failed:
+        log.error("page_failed", incident=inc.number, **record)
+    followups.tell_managers_of_permanent_failures(inc, [r for r in failed if r.get("permanent")], bundle)
+    if done is None:
+        return
+    if fallbacks:  # the person's next channel, at once: due now
+        process_due(inc.number)
+    else:
         timers.schedule(inc.number, done[0].due_at)
+
+
+RETRY_BACKOFF = (30, 60, 120, 240, 480, 600)  # seconds after each failed attempt; then every 10 min
+
+
+Planned = escalation.PlannedPage
+
+
+def _again(inc: Incident, page: Planned, record: dict[str, Any], pending: list[Planned], bundle: Bundle,
+           now: float, fallbacks: list[Planned]) -> list[Planned]:
+    """What a failed page plans: the same page again later (unless never deliverable), and
+    at its first failure the person's next channel now.  Said in the page's record."""
+    attempt = page.get("attempt", 0) + 1
+    record["attempt"] = attempt
+    out: list[escalation.PlannedPage] = []
+    if not record.get("permanent"):
+        at = now + RETRY_BACKOFF[min(attempt, len(RETRY_BACKOFF)) - 1]
+        out.append({"to": page["to"], "channel": page["channel"], "at": at, "step": page["step"],
+                    "attempt": attempt})
+        record["retry_at"] = clock.iso(at)
+    if attempt == 1:
+        channel = _next_channel(inc, page, pending, bundle)
+        if channel is not None:
+            fallback: escalation.PlannedPage = {"to": page["to"], "channel": channel, "at": now,
+                                                "step": page["step"], "fallback_for": page["channel"]}
+            out.append(fallback)
+            fallbacks.append(fallback)
+            record["fallback"] = channel
+    return out
+
+
+def _next_channel(inc: Incident, page: escalation.PlannedPage, pending: list[escalation.PlannedPage],
+                  bundle: Bundle) -> str | None:
+    """The person's next way to be reached for this step: their rules' other channels in
+    order, then any channel they have an address for; none already tried, being tried
+    (`pending` holds this batch too) or planned."""
+    person = bundle["people"].get(page["to"])
+    if person is None:
+        return None
+    tried = {p["channel"] for p in inc.pages or [] if p["to"] == page["to"] and p["step"] == page["step"] + 1}
+    tried |= {p["channel"] for p in pending if p["to"] == page["to"] and p["step"] == page["step"]}
+    tried.add(page["channel"])
+    for name in dict.fromkeys([*notify.channels_of(person), *notify.URGENT, *REGISTRY]):
+        channel = REGISTRY.get(name)
+        if name not in tried and channel is not None and channel.address(person) and not channel.configured():
+            return name
+    return None
 
 
 def sweep(limit: int = 200) -> int:

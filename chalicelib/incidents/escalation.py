@@ -26,6 +26,8 @@ class PlannedPage(TypedDict):
     at: float
     step: int
     leased: NotRequired[bool]  # being sent now; due again if the sender dies (engine.claim)
+    attempt: NotRequired[int]  # how many times it already failed (engine sends it again)
+    fallback_for: NotRequired[str]  # the channel that failed, when this page replaces it
 
 
 class State(TypedDict):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import clock, notify, ticketing
+from .. import clock, log, notify, ticketing
 from ..model import Bundle
 from ..notify.channels import Message, Sent
 from ..rotas import directory
-from ..store import Incident, transaction
+from ..store import Incident, first_time, transaction
 from .records import entry
 from .views import view
 
@@ -58,6 +58,38 @@ def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
                 tx.save(entry(inc.number, "notified", stamp, actor="astreinte", channel=r.get("channel"),
                               detail=r))
     return records
+
+
+def tell_managers_of_permanent_failures(inc: Incident, records: list[dict[str, Any]], bundle: Bundle) -> None:
+    """A page that can never be delivered (a number that does not exist, a Slack user gone):
+    the service's team managers are told once per person and incident (an SMS and a call to
+    the same wrong number are one problem), so that someone fixes rotas/."""
+    if not records:
+        return
+    service = bundle["services"].get(inc.service)
+    team = bundle["teams"].get(service["team"] or "") if service else None
+    managers = [bundle["people"][m] for m in (team["managers"] if team else []) if m in bundle["people"]]
+    if not managers:
+        log.error("undeliverable_page_nobody_to_tell", incident=inc.number, service=inc.service)
+    now = clock.now()
+    notices = []
+    for r in records:
+        for manager in managers:
+            key = f"undeliverable:{inc.number}:{r['to']}:{manager['id']}"
+            if manager["id"] == r["to"] or not first_time(key, now, keep_days=30):
+                continue
+            lang = manager["language"]
+            words = {"number": inc.number, "name": directory.name_of(r["to"]), "channel": r["channel"],
+                     "error": str(r.get("error", ""))[:160]}
+            message = Message(notify.text(lang, "undeliverable", **words),
+                              notify.text(lang, "undeliverable_subject", **words))
+            notices.append({**notify.tell(manager, message, order=notify.READING), "notice": "undeliverable",
+                            "about": r["to"]})
+    if notices:
+        with transaction() as tx:
+            for n in notices:
+                tx.save(entry(inc.number, "notified", now, actor="astreinte", channel=n.get("channel"),
+                              detail=n))
 
 
 def _older_slack_pages(inc: Incident) -> list[Sent]:

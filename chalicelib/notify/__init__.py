@@ -17,7 +17,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_chai
 from .. import config, links
 from ..model import Person
 from . import channels
-from .channels import REGISTRY, Message, Page, Sent, default_language
+from .channels import REGISTRY, Message, Page, Sent, Undeliverable, default_language, provider_status
 from .templates import text
 
 __all__ = ["deliver", "tell", "update_pages", "text", "default_language", "Message", "Sent",
@@ -46,21 +46,24 @@ def deliver(planned: dict[str, Any], view: dict[str, Any], people: dict[str, Per
     to, name = str(planned["to"]), str(planned["channel"])
     record: dict[str, Any] = {"to": to, "channel": name, "step": int(planned["step"]) + 1}
     person = None if to.startswith("slack:") else people.get(to)
+    channel = REGISTRY.get(name)
     try:
-        channel = REGISTRY.get(name)
-        missing = "" if channel is None else channel.configured()
-        if channel is None or missing:
-            raise RuntimeError(missing or f"'{name}' is not a channel")
+        if channel is None:
+            raise Undeliverable(f"'{name}' is not a channel")
         if person is None and not to.startswith("slack:"):
-            raise RuntimeError(f"'{to}' is no longer in the directory")
+            raise Undeliverable(f"'{to}' is no longer in the directory")
         if person is not None and channel.address(person) is None:
-            raise RuntimeError(f"{to} has no {channel.needs} for {name}")
+            raise Undeliverable(f"{to} has no {channel.needs} for {name}")
+        missing = channel.configured()
+        if missing:  # said on the timeline and tried again: a setting can be fixed meanwhile
+            raise RuntimeError(missing)
         lang = person["language"] if person else default_language()
         page = Page(number=int(view["number"]), to=to, view=view, step=record["step"], person=person,
                     link=_links(int(view["number"]), to) if person else {})
         sent = with_retries(lambda: channel.page(page, lang))
     except Exception as exc:  # noqa: BLE001 - any provider failure is recorded, not raised
-        record.update(ok=False, error=describe(exc))
+        permanent = isinstance(exc, Undeliverable) or (channel is not None and channel.permanent(exc))
+        record.update(ok=False, error=describe(exc), permanent=permanent)
         return Delivery(record, None)
     record.update(ok=True, ref=sent.ref)
     return Delivery(record, sent)
@@ -124,12 +127,8 @@ def update_pages(sent: Iterable[Sent], view: dict[str, Any], state: str,
 
 
 def _transient(exc: BaseException) -> bool:
-    status = getattr(exc, "status", None)  # TwilioRestException
-    response = getattr(exc, "response", None)  # SlackApiError; botocore ClientError (a dict)
-    if status is None and isinstance(response, dict):
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    elif status is None and response is not None:
-        status = getattr(response, "status_code", None)
+    """Worth trying again within the same call (0.2 s, 0.6 s later)."""
+    status = provider_status(exc)
     if status is None:
         return not isinstance(exc, ValueError | RuntimeError) or "timed out" in str(exc)
     return bool(status == 429 or status >= 500)

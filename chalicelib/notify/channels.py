@@ -139,9 +139,33 @@ class Channel:
         """Edit a page already sent, now that the incident is `state` (updates_in_place only)."""
         raise NotImplementedError(f"{self.name} cannot update a page in place")
 
+    def permanent(self, exc: BaseException) -> bool:
+        """Whether the provider said this can never be delivered (a number that does not
+        exist, an address refused): not sent again, and the team's managers are told.
+        Everything else (5xx, 429, timeouts, refused connections, auth) is tried again."""
+        return provider_status(exc) in PERMANENT_STATUSES
+
     def delivery_report(self, params: Mapping[str, str]) -> DeliveryReport:
         """Read a provider's delivery callback about a page of this channel."""
         raise errors.BadRequest(f"{self.name} sends no delivery callbacks")
+
+
+PERMANENT_STATUSES = (400, 404, 410, 422)
+
+
+def provider_status(exc: BaseException) -> int | None:
+    """The HTTP status a provider's client error carries (twilio, slack-sdk, botocore)."""
+    status = getattr(exc, "status", None)  # TwilioRestException
+    response = getattr(exc, "response", None)  # SlackApiError; botocore ClientError (a dict)
+    if status is None and isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    elif status is None and response is not None:
+        status = getattr(response, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+class Undeliverable(Exception):
+    """A page that cannot be sent whatever the provider does (no address, nobody by that id)."""
 
 
 REGISTRY: dict[str, Channel] = {}

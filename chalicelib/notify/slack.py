@@ -9,6 +9,9 @@ from ..model import Person
 from .channels import Channel, Message, Page, Sent, register
 from .templates import text
 
+GONE = ("user_not_found", "channel_not_found", "is_archived", "account_inactive", "user_disabled",
+        "cannot_dm_bot")
+
 
 def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
                 footer: str | None = None) -> tuple[str, list[dict[str, Any]]]:
@@ -67,6 +70,12 @@ class Slack(Channel):
     def tell(self, person: Person, message: Message) -> Sent:
         ch, ts = post(self.address(person) or "", message.text)
         return Sent(self.name, person["id"], ch, ts, person["language"])
+
+    def permanent(self, exc: BaseException) -> bool:
+        """Slack answers 200 with an error name: these mean the user or channel is gone."""
+        data = getattr(getattr(exc, "response", None), "data", None)
+        error = data.get("error") if isinstance(data, dict) else None
+        return error in GONE or super().permanent(exc)
 
     def update(self, sent: Sent, view: dict[str, Any], state: str, footer: str) -> None:
         msg, blocks = page_blocks(sent.lang, view, state, footer)

@@ -50,6 +50,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "summary_link": "Détail et CSV pour la paie : {url}",
         "summary_subject": "[Astreinte] {team} — bilan de {month}",
         "taken_subject": "[Astreinte] #{number} pris en charge par {by}",
+        "undeliverable": "[Astreinte] #{number} : {name} ne peut pas être joint(e) par {channel} ({error}). "
+                         "Le message n'est pas renvoyé ; vérifiez ses coordonnées dans rotas/.",
+        "undeliverable_subject": "[Astreinte] #{number} : {name} injoignable par {channel}",
         "resolved_subject": "[Astreinte] #{number} clos par {by}",
         "rest_subject": "[Astreinte] Repos insuffisant : {name}",
         "handoff_subject": "[Astreinte] Votre astreinte {rota} — {layer}",
@@ -96,6 +99,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "summary_link": "Details and payroll CSV: {url}",
         "summary_subject": "[Astreinte] {team} — {month} in review",
         "taken_subject": "[Astreinte] #{number} acknowledged by {by}",
+        "undeliverable": "[Astreinte] #{number}: {name} cannot be reached by {channel} ({error}). "
+                         "It is not sent again; please check their details in rotas/.",
+        "undeliverable_subject": "[Astreinte] #{number}: {name} unreachable by {channel}",
         "resolved_subject": "[Astreinte] #{number} resolved by {by}",
         "rest_subject": "[Astreinte] Short rest: {name}",
         "handoff_subject": "[Astreinte] Your on-call shift {rota} — {layer}",

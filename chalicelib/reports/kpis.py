@@ -142,11 +142,12 @@ def tta_histogram(facts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def pages_per_person(facts: Iterable[dict[str, Any]],
                      calendar_of: Callable[[str], WorkCalendar]) -> dict[str, dict[str, int]]:
-    """Pages each person received (every channel counts), and those at night."""
+    """Pages each person received (every channel counts; an attempt that failed does not),
+    and those at night."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: {"pages": 0, "night_pages": 0})
     for f in facts:
         for p in f.get("pages") or []:
-            if p["to"].startswith("slack:"):
+            if p["to"].startswith("slack:") or p.get("ok") is False:
                 continue
             row = out[p["to"]]
             row["pages"] += 1

@@ -320,6 +320,11 @@ class FakeProviders:
             rule = {"remaining": int(n), "status": int(status), "service": service, "kind": kind}
             self._failures.append(rule)
 
+    def recover(self, service: str = "any") -> None:
+        """The provider is back: forget the failures still pending for `service` ("any": all)."""
+        with self._lock:
+            self._failures = [r for r in self._failures if service != "any" and r["service"] != service]
+
     def _take_failure(self, service: str, kind: str) -> int | None:
         with self._lock:
             for rule in self._failures:
