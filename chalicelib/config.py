@@ -28,6 +28,8 @@ class Settings:
     config_ttl_seconds: float
     max_body_bytes: int
     http_timeout_seconds: float
+    store_timeout_seconds: float  # one DynamoDB call's read timeout (connect: half of it)
+    store_attempts: int  # tries of one DynamoDB call, throttling included
 
     # Secrets are read on first use, so importing the app (chalice package, cold start of a
     # route that needs none) never calls Secrets Manager.
@@ -93,6 +95,8 @@ def settings() -> Settings:
         # PagerDuty takes 512 KiB, but an event is stored whole in one DynamoDB item (400 KB).
         max_body_bytes=int(_env("ASTREINTE_MAX_BODY_BYTES", str(360 * 1024))),
         http_timeout_seconds=float(_env("ASTREINTE_HTTP_TIMEOUT", "5")),
+        store_timeout_seconds=float(_env("ASTREINTE_STORE_TIMEOUT", "3")),
+        store_attempts=int(_env("ASTREINTE_STORE_ATTEMPTS", "2")),
     )
 
 

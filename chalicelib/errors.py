@@ -86,6 +86,10 @@ class Unavailable(ServiceError):
 
     code = "unavailable"
 
+    def __init__(self, message: str, code: str | None = None, retry_after: int | None = None, **extra: Any):
+        super().__init__(message, code, **extra)
+        self.retry_after = retry_after
+
 
 HTTP_STATUS: dict[type[ServiceError], int] = {
     BadRequest: 400,
@@ -103,5 +107,6 @@ HTTP_STATUS: dict[type[ServiceError], int] = {
 def http_answer(exc: ServiceError) -> tuple[int, dict[str, Any], dict[str, str]]:
     """(status, JSON body, extra headers) for a failure: the one mapping to HTTP."""
     status = next((s for kind, s in HTTP_STATUS.items() if isinstance(exc, kind)), 500)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     return status, {"error": exc.code, "message": str(exc), **exc.extra}, headers

@@ -77,7 +77,12 @@ def _shared() -> Connection:
     with _client_lock:
         if "conn" not in _connection:
             s = config.settings()
-            conn = Connection(region=s.region, host=s.dynamodb_endpoint)
+            # Bounded, so that a request ends within 10 s when the store does not answer (a 503
+            # the sender can retry), not at API Gateway's 29 s with nobody knowing what was stored.
+            conn = Connection(region=s.region, host=s.dynamodb_endpoint,
+                              connect_timeout_seconds=s.store_timeout_seconds / 2,
+                              read_timeout_seconds=s.store_timeout_seconds,
+                              max_retry_attempts=s.store_attempts - 1, retry_configuration="LEGACY")
             conn.client  # noqa: B018 -- built now, under the lock, once
             _connection["conn"] = conn
         return _connection["conn"]

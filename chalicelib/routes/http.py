@@ -8,11 +8,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from botocore.exceptions import BotoCoreError
 from chalice import Response
 from chalice.app import Request
 from pynamodb.exceptions import PynamoDBException
 
-from .. import config, errors, store, tokens
+from .. import config, errors, log, store, tokens
 
 FORM = "application/x-www-form-urlencoded"
 JSON_TYPES = ["application/json", "text/plain", FORM, "application/octet-stream"]
@@ -51,12 +52,19 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
         except errors.ServiceError as exc:
             status, body, headers = errors.http_answer(exc)
             return json_response(status, body, headers)
-        except PynamoDBException as exc:
-            if not store.too_large(exc):
-                raise
-            return error(413, "event_too_large", "the event is too large to store (one DynamoDB item holds "
-                                                 "400 KB): send smaller details / détails trop volumineux")
+        except (PynamoDBException, BotoCoreError) as exc:
+            if store.too_large(exc):
+                return error(413, "event_too_large", "the event is too large to store (one DynamoDB item holds "
+                                                     "400 KB): send smaller details / détails trop volumineux")
+            log.error("store_unavailable", route=fn.__name__, error=f"{type(exc).__name__}: {exc}"[:300])
+            status, answer, headers = errors.http_answer(STORE_DOWN)
+            return json_response(status, answer, headers)
     return wrapper
+
+
+STORE_DOWN = errors.Unavailable(
+    "the store did not answer in time: nothing was stored, send it again / le stockage n'a pas répondu à "
+    "temps : rien n'a été enregistré, renvoyez la requête", code="store_unavailable", retry_after=5)
 
 
 def body(request: Request) -> bytes:
