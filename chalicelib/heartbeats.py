@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
-from . import clock, hashing, incidents, integrations, ratelimit
+from . import clock, hashing, incidents, integrations, log, ratelimit
 from .clock import parse_duration
+from .incidents import dedup
 from .intake import Event, InvalidEvent
 from .rotas import directory
 from .store import HEARTBEAT_SHARD as SHARD
@@ -49,20 +50,47 @@ def beat(key: str) -> dict[str, Any]:
 
 
 def sweep(limit: int = 200) -> int:
-    """Open an incident for every heartbeat past due (run with the escalation sweeper)."""
+    """Open an incident for every heartbeat past due (run with the escalation sweeper).
+
+    A missed heartbeat stays on the `due` index, looked at again every interval, so that a
+    heartbeat whose key was revoked or rotated away meanwhile is retired: its open incident
+    is resolved, saying why, and it opens none again."""
     now, opened = clock.now(), 0
     for hb in Heartbeat.due_index.query(SHARD, Heartbeat.due_at <= now, limit=limit):
-        try:  # only one sweeper opens it
-            hb.update(actions=[Heartbeat.missed.set(True), Heartbeat.due_shard.remove(),
-                               Heartbeat.due_at.remove()],
+        digest = hb.pk[3:]
+        if not integrations.live(digest):
+            _retire(hb, now)
+            continue
+        was_missed = hb.missed  # update() refreshes hb with what it wrote
+        try:  # only one sweeper acts on it
+            hb.update(actions=[Heartbeat.missed.set(True), Heartbeat.due_at.set(now + hb.interval)],
                       condition=Heartbeat.due_at == hb.due_at)
         except UpdateError:
             continue
         service = directory.bundle()["services"].get(hb.service)
-        if service is None:
-            continue
+        if was_missed or service is None:
+            continue  # already open: only its key is watched
         summary = (f"Heartbeat missed / battement manqué: {hb.name} — last beat {clock.iso(hb.last_beat)}, "
                    f"expected every {int(hb.interval // 60)} min")
-        incidents.trigger(service, _event(hb.name, hb.pk[3:], summary, hb.options or "eleve"))
+        incidents.trigger(service, _event(hb.name, digest, summary, hb.options or "eleve"))
         opened += 1
     return opened
+
+
+RETIRED = ("its integration key was revoked or rotated away: the heartbeat is no longer watched / "
+           "sa clé d'intégration a été révoquée ou renouvelée : le battement n'est plus surveillé")
+
+
+def _retire(hb: Heartbeat, now: float) -> None:
+    """Stop watching a heartbeat whose key is gone, and resolve what it had opened."""
+    try:
+        hb.delete(condition=Heartbeat.due_at == hb.due_at)  # one sweeper retires it
+    except DeleteError:
+        return
+    log.info("heartbeat_retired", heartbeat=hb.name, service=hb.service)
+    pointer = dedup.open_pointer(hb.service, _event(hb.name, hb.pk[3:], "", "eleve")["dedup_key"])
+    if pointer is None:
+        return
+    incidents.entry(pointer.number, "heartbeat_retired", now, actor="astreinte", channel="heartbeat",
+                    detail={"heartbeat": hb.name, "why": RETIRED}).save()
+    incidents.resolve(pointer.number, "astreinte", "heartbeat", authorised=True)

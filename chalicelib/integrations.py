@@ -157,6 +157,18 @@ def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | Non
     return answer
 
 
+def live(digest: str) -> bool:
+    """Whether a key (by its hash) still works, read now (no cache): the heartbeat sweeper
+    asks before it pages anyone for a key that was revoked or rotated away."""
+    if directory.service_for_digest(digest) is not None:  # declared in rotas/
+        return True
+    try:
+        IntegrationKey.get(f"IKEY#{digest}", "IKEY", consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
+
+
 def enqueue(raw: bytes) -> dict[str, Any]:
     """PagerDuty's Events API v2 (POST /v2/enqueue): the key is in the body.  The answer is
     PagerDuty's 202 body; raises InvalidEvent naming each bad field."""

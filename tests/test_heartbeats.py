@@ -45,3 +45,48 @@ def test_a_heartbeat_url_needs_a_heartbeat_key(api: Api) -> None:
                       json={"source": "generic", "options": {"summary": "x"}})
     wrong = api.http.get(f"{api.base}/v1/heartbeats/{r.json()['key']}", timeout=10)
     assert wrong.status_code == 400 and "not a heartbeat" in wrong.json()["message"]
+
+
+def _revoke(api: Api, key: str, rotate: bool = False) -> None:
+    from chalicelib import hashing
+
+    key_id = hashing.sha256_hex(key)[:12]
+    base = f"{api.base}/v1/services/helpdesk/integrations/{key_id}"
+    auth = {"Authorization": f"Bearer {api.token}"}
+    r = api.http.post(f"{base}/rotate", headers=auth, timeout=10) if rotate else \
+        api.http.delete(base, headers=auth, timeout=10)
+    assert r.status_code in (201, 204), r.text
+
+
+def test_a_revoked_heartbeat_pages_nobody_when_its_beats_stop(api: Api, fresh) -> None:
+    key = _heartbeat(api, interval="10m", grace="2m")
+    assert api.http.get(f"{api.base}/v1/heartbeats/{key}", timeout=10).status_code == 200
+    _revoke(api, key)  # the job is decommissioned with its key
+    clock.advance(13 * 60)
+    assert heartbeats.sweep() == 0
+    clock.advance(60 * 60)
+    assert heartbeats.sweep() == 0
+    assert fresh.fake.messages(kind="sms") == [] and fresh.fake.messages(kind="slack") == []
+    assert api.http.get(f"{api.base}/v1/heartbeats/{key}", timeout=10).status_code == 403
+
+
+def test_the_open_incident_of_a_heartbeat_rotated_away_is_resolved_saying_why(api: Api, fresh) -> None:
+    key = _heartbeat(api, interval="10m", grace="2m")
+    assert api.http.get(f"{api.base}/v1/heartbeats/{key}", timeout=10).status_code == 200
+    clock.advance(12 * 60 + 1)
+    assert heartbeats.sweep() == 1  # missed: paged
+    sms = fresh.fake.wait_for(kind="sms", to=ALICE)
+    number = int(sms["body"].split("#", 1)[1].split()[0])
+
+    _revoke(api, key, rotate=True)  # the old key can no longer beat: the incident could never close
+    clock.advance(10 * 60 + 1)  # the sweeper looks at a missed heartbeat again every interval
+    assert heartbeats.sweep() == 0
+    inc = api.incident(number)
+    assert inc["state"] == "resolved" and inc["resolved_by"] == "astreinte"
+    [why] = [e for e in inc["timeline"] if e["kind"] == "heartbeat_retired"]
+    assert "revoked or rotated" in why["detail"]["why"] and "révoquée" in why["detail"]["why"]
+    clock.advance(60 * 60)
+    assert heartbeats.sweep() == 0  # and it opens nothing again
+    texts = [m["body"] for m in fresh.fake.messages(kind="sms", to=ALICE)]
+    assert sum("Heartbeat missed" in t for t in texts) == 1  # one page; then Alice is told it is closed
+    assert any(f"#{number} clos" in t for t in texts)

@@ -110,8 +110,13 @@ def _index(body: Bundle) -> dict[str, dict[str, str]]:
 
 
 def service_for_key(routing_key: str) -> Service | None:
+    return service_for_digest(hashing.sha256_hex(routing_key))
+
+
+def service_for_digest(digest: str) -> Service | None:
+    """The service whose integration key (declared in rotas/) hashes to `digest`."""
     b, idx = _loaded()
-    sid = idx["key"].get(hashing.sha256_hex(routing_key))
+    sid = idx["key"].get(digest)
     return b["services"][sid] if sid else None
 
 

@@ -54,14 +54,15 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
             return json_response(status, body, headers)
         except (PynamoDBException, BotoCoreError) as exc:
             if store.too_large(exc):
-                return error(413, "event_too_large", "the event is too large to store (one DynamoDB item holds "
-                                                     "400 KB): send smaller details / détails trop volumineux")
+                return error(413, "event_too_large", TOO_LARGE)
             log.error("store_unavailable", route=fn.__name__, error=f"{type(exc).__name__}: {exc}"[:300])
             status, answer, headers = errors.http_answer(STORE_DOWN)
             return json_response(status, answer, headers)
     return wrapper
 
 
+TOO_LARGE = ("the event is too large to store (one DynamoDB item holds 400 KB): send smaller details / "
+             "détails trop volumineux")
 STORE_DOWN = errors.Unavailable(
     "the store did not answer in time: nothing was stored, send it again / le stockage n'a pas répondu à "
     "temps : rien n'a été enregistré, renvoyez la requête", code="store_unavailable", retry_after=5)
