@@ -62,11 +62,14 @@ def main(events: int = 5000, keys: int = 50, senders: int = 8) -> None:
         pages = len(stack.fake.messages(kind="sms", to=AGENT_PHONE))
         server_errors = sum(n for code, n in statuses.items() if code >= 500)
         print(f"alert storm: {events} events over {keys} dedup keys from {senders} senders in "
-              f"{elapsed:.1f} s = {events / elapsed:.0f} events/s (goal: >= 300); "
+              f"{elapsed:.1f} s = {events / elapsed:.0f} events/s (as a ratio below); "
               f"{incidents} incidents, {pages} first SMS pages (goal: {keys} and {keys}); "
               f"answers {statuses}, {server_errors} 5xx (goal: 0)")
         print(f"the store's own ceiling here: {ceiling:.0f} writes/s (one PutItem of such an event "
               f"from {senders} threads straight to DynamoDB Local, no API in between)")
+        # The figure that does not depend on the machine's day: both measured in this run.
+        print(f"storm ratio: {events / elapsed / ceiling:.2f} (storm events/s over the store's plain "
+              f"PutItem/s; goal: >= 0.7; {incidents} incidents, {server_errors} 5xx)")
 
 
 def store_ceiling(threads: int, writes: int = 2000) -> float:
