@@ -55,6 +55,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# The long ones are shortened with LATENESS_MINUTES=2 SOAK_MINUTES=5 (the README says which ran).
+LATENESS_MINUTES ?= 10
+SOAK_MINUTES ?= 30
 bench: setup
 	$(PY) bench/paging_latency.py
 	$(PY) bench/requests_per_incident.py
@@ -62,6 +65,8 @@ bench: setup
 	$(PY) bench/ical_feed.py
 	$(PY) bench/alert_storm.py
 	$(PY) bench/month_report.py
+	$(PY) bench/escalation_lateness.py --minutes $(LATENESS_MINUTES)
+	$(PY) bench/soak.py --minutes $(SOAK_MINUTES)
 
 rotas-check: setup
 	$(PY) -m chalicelib.cli check rotas
