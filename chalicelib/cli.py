@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _integration(args: argparse.Namespace) -> int:
     """The API's integration-key routes, for whoever holds the AWS credentials."""
-    from . import integrations
+    from . import heartbeats, integrations
     from .intake import InvalidEvent
     from .rotas import directory
 
@@ -139,7 +139,7 @@ def _integration(args: argparse.Namespace) -> int:
                 print(problem, file=sys.stderr)
             return 1
     elif args.action == "rotate":
-        key = integrations.rotate(args.service, args.what, "cli")
+        key = heartbeats.rotate_key(args.service, args.what, "cli")
     else:
         key = None
         if integrations.revoke(args.service, args.what):

@@ -21,8 +21,13 @@ from .store import HEARTBEAT_SHARD as SHARD
 from .store import Heartbeat
 
 
-def _event(name: str, digest: str, summary: str, severity: str) -> Event:
-    return {"dedup_key": f"heartbeat:{digest[:16]}", "summary": summary, "source": name,
+def _dedup(digest: str) -> str:
+    """A heartbeat's incidents' dedup key, from the key it was first made with."""
+    return f"heartbeat:{digest[:16]}"
+
+
+def _event(name: str, dedup_key: str, summary: str, severity: str) -> Event:
+    return {"dedup_key": dedup_key, "summary": summary, "source": name,
             "severity": severity, "via": "heartbeat", "details": {"heartbeat": name}}
 
 
@@ -38,14 +43,15 @@ def beat(key: str) -> dict[str, Any]:
     name = str(options.get("name") or f"{service['name']} heartbeat")
     now = clock.now()
     try:
-        was_missed = Heartbeat.get(f"HB#{digest}", "HB", consistent_read=True).missed
+        before = Heartbeat.get(f"HB#{digest}", "HB", consistent_read=True)
+        was_missed, dedup_key = before.missed, before.dedup or _dedup(digest)
     except DoesNotExist:
-        was_missed = False
+        was_missed, dedup_key = False, _dedup(digest)
     Heartbeat(f"HB#{digest}", service=service["id"], name=name, interval=interval, last_beat=now,
-              missed=False, options=str(options.get("severity", "eleve")), due_shard=SHARD,
-              due_at=now + interval + grace).save()
+              missed=False, options=str(options.get("severity", "eleve")), dedup=dedup_key,
+              due_shard=SHARD, due_at=now + interval + grace).save()
     if was_missed:
-        incidents.source_event(service, _event(name, digest, f"{name}: beating again", "eleve"), "resolve")
+        incidents.source_event(service, _event(name, dedup_key, f"{name}: beating again", "eleve"), "resolve")
     return {"status": "ok", "heartbeat": name, "next_beat_before": clock.iso(now + interval + grace)}
 
 
@@ -72,9 +78,30 @@ def sweep(limit: int = 200) -> int:
             continue  # already open: only its key is watched
         summary = (f"Heartbeat missed / battement manqué: {hb.name} — last beat {clock.iso(hb.last_beat)}, "
                    f"expected every {int(hb.interval // 60)} min")
-        incidents.trigger(service, _event(hb.name, digest, summary, hb.options or "eleve"))
+        event = _event(hb.name, hb.dedup or _dedup(digest), summary, hb.options or "eleve")
+        incidents.trigger(service, event)
         opened += 1
     return opened
+
+
+def rotate_key(service: str, key_id: str, by: str | None = None) -> str | None:
+    """Rotate an integration key (any source); a heartbeat's watch carries over to the new
+    key, so that rotating never silently stops watching a job."""
+    old = integrations.find(service, key_id)
+    key = integrations.rotate(service, key_id, by)
+    if old is None or key is None or old.source != "heartbeat":
+        return key
+    try:
+        hb = Heartbeat.get(f"HB#{old.sk}", "HB", consistent_read=True)
+    except DoesNotExist:
+        return key
+    hb.pk, hb.dedup = f"HB#{hashing.sha256_hex(key)}", hb.dedup or _dedup(old.sk)
+    hb.save()  # the same watch (last beat, due time, missed, open incident) under the new key
+    try:
+        Heartbeat(f"HB#{old.sk}", "HB").delete()
+    except DeleteError:
+        pass
+    return key
 
 
 RETIRED = ("its integration key was revoked or rotated away: the heartbeat is no longer watched / "
@@ -83,14 +110,13 @@ RETIRED = ("its integration key was revoked or rotated away: the heartbeat is no
 
 def _retire(hb: Heartbeat, now: float) -> None:
     """Stop watching a heartbeat whose key is gone, and resolve what it had opened."""
+    pointer = dedup.open_pointer(hb.service, hb.dedup or _dedup(hb.pk[3:]))
+    if pointer is not None:  # resolved first: if this run dies here, the next one retires it
+        incidents.entry(pointer.number, "heartbeat_retired", now, actor="astreinte", channel="heartbeat",
+                        detail={"heartbeat": hb.name, "why": RETIRED}).save()
+        incidents.resolve(pointer.number, "astreinte", "heartbeat", authorised=True)
     try:
         hb.delete(condition=Heartbeat.due_at == hb.due_at)  # one sweeper retires it
     except DeleteError:
         return
     log.info("heartbeat_retired", heartbeat=hb.name, service=hb.service)
-    pointer = dedup.open_pointer(hb.service, _event(hb.name, hb.pk[3:], "", "eleve")["dedup_key"])
-    if pointer is None:
-        return
-    incidents.entry(pointer.number, "heartbeat_retired", now, actor="astreinte", channel="heartbeat",
-                    detail={"heartbeat": hb.name, "why": RETIRED}).save()
-    incidents.resolve(pointer.number, "astreinte", "heartbeat", authorised=True)

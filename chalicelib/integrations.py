@@ -65,10 +65,10 @@ def listing(service: str) -> list[dict[str, Any]]:
 
 
 def revoke(service: str, key_id: str) -> bool:
-    found = [item for item in IntegrationKey.query(f"IKEYS#{service}") if item.sk.startswith(key_id)]
-    if len(found) != 1 or len(key_id) < 8:
+    found = find(service, key_id)
+    if found is None:
         return False
-    digest = found[0].sk
+    digest = found.sk
     with transaction() as tx:
         tx.delete(IntegrationKey(f"IKEY#{digest}", "IKEY"))
         tx.delete(IntegrationKey(f"IKEYS#{service}", digest))
@@ -77,12 +77,17 @@ def revoke(service: str, key_id: str) -> bool:
     return True
 
 
+def find(service: str, key_id: str) -> IntegrationKey | None:
+    """The one key of the service whose id (the first characters of its hash) this is."""
+    found = [item for item in IntegrationKey.query(f"IKEYS#{service}") if item.sk.startswith(key_id)]
+    return found[0] if len(found) == 1 and len(key_id) >= 8 else None
+
+
 def rotate(service: str, key_id: str, by: str | None = None) -> str | None:
     """A new key with the same source and settings; the old one stops working."""
-    found = [item for item in IntegrationKey.query(f"IKEYS#{service}") if item.sk.startswith(key_id)]
-    if len(found) != 1 or len(key_id) < 8:
+    old = find(service, key_id)
+    if old is None:
         return None
-    old = found[0]
     key = create(service, old.source, by, old.label or "", old.options, check=False)
     revoke(service, old.sk)
     return key

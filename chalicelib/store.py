@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError
 from pynamodb.attributes import (
     Attribute,
     BooleanAttribute,
@@ -336,6 +338,7 @@ class Heartbeat(_Table):
     last_beat = NumberAttribute()
     missed = BooleanAttribute(default=False)
     options = UnicodeAttribute(null=True)  # the severity of the incident a missed beat opens
+    dedup = UnicodeAttribute(null=True)  # its incidents' dedup key: kept when the key is rotated
     due_shard = UnicodeAttribute(null=True)
     due_at = NumberAttribute(null=True)
     due_index = HeartbeatDueIndex()
@@ -407,8 +410,34 @@ def too_large(exc: Exception) -> bool:
 
 
 def transaction() -> TransactWrite:
-    """A write transaction on the configured endpoint, on the shared client."""
-    return TransactWrite(connection=_shared())
+    """A write transaction on the configured endpoint, on the shared client.  Its token makes
+    botocore's retry of a transaction that did commit (a timeout on the answer) a no-op, not
+    a second write refused by the version guard."""
+    return TransactWrite(connection=_shared(), client_request_token=uuid.uuid4().hex)
+
+
+# What a store that does not answer (or not now) looks like, as opposed to a refusal.
+_UNAVAILABLE_CODES = ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+                      "InternalServerError", "ServiceUnavailable", "TransactionInProgressException")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """The store did not answer in time, could not be reached, or is throttling: worth a 503
+    and a retry.  A refusal (a condition, a missing table, a bad request) is not: a bug."""
+    if isinstance(exc, BotoCoreError):
+        return True
+    cause = getattr(exc, "cause", None)
+    return isinstance(cause, BotoCoreError) or getattr(exc, "cause_response_code", None) in _UNAVAILABLE_CODES
+
+
+def conflict(exc: BaseException) -> bool:
+    """A transaction cancelled because a condition (a version, a dedup pointer) no longer
+    held, or another transaction was writing the same item: read again and decide again."""
+    if getattr(exc, "cause_response_code", None) != "TransactionCanceledException":
+        return False
+    reasons = [getattr(r, "code", None) for r in getattr(exc, "cancellation_reasons", None) or [] if r]
+    return not reasons or all(code in (None, "None", "ConditionalCheckFailed", "TransactionConflict")
+                              for code in reasons)
 
 
 def configure() -> None:

@@ -34,32 +34,39 @@ def test_twilio_down_five_minutes_then_up_the_agent_gets_the_page_once_and_a_fal
     fake.fail_next(n=100_000, status=503, service="twilio")  # down: every SMS and call refused
     number = api.trigger(severity="error")["incident_number"]
     fake.wait_for(kind="slack", channel="U0ALICE")
+    incidents.sweep()
 
     inc = api.incident(number)
     [sms] = [p for p in pages(inc, "alice") if p["channel"] == "sms"]
     assert sms["ok"] is False and sms["attempt"] == 1 and "retry_at" in sms and not sms["permanent"]
-    assert sms["fallback"] == "voice"  # her rules' next channel, at once
-    [call] = [p for p in pages(inc, "alice") if p["channel"] == "voice"]
-    assert call["ok"] is False and call["attempt"] == 1  # tried at once: Twilio is down for calls too
+    assert "fallback" not in sms  # her Slack page got through: no call she did not ask for at "élevé"
+    assert [p["channel"] for p in pages(inc, "alice")] == ["slack", "sms"]
 
-    wait(5 * 60)  # five minutes of outage: tried again with backoff, escalated to Bob meanwhile
+    wait(6 * 60)  # six minutes of outage: tried again with backoff, escalated to Bob at 5 minutes
     inc = api.incident(number)
     sms_attempts = [p for p in pages(inc, "alice") if p["channel"] == "sms"]
     assert 3 <= len(sms_attempts) <= 5 and not any(p["ok"] for p in sms_attempts)  # 30 s, 1 min, 2 min …
     assert [p["attempt"] for p in sms_attempts] == list(range(1, len(sms_attempts) + 1))
     assert fake.messages(kind="sms") == [] and fake.messages(kind="call") == []
-    # Bob's only rule is voice; Twilio being down, his next channels were tried at once: Slack got through.
-    assert any(p["channel"] == "slack" and p["ok"] for p in pages(inc, "bob"))
+    # Bob's only rule is a call: it failed, so his next channels were tried at once, SMS (down
+    # too) then Slack, which got through.
+    bob = pages(inc, "bob")
+    first = {p["channel"]: p for p in reversed(bob)}  # each channel's first attempt
+    assert first["voice"]["ok"] is False and first["voice"]["fallback"] == "sms"
+    assert first["sms"]["ok"] is False and first["sms"]["fallback"] == "slack"
+    assert first["slack"]["ok"] is True
+    assert [p["channel"] for p in bob if p["ok"]] == ["slack"]
     fake.wait_for(kind="slack", channel="U0BOB")
 
     fake.recover("twilio")
     wait(10 * 60)
     assert len(fake.messages(kind="sms", to=ALICE)) == 1  # exactly once, however many retries were due
-    assert len(fake.messages(kind="call", to=ALICE)) == 1
+    assert len(fake.messages(kind="call", to=BOB)) == 1
     delivered = [p for p in pages(api.incident(number), "alice") if p["ok"]]
-    assert sorted(p["channel"] for p in delivered) == ["slack", "sms", "voice"]
-    wait(4 * 60)  # up to the policy's repeat, 20 min after the trigger, which pages her anew
+    assert sorted(p["channel"] for p in delivered) == ["slack", "sms"]
+    wait(3 * 60)  # up to the policy's repeat, 20 min after the trigger, which pages her anew
     assert len(fake.messages(kind="sms", to=ALICE)) == 1  # never again once delivered
+    assert fake.messages(kind="call", to=ALICE) == []
 
 
 def test_a_page_is_not_sent_again_once_the_incident_is_acknowledged(api: Api, fresh) -> None:
@@ -99,3 +106,18 @@ def test_a_number_that_does_not_exist_is_not_retried_and_the_managers_are_told_o
             if e["kind"] == "notified" and e["detail"].get("notice") == "undeliverable"]
     assert [(e["detail"]["to"], e["detail"]["about"]) for e in told] == [("carol", "alice")] * len(told)
     assert len(told) >= 1 and all(e["detail"]["ok"] for e in told)
+
+
+def test_an_outage_across_the_policys_repeat_still_brings_one_sms_not_one_per_retry_chain(
+        api: Api, fresh) -> None:
+    fake = fresh.fake
+    fake.fail_next(n=100_000, status=503, service="twilio")
+    number = api.trigger(severity="error")["incident_number"]
+    wait(25 * 60)  # the standard policy runs again at 20 min: Alice's SMS fails once more
+    inc = api.incident(number)
+    assert [e["detail"]["loop"] for e in inc["timeline"] if e["kind"] == "escalated"][-1] == 1
+    assert fake.messages(kind="sms") == []
+
+    fake.recover("twilio")
+    wait(10 * 60)
+    assert len(fake.messages(kind="sms", to=ALICE)) == 1  # one retry per person and channel, not two

@@ -279,6 +279,7 @@ def test_ses_failures_are_retried_when_transient_and_said_on_the_timeline(
     fake.fail_next(failures, status, service="ses")
 
     n = api.trigger(dedup="disk-db-1")["incident_number"]
+    incidents.sweep()  # the timer's run: a fallback is due at once
 
     ses = fake.api_calls("ses")
     assert [c["status"] for c in ses] == [status] * failures + [200] * (calls - failures)
@@ -320,6 +321,7 @@ def test_page_without_an_email_sender_says_so_on_the_timeline(api: Api, fresh, t
     sync_team(tmp_path, alice=alice_by_email("fr"))
 
     n = api.trigger(dedup="disk-db-1")["incident_number"]
+    incidents.sweep()  # the timer's run: a fallback is due at once
 
     paged, fallback = entries(api.incident(n), "paged")
     assert paged["channel"] == "email" and paged["detail"]["ok"] is False

@@ -70,7 +70,7 @@ def test_a_revoked_heartbeat_pages_nobody_when_its_beats_stop(api: Api, fresh) -
     assert api.http.get(f"{api.base}/v1/heartbeats/{key}", timeout=10).status_code == 403
 
 
-def test_the_open_incident_of_a_heartbeat_rotated_away_is_resolved_saying_why(api: Api, fresh) -> None:
+def test_the_open_incident_of_a_revoked_heartbeat_is_resolved_saying_why(api: Api, fresh) -> None:
     key = _heartbeat(api, interval="10m", grace="2m")
     assert api.http.get(f"{api.base}/v1/heartbeats/{key}", timeout=10).status_code == 200
     clock.advance(12 * 60 + 1)
@@ -78,7 +78,7 @@ def test_the_open_incident_of_a_heartbeat_rotated_away_is_resolved_saying_why(ap
     sms = fresh.fake.wait_for(kind="sms", to=ALICE)
     number = int(sms["body"].split("#", 1)[1].split()[0])
 
-    _revoke(api, key, rotate=True)  # the old key can no longer beat: the incident could never close
+    _revoke(api, key)  # the key can no longer beat: the incident could never close by itself
     clock.advance(10 * 60 + 1)  # the sweeper looks at a missed heartbeat again every interval
     assert heartbeats.sweep() == 0
     inc = api.incident(number)
@@ -90,3 +90,26 @@ def test_the_open_incident_of_a_heartbeat_rotated_away_is_resolved_saying_why(ap
     texts = [m["body"] for m in fresh.fake.messages(kind="sms", to=ALICE)]
     assert sum("Heartbeat missed" in t for t in texts) == 1  # one page; then Alice is told it is closed
     assert any(f"#{number} clos" in t for t in texts)
+
+
+def test_rotating_a_heartbeat_key_carries_the_watch_and_its_incident_to_the_new_key(api: Api, fresh) -> None:
+    key = _heartbeat(api, interval="10m", grace="2m")
+    assert api.http.get(f"{api.base}/v1/heartbeats/{key}", timeout=10).status_code == 200
+    clock.advance(12 * 60 + 1)
+    assert heartbeats.sweep() == 1  # missed: paged
+    number = int(fresh.fake.wait_for(kind="sms", to=ALICE)["body"].split("#", 1)[1].split()[0])
+
+    from chalicelib import hashing
+
+    r = api.http.post(f"{api.base}/v1/services/helpdesk/integrations/{hashing.sha256_hex(key)[:12]}/rotate",
+                      headers={"Authorization": f"Bearer {api.token}"}, timeout=10)
+    new_key = r.json()["key"]
+    clock.advance(10 * 60 + 1)
+    assert heartbeats.sweep() == 0  # still watched under the new key, not retired, not paged again
+    assert api.incident(number)["state"] == "triggered"
+    assert api.http.get(f"{api.base}/v1/heartbeats/{key}", timeout=10).status_code == 403  # the old key
+    assert api.http.get(f"{api.base}/v1/heartbeats/{new_key}", timeout=10).status_code == 200
+    inc = api.incident(number)  # the job beats again with its new key: what it had opened closes
+    assert inc["state"] == "resolved" and inc["resolved_by"] == "nightly backup"
+    clock.advance(12 * 60 + 1)
+    assert heartbeats.sweep() == 1  # and the new key is watched: a missed beat pages again

@@ -15,7 +15,7 @@ from .. import clock
 from ..intake import Event
 from ..model import Policy, Service
 from ..rotas import directory
-from ..store import Counter, DedupKey, Incident, TimelineEntry, transaction
+from ..store import Counter, DedupKey, Incident, TimelineEntry, conflict, transaction
 from . import engine, escalation, service_hours
 from .lifecycle import Outcome, acknowledge, resolve
 from .records import dedup_pk, entry, pk
@@ -63,7 +63,9 @@ def open_incident(service: Service, event: Event) -> tuple[Incident, escalation.
             tx.save(inc, condition=Incident.pk.does_not_exist())
             for item in items:
                 tx.save(item)
-    except TransactWriteError:
+    except TransactWriteError as exc:
+        if not conflict(exc):
+            raise  # the store did not answer (503) or refused the item (413): nothing half-stored
         # Another trigger with the same dedup_key won the race: count this one on it.
         repeat = _repeat(service["id"], event, now)
         if repeat is None:
@@ -114,8 +116,10 @@ def _count_repeat(service_id: str, dedup_key: str, number: int, event: Event,
                                condition=DedupKey.number == number)
             tx.save(entry(number, "repeated", now, actor=event.get("actor", "source"),
                           channel=event.get("via", "events-api"), detail={"event": event}))
-    except TransactWriteError:
+    except TransactWriteError as exc:
         _pointers.pop((service_id, dedup_key), None)
+        if not conflict(exc):
+            raise
         return None
     _pointers[(service_id, dedup_key)] = number
     if len(_pointers) > POINTERS_KEPT:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import clock, log, notify
+from .. import clock, log, notify, store
 from ..model import Bundle
 from ..notify.channels import REGISTRY
 from ..rotas import directory
@@ -90,13 +90,19 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
     def change(fresh: Incident) -> Change:
         now = clock.now()
         state: escalation.State = fresh.escalation
+        delivered = {(d.record["to"], d.record["channel"]) for d in deliveries if d.record["ok"]}
+        # Released: the pages just sent; and a retry still waiting for a page that has now got
+        # through (sent again by a repeat of the policy, or by another worker).
         kept = [p for p in state["pending"]
-                if not (p.get("leased") and (p["to"], p["channel"], p["step"]) in claimed)]
+                if not (p.get("leased") and (p["to"], p["channel"], p["step"]) in claimed)
+                and not ("attempt" in p and (p["to"], p["channel"]) in delivered)]
         fallbacks.clear()
         if fresh.state == "triggered":
+            reached = {to for to, _ in delivered}
             for page, d in zip(decision.pages, deliveries, strict=True):
                 if not d.record["ok"]:
-                    kept += _again(fresh, page, d.record, [*kept, *decision.pages], bundle, now, fallbacks)
+                    kept += _again(fresh, page, d.record, kept, decision.pages, reached, bundle, now,
+                                   fallbacks)
         state = {**state, "pending": kept}
         fresh.escalation = state
         sent = [d.sent.as_dict() for d in deliveries if d.sent is not None]
@@ -104,9 +110,11 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
             fresh.sent = [*(fresh.sent or []), *sent]
         if fresh.state == "triggered":
             set_due(fresh, escalation.next_due(state))
+        # Reports read `pages`: what got through, and a page's first failure; every attempt
+        # is on the timeline (a long outage must not grow the incident's item without end).
         fresh.pages = [*(fresh.pages or []),
                        *({"at": now, **{k: d.record[k] for k in ("to", "channel", "step", "ok")}}
-                         for d in deliveries)]
+                         for d in deliveries if d.record["ok"] or d.record.get("attempt", 1) == 1)]
         items: list[TimelineEntry] = [entry(fresh.number, "paged", now, actor="astreinte",
                                             channel=d.record["channel"], detail=d.record) for d in deliveries]
         return Change(entries=items)
@@ -119,55 +127,54 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
     for record in failed:
         log.error("page_failed", incident=inc.number, **record)
     followups.tell_managers_of_permanent_failures(inc, [r for r in failed if r.get("permanent")], bundle)
-    if done is None:
-        return
-    if fallbacks:  # the person's next channel, at once: due now
-        process_due(inc.number)
-    else:
+    if done is not None:  # a fallback is due now: the timer (or the runner) sends it at once
         timers.schedule(inc.number, done[0].due_at)
 
 
 RETRY_BACKOFF = (30, 60, 120, 240, 480, 600)  # seconds after each failed attempt; then every 10 min
-
-
 Planned = escalation.PlannedPage
 
 
-def _again(inc: Incident, page: Planned, record: dict[str, Any], pending: list[Planned], bundle: Bundle,
-           now: float, fallbacks: list[Planned]) -> list[Planned]:
-    """What a failed page plans: the same page again later (unless never deliverable), and
-    at its first failure the person's next channel now.  Said in the page's record."""
+def _again(inc: Incident, page: Planned, record: dict[str, Any], pending: list[Planned], batch: list[Planned],
+           reached: set[str], bundle: Bundle, now: float, fallbacks: list[Planned]) -> list[Planned]:
+    """What a failed page plans: the same page again later (unless never deliverable; one
+    retry per person and channel), and at its first failure, unless the person was reached
+    some other way for this step, their next channel now.  Said in the page's record."""
     attempt = page.get("attempt", 0) + 1
     record["attempt"] = attempt
-    out: list[escalation.PlannedPage] = []
-    if not record.get("permanent"):
+    out: list[Planned] = []
+    same = (page["to"], page["channel"])
+    waiting = any("attempt" in p and (p["to"], p["channel"]) == same for p in pending)
+    if not record.get("permanent") and not waiting:
         at = now + RETRY_BACKOFF[min(attempt, len(RETRY_BACKOFF)) - 1]
         out.append({"to": page["to"], "channel": page["channel"], "at": at, "step": page["step"],
                     "attempt": attempt})
         record["retry_at"] = clock.iso(at)
-    if attempt == 1:
-        channel = _next_channel(inc, page, pending, bundle)
+    got_through = page["to"] in reached or any(
+        p["to"] == page["to"] and p["step"] == page["step"] + 1 and p.get("ok") for p in inc.pages or [])
+    if attempt == 1 and not got_through:
+        channel = _next_channel(inc, page, [*pending, *batch], bundle)
         if channel is not None:
-            fallback: escalation.PlannedPage = {"to": page["to"], "channel": channel, "at": now,
-                                                "step": page["step"], "fallback_for": page["channel"]}
+            fallback: Planned = {"to": page["to"], "channel": channel, "at": now, "step": page["step"],
+                                 "fallback_for": page["channel"]}
             out.append(fallback)
             fallbacks.append(fallback)
             record["fallback"] = channel
     return out
 
 
-def _next_channel(inc: Incident, page: escalation.PlannedPage, pending: list[escalation.PlannedPage],
-                  bundle: Bundle) -> str | None:
-    """The person's next way to be reached for this step: their rules' other channels in
-    order, then any channel they have an address for; none already tried, being tried
-    (`pending` holds this batch too) or planned."""
+def _next_channel(inc: Incident, page: Planned, pending: list[Planned], bundle: Bundle) -> str | None:
+    """The person's next way to be reached for this step: their rules' other channels for
+    this severity, in order, then SMS, Slack, email (never a call they did not ask for);
+    none already tried, being tried (`pending` holds this batch too) or planned."""
     person = bundle["people"].get(page["to"])
     if person is None:
         return None
     tried = {p["channel"] for p in inc.pages or [] if p["to"] == page["to"] and p["step"] == page["step"] + 1}
     tried |= {p["channel"] for p in pending if p["to"] == page["to"] and p["step"] == page["step"]}
     tried.add(page["channel"])
-    for name in dict.fromkeys([*notify.channels_of(person), *notify.URGENT, *REGISTRY]):
+    mine = [r["channel"] for r in person["notify"] if inc.severity in r["severities"]]
+    for name in dict.fromkeys([*mine, *notify.URGENT]):
         channel = REGISTRY.get(name)
         if name not in tried and channel is not None and channel.address(person) and not channel.configured():
             return name
@@ -179,7 +186,13 @@ def sweep(limit: int = 200) -> int:
     now = clock.now()
     done = 0
     for inc in Incident.due_index.query(DUE_SHARD, Incident.due_at <= now, limit=limit):
-        process_due(inc.number)
+        try:
+            process_due(inc.number)
+        except Exception as exc:
+            if store.unavailable(exc):
+                raise  # nothing will work until it answers: the next run catches up
+            log.error("incident_not_run", incident=inc.number, error=f"{type(exc).__name__}: {exc}"[:300])
+            continue  # one incident that fails must not hold up every other escalation
         done += 1
     return done
 

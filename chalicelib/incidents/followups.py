@@ -62,8 +62,8 @@ def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
 
 def tell_managers_of_permanent_failures(inc: Incident, records: list[dict[str, Any]], bundle: Bundle) -> None:
     """A page that can never be delivered (a number that does not exist, a Slack user gone):
-    the service's team managers are told once per person and incident (an SMS and a call to
-    the same wrong number are one problem), so that someone fixes rotas/."""
+    the service's team managers are told once per person, channel and day (a storm of
+    incidents to one wrong number is one problem), so that someone fixes rotas/."""
     if not records:
         return
     service = bundle["services"].get(inc.service)
@@ -73,10 +73,17 @@ def tell_managers_of_permanent_failures(inc: Incident, records: list[dict[str, A
         log.error("undeliverable_page_nobody_to_tell", incident=inc.number, service=inc.service)
     now = clock.now()
     notices = []
+    day = clock.iso(now)[:10]
     for r in records:
-        for manager in managers:
-            key = f"undeliverable:{inc.number}:{r['to']}:{manager['id']}"
-            if manager["id"] == r["to"] or not first_time(key, now, keep_days=30):
+        if r["to"] not in bundle["people"]:  # gone from rotas/ (or a team channel): nothing to fix there
+            log.warning("page_to_nobody", incident=inc.number, to=r["to"])
+            continue
+        told = [m for m in managers if m["id"] != r["to"]]
+        if not told:
+            log.error("undeliverable_page_nobody_to_tell", incident=inc.number, to=r["to"])
+        for manager in told:
+            key = f"undeliverable:{r['to']}:{r['channel']}:{day}:{manager['id']}"
+            if not first_time(key, now, keep_days=2):
                 continue
             lang = manager["language"]
             words = {"number": inc.number, "name": directory.name_of(r["to"]), "channel": r["channel"],

@@ -18,7 +18,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 
 from .. import clock
-from ..store import DUE_SHARD, Idempotency, Incident, TimelineEntry, transaction
+from ..store import DUE_SHARD, Idempotency, Incident, TimelineEntry, conflict, transaction
 
 IDEMPOTENCY_DAYS = 7
 ATTEMPTS = 8
@@ -127,7 +127,9 @@ def mutate(number: int, change: Callable[[Incident], Change | None],
                     tx.delete(gone)
                 if done.once is not None:
                     tx.save(idempotency(*done.once), condition=Idempotency.pk.does_not_exist())
-        except TransactWriteError:
+        except TransactWriteError as exc:
+            if not conflict(exc):
+                raise  # the store did not answer: the caller's request fails (503), nothing half-done
             answer = seen(done.once[0]) if done.once else None
             if answer is not None:
                 raise AlreadyDone(answer) from None

@@ -140,9 +140,10 @@ class Channel:
         raise NotImplementedError(f"{self.name} cannot update a page in place")
 
     def permanent(self, exc: BaseException) -> bool:
-        """Whether the provider said this can never be delivered (a number that does not
-        exist, an address refused): not sent again, and the team's managers are told.
-        Everything else (5xx, 429, timeouts, refused connections, auth) is tried again."""
+        """Whether the provider said this address can never be reached (a number that does
+        not exist, a user gone): not sent again, and the team's managers are told.  Anything
+        else (5xx, 429, timeouts, our own credentials or settings) is tried again: it can be
+        fixed meanwhile.  Each channel knows its provider's words for "never"."""
         return provider_status(exc) in PERMANENT_STATUSES
 
     def delivery_report(self, params: Mapping[str, str]) -> DeliveryReport:
@@ -150,7 +151,7 @@ class Channel:
         raise errors.BadRequest(f"{self.name} sends no delivery callbacks")
 
 
-PERMANENT_STATUSES = (400, 404, 410, 422)
+PERMANENT_STATUSES = (404, 410)
 
 
 def provider_status(exc: BaseException) -> int | None:

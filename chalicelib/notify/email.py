@@ -96,6 +96,13 @@ class Email(Channel):
         subject, plain, rich = page_text(lang, page)
         return Sent(self.name, page.to, to, send(to, subject, plain, rich), lang)
 
+    def permanent(self, exc: BaseException) -> bool:
+        """SES refuses the request itself (an address it cannot send to): not tried again.
+        MessageRejected, SendingPaused, limits: our account's, tried again."""
+        error = getattr(exc, "response", None)
+        code = error.get("Error", {}).get("Code") if isinstance(error, dict) else None
+        return code == "BadRequestException"
+
     def tell(self, person: Person, message: Message) -> Sent:
         to = self.address(person) or ""
         ref = send(to, message.subject, message.plain, as_html(message.text))

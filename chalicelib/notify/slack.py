@@ -9,8 +9,8 @@ from ..model import Person
 from .channels import Channel, Message, Page, Sent, register
 from .templates import text
 
-GONE = ("user_not_found", "channel_not_found", "is_archived", "account_inactive", "user_disabled",
-        "cannot_dm_bot")
+# The user or channel is gone ("account_inactive" would be our own token's: tried again).
+GONE = ("user_not_found", "channel_not_found", "is_archived", "user_disabled", "cannot_dm_bot")
 
 
 def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",

@@ -33,6 +33,16 @@ def twilio_url(kind: str, ref: str) -> str:
     return f"{config.settings().public_url}/webhooks/twilio/{kind}/{ref}"
 
 
+# Twilio error codes that say the number itself cannot receive: invalid, not a mobile,
+# unsubscribed (STOP), unreachable, landline.  Errors of our account (From number, geo
+# permissions, a full queue) are tried again: someone can fix them.
+TWILIO_NEVER = {21211, 21214, 21217, 21610, 21612, 21614, 13223, 13224, 30003, 30005, 30006}
+
+
+def twilio_never(exc: BaseException) -> bool:
+    return getattr(exc, "code", None) in TWILIO_NEVER
+
+
 def twilio_missing() -> str | None:
     if config.settings().twilio_enabled:
         return None
@@ -67,6 +77,9 @@ class Sms(Channel):
     def tell(self, person: Person, message: Message) -> Sent:
         phone = self.address(person) or ""
         return Sent(self.name, person["id"], phone, send(phone, message.plain), person["language"])
+
+    def permanent(self, exc: BaseException) -> bool:
+        return twilio_never(exc)
 
     def delivery_report(self, params: Mapping[str, str]) -> DeliveryReport:
         return twilio_report(params)

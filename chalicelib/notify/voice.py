@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from .. import config
 from .channels import Channel, DeliveryReport, Page, Sent, register
-from .sms import twilio_missing, twilio_report, twilio_url
+from .sms import twilio_missing, twilio_never, twilio_report, twilio_url
 from .templates import VOICE_LANGUAGE
 
 
@@ -57,6 +57,9 @@ class Voice(Channel):
         phone = self.address(page.person) or ""
         sid = call(phone, twilio_url("voice", page.ref), twilio_url("status", f"{page.ref}.{self.name}"))
         return Sent(self.name, page.to, phone, sid, lang)
+
+    def permanent(self, exc: BaseException) -> bool:
+        return twilio_never(exc)
 
     def delivery_report(self, params: Mapping[str, str]) -> DeliveryReport:
         report = twilio_report(params)

@@ -55,6 +55,8 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
         except (PynamoDBException, BotoCoreError) as exc:
             if store.too_large(exc):
                 return error(413, "event_too_large", TOO_LARGE)
+            if not store.unavailable(exc):
+                raise  # a refusal we did not expect is a bug: a 500, and its traceback in the logs
             log.error("store_unavailable", route=fn.__name__, error=f"{type(exc).__name__}: {exc}"[:300])
             status, answer, headers = errors.http_answer(STORE_DOWN)
             return json_response(status, answer, headers)

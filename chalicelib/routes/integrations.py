@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from .. import errors, integrations
+from .. import errors, heartbeats, integrations
 from ..intake import InvalidEvent
 from ..rotas import directory
 from .http import JSON_TYPES, caller, empty, guarded, json_body, json_response
@@ -46,7 +46,7 @@ def revoke_integration(service: str, key_id: str) -> Response:
 @guarded
 def rotate_integration(service: str, key_id: str) -> Response:
     by = caller(bp.current_request)
-    key = integrations.rotate(service, key_id, by)
+    key = heartbeats.rotate_key(service, key_id, by)
     if key is None:
         raise _no_key(service, key_id)
     return json_response(201, {"key": key, "url": integrations.url(key)})
