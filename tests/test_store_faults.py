@@ -80,3 +80,14 @@ def test_the_sweeper_fails_within_10_s_while_the_store_is_frozen_then_catches_up
     assert fresh.fake.messages(kind="call", to=BOB) == []
     incidents.sweep()  # the next run, once the store answers
     fresh.fake.wait_for(kind="call", to=BOB)
+
+
+def test_an_sms_reply_while_the_store_is_frozen_asks_to_send_it_again(api: Api, fresh) -> None:
+    """Twilio does not retry a failed SMS webhook: the person is told, and their next try counts."""
+    number = api.trigger(dedup="reply-frozen")["incident_number"]
+    fresh.fake.wait_for(kind="sms", to="+33600000001")
+    with frozen(fresh):
+        status, twiml = fresh.fake.reply_sms("+33600000001", f"4 {number}")
+    assert status == 200 and "renvoyez" in twiml and "send it again" in twiml
+    status, twiml = fresh.fake.reply_sms("+33600000001", f"4 {number}")
+    assert status == 200 and api.incident(number)["state"] == "acknowledged"

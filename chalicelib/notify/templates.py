@@ -36,6 +36,8 @@ TEXTS: dict[str, dict[str, str]] = {
                 "5 <n°> pour escalader (ex. 4 12). ACQ/ACK, CLOS/RES et ESC marchent aussi.",
         "unknown_person": "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé. "
                           "This number is not in the on-call directory: nothing was changed.",
+        "try_again": "Astreinte n'a pas pu enregistrer votre réponse : renvoyez-la dans un instant. "
+                     "Astreinte could not record your answer: please send it again in a moment.",
         "handoff_soon": "[Astreinte] {rota} — {layer} : vous êtes d'astreinte du {start} au {end} "
                         "({tz}).",
         "handoff_now": ":bell: {rota} — {layer} : {name} est d'astreinte jusqu'au {end} ({tz}).",
@@ -86,6 +88,8 @@ TEXTS: dict[str, dict[str, str]] = {
                 "(e.g. 4 12). ACK/ACQ, RES/CLOS and ESC work too.",
         "unknown_person": "This number is not in the on-call directory: nothing was changed. "
                           "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé.",
+        "try_again": "Astreinte could not record your answer: please send it again in a moment. "
+                     "Astreinte n'a pas pu enregistrer votre réponse : renvoyez-la dans un instant.",
         "handoff_soon": "[Astreinte] {rota} — {layer}: you are on call from {start} to {end} ({tz}).",
         "handoff_now": ":bell: {rota} — {layer}: {name} is now on call until {end} ({tz}).",
         "rest_warning": "[Astreinte] Rest: {name} worked at night until {end} (incident #{number}) and "

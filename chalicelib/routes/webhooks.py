@@ -2,9 +2,13 @@
 Slack (buttons).  Each request is verified as its provider signs it before anything else."""
 from __future__ import annotations
 
+from botocore.exceptions import BotoCoreError
 from chalice import Blueprint, Response
+from pynamodb.exceptions import PynamoDBException
 
-from .. import config, replies
+from .. import config, replies, store
+from ..notify import sms, voice
+from ..notify.templates import text
 from .http import FORM, body, empty, guarded, xml
 
 bp = Blueprint(__name__)
@@ -16,10 +20,21 @@ def _twilio_params(path: str) -> dict[str, str]:
     return replies.verify_twilio(url, body(request), request.headers.get("x-twilio-signature"))
 
 
+def _store_down(exc: Exception) -> bool:
+    return isinstance(exc, PynamoDBException | BotoCoreError) and store.unavailable(exc)
+
+
 @bp.route("/webhooks/twilio/sms", methods=["POST"], content_types=[FORM])
 @guarded
 def twilio_sms() -> Response:
-    return xml(replies.sms_received(_twilio_params("/webhooks/twilio/sms")))
+    params = _twilio_params("/webhooks/twilio/sms")
+    try:
+        return xml(replies.sms_received(params))
+    except Exception as exc:
+        if not _store_down(exc):
+            raise
+        # Twilio does not retry a failed SMS webhook: tell the person to send it again.
+        return xml(sms.reply(text("fr", "try_again")))
 
 
 @bp.route("/webhooks/twilio/voice/{ref}", methods=["POST"], content_types=[FORM])
@@ -32,7 +47,13 @@ def twilio_voice(ref: str) -> Response:
 @bp.route("/webhooks/twilio/gather/{ref}", methods=["POST"], content_types=[FORM])
 @guarded
 def twilio_gather(ref: str) -> Response:
-    return xml(replies.voice_key(ref, _twilio_params(f"/webhooks/twilio/gather/{ref}")))
+    params = _twilio_params(f"/webhooks/twilio/gather/{ref}")
+    try:
+        return xml(replies.voice_key(ref, params))
+    except Exception as exc:
+        if not _store_down(exc):
+            raise
+        return xml(voice.say(text("fr", "try_again"), "fr"))  # the key was not recorded: press it again
 
 
 @bp.route("/webhooks/twilio/status/{ref}", methods=["POST"], content_types=[FORM])
