@@ -267,3 +267,19 @@ def test_a_resolve_for_nothing_open_is_kept_ninety_days(api: Api, fresh) -> None
               if e.detail["event"]["dedup_key"] == "never-opened"]
     assert kept.kind == "resolve" and kept.actor == "source"
     assert kept.expires - clock.now() == pytest.approx(90 * 86400, abs=60)
+
+
+def test_a_trigger_after_the_incident_was_resolved_elsewhere_opens_a_new_one_and_pages(
+        api: Api, fresh) -> None:
+    """This container still remembers the closed incident for the dedup key (another one
+    resolved it): the event must not vanish into the closed incident."""
+    first = api.trigger(dedup="flapping")["incident_number"]
+    assert api.trigger(dedup="flapping")["incident_number"] == first  # a repeat, remembered here
+    assert api.act(first, "resolve").status_code == 200  # (the API here: the memory is not told)
+    fresh.fake.reset()
+
+    again = api.trigger(dedup="flapping")["incident_number"]
+    assert again != first
+    assert api.incident(again)["state"] == "triggered"
+    fresh.fake.wait_for(kind="sms", to="+33600000001")  # the agent is paged for the new one
+    assert api.incident(first)["state"] == "resolved"

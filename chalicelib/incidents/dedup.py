@@ -106,20 +106,17 @@ def _count_repeat(service_id: str, dedup_key: str, number: int, event: Event,
                   now: float) -> Incident | None:
     """A repeated trigger: stored on the timeline (where it is counted), nobody re-paged.
 
-    One transaction that checks the dedup pointer still names this incident and stores
-    the event: in an alert storm that is the only request most events cost (the pointer
-    is remembered per container; the check catches one that was resolved meanwhile).
-    None when the pointer moved on."""
-    try:
-        with transaction() as tx:
-            tx.condition_check(DedupKey, dedup_pk(service_id, dedup_key), "DEDUP",
-                               condition=DedupKey.number == number)
-            tx.save(entry(number, "repeated", now, actor=event.get("actor", "source"),
-                          channel=event.get("via", "events-api"), detail={"event": event}))
-    except TransactWriteError as exc:
+    One write, the event on the incident's timeline, then one consistent read of the dedup
+    pointer: in an alert storm that is all most events cost (the pointer is remembered per
+    container).  A write can't check another item, so the read comes after it: if the
+    pointer no longer names this incident (resolved meanwhile, maybe by another container),
+    the event may have come after the end, and it is handled as a new trigger too (None): it
+    is then stored twice, on the closed incident and on the next, rather than not paged."""
+    entry(number, "repeated", now, actor=event.get("actor", "source"), channel=event.get("via", "events-api"),
+          detail={"event": event}).save()
+    pointer = open_pointer(service_id, dedup_key)
+    if pointer is None or pointer.number != number:
         _pointers.pop((service_id, dedup_key), None)
-        if not conflict(exc):
-            raise
         return None
     _pointers[(service_id, dedup_key)] = number
     if len(_pointers) > POINTERS_KEPT:
