@@ -1,9 +1,9 @@
 """Events from sources: one incident per open dedup_key, every event stored.
 
 A trigger opens an incident with its first pages decided (and leased) in one transaction
-with the dedup pointer, or is counted on the open incident with its dedup_key (one
-transaction: pointer check + the event).  acknowledge/resolve from the source act on the
-open incident; when nothing is open they are still kept for a while.
+with the dedup pointer, or is counted on the open incident with its dedup_key (one write,
+the event, then a read of the pointer: see _count_repeat).  acknowledge/resolve from the
+source act on the open incident; when nothing is open they are still kept for a while.
 """
 from __future__ import annotations
 
