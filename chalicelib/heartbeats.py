@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
-from . import clock, hashing, incidents, integrations, log, ratelimit
+from . import clock, hashing, incidents, integrations, log, ratelimit, store
 from .clock import parse_duration
 from .incidents import dedup
 from .intake import Event, InvalidEvent
@@ -63,45 +63,56 @@ def sweep(limit: int = 200) -> int:
     is resolved, saying why, and it opens none again."""
     now, opened = clock.now(), 0
     for hb in Heartbeat.due_index.query(SHARD, Heartbeat.due_at <= now, limit=limit):
-        digest = hb.pk[3:]
-        if not integrations.live(digest):
-            _retire(hb, now)
-            continue
-        was_missed = hb.missed  # update() refreshes hb with what it wrote
-        try:  # only one sweeper acts on it
-            hb.update(actions=[Heartbeat.missed.set(True), Heartbeat.due_at.set(now + hb.interval)],
-                      condition=Heartbeat.due_at == hb.due_at)
-        except UpdateError:
-            continue
-        service = directory.bundle()["services"].get(hb.service)
-        if was_missed or service is None:
-            continue  # already open: only its key is watched
+        try:
+            opened += _due(hb, now)
+        except Exception as exc:
+            if store.unavailable(exc):
+                raise  # the next run catches up
+            log.error("heartbeat_not_swept", heartbeat=hb.name, error=f"{type(exc).__name__}: {exc}"[:300])
+    return opened
+
+
+def _due(hb: Heartbeat, now: float) -> int:
+    """One heartbeat past due: retired if its key is gone, else paged once (1) and watched."""
+    digest = hb.pk[3:]
+    if not integrations.live(digest):
+        _retire(hb, now)
+        return 0
+    service = directory.bundle()["services"].get(hb.service)
+    opening = not hb.missed and service is not None
+    if opening and service is not None:  # paged before it is marked: a failure here is tried again
         summary = (f"Heartbeat missed / battement manqué: {hb.name} — last beat {clock.iso(hb.last_beat)}, "
                    f"expected every {int(hb.interval // 60)} min")
         event = _event(hb.name, hb.dedup or _dedup(digest), summary, hb.options or "eleve")
         incidents.trigger(service, event)
-        opened += 1
-    return opened
+    try:  # one sweeper marks it (two opening at once make one incident: the same dedup key)
+        hb.update(actions=[Heartbeat.missed.set(True), Heartbeat.due_at.set(now + hb.interval)],
+                  condition=Heartbeat.due_at == hb.due_at)
+    except UpdateError:
+        return 0
+    return int(opening)
 
 
 def rotate_key(service: str, key_id: str, by: str | None = None) -> str | None:
     """Rotate an integration key (any source); a heartbeat's watch carries over to the new
     key, so that rotating never silently stops watching a job."""
-    old = integrations.find(service, key_id)
-    key = integrations.rotate(service, key_id, by)
-    if old is None or key is None or old.source != "heartbeat":
-        return key
+    return integrations.rotate(service, key_id, by, before_revoke=_carry_watch)
+
+
+def _carry_watch(old_digest: str, new_key: str) -> None:
+    """Move a heartbeat's watch (last beat, due time, missed, open incident) to its new key,
+    before the old key is revoked, so the sweeper never sees it keyless."""
     try:
-        hb = Heartbeat.get(f"HB#{old.sk}", "HB", consistent_read=True)
+        hb = Heartbeat.get(f"HB#{old_digest}", "HB", consistent_read=True)
     except DoesNotExist:
-        return key
-    hb.pk, hb.dedup = f"HB#{hashing.sha256_hex(key)}", hb.dedup or _dedup(old.sk)
-    hb.save()  # the same watch (last beat, due time, missed, open incident) under the new key
+        return
+    due_at = hb.due_at
+    hb.pk, hb.dedup = f"HB#{hashing.sha256_hex(new_key)}", hb.dedup or _dedup(old_digest)
+    hb.save()
     try:
-        Heartbeat(f"HB#{old.sk}", "HB").delete()
+        Heartbeat(f"HB#{old_digest}", "HB").delete(condition=Heartbeat.due_at == due_at)
     except DeleteError:
-        pass
-    return key
+        pass  # swept or beaten meanwhile: the sweeper retires what is left once the key is gone
 
 
 RETIRED = ("its integration key was revoked or rotated away: the heartbeat is no longer watched / "
@@ -110,13 +121,15 @@ RETIRED = ("its integration key was revoked or rotated away: the heartbeat is no
 
 def _retire(hb: Heartbeat, now: float) -> None:
     """Stop watching a heartbeat whose key is gone, and resolve what it had opened."""
-    pointer = dedup.open_pointer(hb.service, hb.dedup or _dedup(hb.pk[3:]))
-    if pointer is not None:  # resolved first: if this run dies here, the next one retires it
-        incidents.entry(pointer.number, "heartbeat_retired", now, actor="astreinte", channel="heartbeat",
-                        detail={"heartbeat": hb.name, "why": RETIRED}).save()
-        incidents.resolve(pointer.number, "astreinte", "heartbeat", authorised=True)
     try:
-        hb.delete(condition=Heartbeat.due_at == hb.due_at)  # one sweeper retires it
+        hb.delete(condition=Heartbeat.due_at == hb.due_at)  # one sweeper retires it, as it still is
     except DeleteError:
         return
     log.info("heartbeat_retired", heartbeat=hb.name, service=hb.service)
+    if not hb.missed:
+        return
+    pointer = dedup.open_pointer(hb.service, hb.dedup or _dedup(hb.pk[3:]))
+    if pointer is not None:
+        incidents.entry(pointer.number, "heartbeat_retired", now, actor="astreinte", channel="heartbeat",
+                        detail={"heartbeat": hb.name, "why": RETIRED}).save()
+        incidents.resolve(pointer.number, "astreinte", "heartbeat", authorised=True)

@@ -83,12 +83,16 @@ def find(service: str, key_id: str) -> IntegrationKey | None:
     return found[0] if len(found) == 1 and len(key_id) >= 8 else None
 
 
-def rotate(service: str, key_id: str, by: str | None = None) -> str | None:
-    """A new key with the same source and settings; the old one stops working."""
+def rotate(service: str, key_id: str, by: str | None = None,
+           before_revoke: Callable[[str, str], None] | None = None) -> str | None:
+    """A new key with the same source and settings; the old one stops working.
+    `before_revoke(old digest, new key)` runs while both work (a heartbeat moves its watch)."""
     old = find(service, key_id)
     if old is None:
         return None
     key = create(service, old.source, by, old.label or "", old.options, check=False)
+    if before_revoke is not None:
+        before_revoke(old.sk, key)
     revoke(service, old.sk)
     return key
 

@@ -392,7 +392,9 @@ def first_time(key: str, now: float, keep_days: float) -> bool:
     try:
         Idempotency(f"IDEM#{key}", answer={"sent": True},
                     expires=int(now + keep_days * 86400)).save(condition=Idempotency.pk.does_not_exist())
-    except PutError:
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise  # the store did not answer: not "already sent"; the job's next run tries again
         return False
     return True
 
@@ -427,7 +429,10 @@ def unavailable(exc: BaseException) -> bool:
     if isinstance(exc, BotoCoreError):
         return True
     cause = getattr(exc, "cause", None)
-    return isinstance(cause, BotoCoreError) or getattr(exc, "cause_response_code", None) in _UNAVAILABLE_CODES
+    reasons = {getattr(r, "code", None) for r in getattr(exc, "cancellation_reasons", None) or [] if r}
+    code = getattr(exc, "cause_response_code", None)
+    return (isinstance(cause, BotoCoreError) or code in _UNAVAILABLE_CODES
+            or bool(reasons & {"ThrottlingError", "ProvisionedThroughputExceeded"}))
 
 
 def conflict(exc: BaseException) -> bool:

@@ -8,7 +8,9 @@ source act on the open incident; when nothing is open they are still kept for a 
 from __future__ import annotations
 
 import secrets
+import threading
 
+from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from .. import clock
@@ -22,7 +24,10 @@ from .records import dedup_pk, entry, pk
 
 ORPHAN_DAYS = 90
 POINTERS_KEPT = 50_000
-_pointers: dict[tuple[str, str], int] = {}  # (service, dedup_key) -> open incident, per container
+# (service, dedup_key) -> open incident, per container, for a minute: a storm's repeats skip the
+# read before their write; a stale entry costs a stray "repeated" on a closed incident, not a page.
+_pointers: TTLCache[tuple[str, str], int] = TTLCache(maxsize=POINTERS_KEPT, ttl=60)
+_lock = threading.Lock()  # cachetools caches are not thread-safe (the local server is threaded)
 
 
 def trigger(service: Service, event: Event) -> tuple[Incident, bool]:
@@ -41,6 +46,14 @@ def open_incident(service: Service, event: Event) -> tuple[Incident, escalation.
     """Store the event: a new incident with its first pages decided (and leased), or a
     repeat counted on the open one (decision None).  Once this returns, the pages will be
     sent even if this Lambda dies now: the sweeper finds them due when the lease ends."""
+    for _ in range(3):  # lost the race to open, and the winner was resolved already: open again
+        found = _open_once(service, event)
+        if found is not None:
+            return found
+    raise RuntimeError(f"could not open or count {event['dedup_key']!r}: it keeps opening and closing")
+
+
+def _open_once(service: Service, event: Event) -> tuple[Incident, escalation.Decision | None] | None:
     now = clock.now()
     repeat = _repeat(service["id"], event, now)
     if repeat is not None:
@@ -68,9 +81,7 @@ def open_incident(service: Service, event: Event) -> tuple[Incident, escalation.
             raise  # the store did not answer (503) or refused the item (413): nothing half-stored
         # Another trigger with the same dedup_key won the race: count this one on it.
         repeat = _repeat(service["id"], event, now)
-        if repeat is None:
-            raise
-        return repeat, None
+        return None if repeat is None else (repeat, None)
     return inc, decision
 
 
@@ -116,17 +127,18 @@ def _count_repeat(service_id: str, dedup_key: str, number: int, event: Event,
           detail={"event": event}).save()
     pointer = open_pointer(service_id, dedup_key)
     if pointer is None or pointer.number != number:
-        _pointers.pop((service_id, dedup_key), None)
+        with _lock:
+            _pointers.pop((service_id, dedup_key), None)
         return None
-    _pointers[(service_id, dedup_key)] = number
-    if len(_pointers) > POINTERS_KEPT:
-        _pointers.clear()
+    with _lock:
+        _pointers[(service_id, dedup_key)] = number
     return Incident(pk(number), "META", number=number)  # a handle: the number is what callers need
 
 
 def _repeat(service_id: str, event: Event, now: float) -> Incident | None:
     """Count the event on the open incident with its dedup_key, if there is one."""
-    known = _pointers.get((service_id, event["dedup_key"]))
+    with _lock:
+        known = _pointers.get((service_id, event["dedup_key"]))
     if known is not None:
         inc = _count_repeat(service_id, event["dedup_key"], known, event, now)
         if inc is not None:

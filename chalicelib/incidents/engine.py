@@ -97,6 +97,9 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
                 if not (p.get("leased") and (p["to"], p["channel"], p["step"]) in claimed)
                 and not ("attempt" in p and (p["to"], p["channel"]) in delivered)]
         fallbacks.clear()
+        for d in deliveries:  # said again on each try: a re-read may decide otherwise
+            for said in ("attempt", "retry_at", "fallback"):
+                d.record.pop(said, None)
         if fresh.state == "triggered":
             reached = {to for to, _ in delivered}
             for page, d in zip(decision.pages, deliveries, strict=True):
