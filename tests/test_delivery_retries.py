@@ -121,3 +121,33 @@ def test_an_outage_across_the_policys_repeat_still_brings_one_sms_not_one_per_re
     fake.recover("twilio")
     wait(10 * 60)
     assert len(fake.messages(kind="sms", to=ALICE)) == 1  # one retry per person and channel, not two
+
+
+def test_an_sms_twilio_accepted_then_could_not_deliver_is_sent_again(api: Api, fresh) -> None:
+    fake = fresh.fake
+    number = api.trigger(severity="error")["incident_number"]
+    first = fake.wait_for(kind="sms", to=ALICE)
+    assert fake.message_status(first["sid"], "undelivered", error_code="30008") == 204  # "unknown error"
+
+    inc = api.incident(number)
+    [said] = [e for e in inc["timeline"] if e["kind"] == "undelivered"]
+    assert said["channel"] == "sms" and said["detail"]["permanent"] is False and "retry_at" in said["detail"]
+    wait(60)
+    assert len(fake.messages(kind="sms", to=ALICE)) == 2  # sent again, once
+    wait(4 * 60)
+    assert len(fake.messages(kind="sms", to=ALICE)) == 2
+
+
+def test_an_sms_to_a_number_that_cannot_receive_is_not_sent_again_and_managers_are_told(
+        api: Api, fresh) -> None:
+    fake = fresh.fake
+    number = api.trigger(severity="error")["incident_number"]
+    first = fake.wait_for(kind="sms", to=ALICE)
+    fake.message_status(first["sid"], "undelivered", error_code="30005")  # unknown destination handset
+
+    [said] = [e for e in api.incident(number)["timeline"] if e["kind"] == "undelivered"]
+    assert said["detail"]["permanent"] is True and "retry_at" not in said["detail"]
+    note = fake.wait_for(kind="slack", channel="U0CAROL")
+    assert f"#{number}" in note["text"] and "Alice Martin" in note["text"]
+    wait(4 * 60)
+    assert len(fake.messages(kind="sms", to=ALICE)) == 1

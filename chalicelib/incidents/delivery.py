@@ -2,7 +2,8 @@
 
 The channel reads the provider's callback (chalicelib.notify.channels.Channel.delivery_report);
 this records it on the incident's timeline, once per (provider id, status): providers retry.
-A call answered is work time: reports read it from the incident's `calls`.
+A call answered is work time: reports read it from the incident's `calls`.  A page the
+provider accepted and then could not deliver is sent again, and the next channel tried.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from .. import clock
 from ..notify.channels import DeliveryReport, PageRef
 from ..store import Incident
+from . import engine
 from .records import AlreadyDone, Change, Gone, entry, mutate
 
 
@@ -34,6 +36,11 @@ def record(ref: PageRef, report: DeliveryReport) -> bool:
                       save_incident=report.answered)
 
     try:
-        return mutate(ref.number, change) is not None
+        recorded = mutate(ref.number, change) is not None
     except (Gone, AlreadyDone):
         return False
+    if recorded and report.failed and ref.channel:  # it never arrived: as a send that failed
+        engine.undelivered(ref.number, ref.person, ref.channel,
+                           {**detail, "permanent": report.permanent,
+                            "error": f"{report.status} ({report.error_code or '-'})"})
+    return recorded

@@ -134,12 +134,50 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
         timers.schedule(inc.number, done[0].due_at)
 
 
+def undelivered(number: int, to: str, channel: str, detail: dict[str, Any]) -> None:
+    """A page the provider accepted and later said never arrived (Twilio's "undelivered"):
+    planned again and the person's next channel tried, as if the send had failed."""
+    bundle: Bundle = directory.bundle()
+    fallbacks: list[escalation.PlannedPage] = []
+    record: dict[str, Any] = {}
+
+    def change(inc: Incident) -> Change | None:
+        if inc.state != "triggered":
+            return None
+        now = clock.now()
+        state: escalation.State = inc.escalation
+        step = max(0, state["step"])
+        page: escalation.PlannedPage = {"to": to, "channel": channel, "at": now, "step": step}
+        fallbacks.clear()
+        record.clear()
+        record.update(detail, to=to, channel=channel, ok=False)
+        added = _again(inc, page, record, list(state["pending"]), [], set(), bundle, now, fallbacks,
+                       undelivered=True)
+        state = {**state, "pending": [*state["pending"], *added]}
+        inc.escalation = state
+        set_due(inc, escalation.next_due(state))
+        return Change(entries=[entry(number, "undelivered", now, actor="astreinte", channel=channel,
+                                     detail=record)])
+
+    try:
+        done = mutate(number, change)
+    except Gone:
+        return
+    if done is None:
+        return
+    log.error("page_undelivered", incident=number, **record)
+    if record.get("permanent"):
+        followups.tell_managers_of_permanent_failures(done[0], [record], bundle)
+    timers.schedule(number, done[0].due_at)
+
+
 RETRY_BACKOFF = (30, 60, 120, 240, 480, 600)  # seconds after each failed attempt; then every 10 min
 Planned = escalation.PlannedPage
 
 
 def _again(inc: Incident, page: Planned, record: dict[str, Any], pending: list[Planned], batch: list[Planned],
-           reached: set[str], bundle: Bundle, now: float, fallbacks: list[Planned]) -> list[Planned]:
+           reached: set[str], bundle: Bundle, now: float, fallbacks: list[Planned],
+           undelivered: bool = False) -> list[Planned]:
     """What a failed page plans: the same page again later (unless never deliverable; one
     retry per person and channel), and at its first failure, unless the person was reached
     some other way for this step, their next channel now.  Said in the page's record."""
@@ -153,8 +191,9 @@ def _again(inc: Incident, page: Planned, record: dict[str, Any], pending: list[P
         out.append({"to": page["to"], "channel": page["channel"], "at": at, "step": page["step"],
                     "attempt": attempt})
         record["retry_at"] = clock.iso(at)
-    got_through = page["to"] in reached or any(
-        p["to"] == page["to"] and p["step"] == page["step"] + 1 and p.get("ok") for p in inc.pages or [])
+    got_through = page["to"] in reached or any(  # (a page said undelivered later did not)
+        p["to"] == page["to"] and p["step"] == page["step"] + 1 and p.get("ok")
+        and not (undelivered and p["channel"] == page["channel"]) for p in inc.pages or [])
     if attempt == 1 and not got_through:
         channel = _next_channel(inc, page, [*pending, *batch], bundle)
         if channel is not None:

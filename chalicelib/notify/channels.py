@@ -108,6 +108,8 @@ class DeliveryReport:
     duration_seconds: int | None = None
     error_code: str | None = None
     answered: bool = False  # a call someone picked up: work time in the astreinte report
+    failed: bool = False  # accepted by the provider, and then never arrived: sent again
+    permanent: bool = False  # … and never will (a number that cannot receive)
 
 
 class Channel:

@@ -52,11 +52,14 @@ def twilio_missing() -> str | None:
 def twilio_report(params: Mapping[str, str]) -> DeliveryReport:
     """A Twilio status callback (messages and calls share its fields)."""
     duration = params.get("CallDuration") or ""
+    status = params.get("MessageStatus") or params.get("CallStatus") or "unknown"
+    error = params.get("ErrorCode") or ""
+    failed = status in ("undelivered", "failed")  # a call that rang out is "no-answer": escalation's business
     return DeliveryReport(
-        status=params.get("MessageStatus") or params.get("CallStatus") or "unknown",
-        provider_id=params.get("MessageSid") or params.get("CallSid") or "",
+        status=status, provider_id=params.get("MessageSid") or params.get("CallSid") or "",
         duration_seconds=int(duration) if duration.isascii() and duration.isdigit() else None,
-        error_code=params.get("ErrorCode") or None)
+        error_code=error or None, failed=failed,
+        permanent=failed and error.isascii() and error.isdigit() and int(error) in TWILIO_NEVER)
 
 
 class Sms(Channel):
