@@ -155,6 +155,14 @@ def verify_slack(raw_body: bytes, timestamp: str | None, signature: str | None) 
     return payload
 
 
+def slack_try_again(payload: dict[str, Any]) -> None:
+    """Slack does not retry a failed button: tell the clicker, privately, to press it again."""
+    user = str(_obj(payload.get("user")).get("id", ""))
+    channel = _obj(payload.get("channel")).get("id") or _obj(payload.get("container")).get("channel_id")
+    if channel and user:
+        slack_notify.ephemeral(str(channel), user, text("fr", "try_again"))
+
+
 def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 

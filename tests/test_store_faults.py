@@ -91,3 +91,15 @@ def test_an_sms_reply_while_the_store_is_frozen_asks_to_send_it_again(api: Api, 
     assert status == 200 and "renvoyez" in twiml and "send it again" in twiml
     status, twiml = fresh.fake.reply_sms("+33600000001", f"4 {number}")
     assert status == 200 and api.incident(number)["state"] == "acknowledged"
+
+
+def test_a_slack_button_pressed_while_the_store_is_frozen_says_press_again(api: Api, fresh) -> None:
+    number = api.trigger(dedup="button-frozen")["incident_number"]
+    dm = fresh.fake.wait_for(kind="slack", channel="U0ALICE")
+    with frozen(fresh):
+        status, _ = fresh.fake.click(dm["ts"], "ack", "U0ALICE")
+    assert status == 200
+    told = fresh.fake.wait_for(kind="slack_ephemeral", channel=dm["channel"])
+    assert "renvoyez" in told["text"] and "send it again" in told["text"]
+    assert fresh.fake.click(dm["ts"], "ack", "U0ALICE")[0] == 200
+    assert api.incident(number)["state"] == "acknowledged"

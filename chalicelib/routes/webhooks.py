@@ -69,5 +69,10 @@ def slack_interactivity() -> Response:
     request = bp.current_request
     payload = replies.verify_slack(body(request), request.headers.get("x-slack-request-timestamp"),
                                    request.headers.get("x-slack-signature"))
-    replies.slack_clicked(payload)
+    try:
+        replies.slack_clicked(payload)
+    except Exception as exc:
+        if not _store_down(exc):
+            raise
+        replies.slack_try_again(payload)
     return empty(200)
