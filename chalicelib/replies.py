@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import config, errors, incidents, links
-from .incidents import delivery
+from .incidents import delivery, flood
 from .incidents.views import view
 from .model import Person
 from .notify import channels, sms, voice
@@ -42,9 +42,16 @@ class Forbidden(errors.BadSignature):
     """The request is not signed by who it claims to come from."""
 
 
+def _plain(body: str) -> str:
+    return unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode().upper().strip()
+
+
+_ALL = re.compile(r"^(4|ACK|ACQ|OK)$")  # acknowledge, with no number: the last bundle
+
+
 def parse_sms(body: str) -> tuple[str, int] | None:
     """'4 12', 'ack 12', 'Clos #12', 'résolu 12' -> (action, incident number)."""
-    plain = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode().upper().strip()
+    plain = _plain(body)
     m = _SMS.match(plain)
     if not m or m.group(1) not in _WORDS:
         return None
@@ -77,6 +84,13 @@ def sms_received(params: dict[str, str]) -> str:
         return sms.reply(text("fr", "unknown_person"))
     lang = person["language"]
     parsed = parse_sms(params.get("Body", ""))
+    if parsed is None and _ALL.match(_plain(params.get("Body", ""))):
+        numbers = flood.last(person["id"])  # "4" alone: every incident of the last bundle
+        if numbers:
+            sid = params.get("MessageSid", "")
+            for n in numbers:
+                incidents.acknowledge(n, person["id"], "sms", idem_key=f"twilio-sms:{sid}:{n}")
+            return sms.reply(text(lang, "bundle_done", list=", ".join(f"#{n}" for n in numbers)))
     if parsed is None:
         return sms.reply(text(lang, "help"))
     action, number = parsed

@@ -15,6 +15,8 @@ Single-table layout (pk / sk):
   HB#<sha256>      HB                a heartbeat; on the `due` index (partition "hb") until due
   FEED#<sha256>    FEED              an iCal feed token (stored hashed) and the rota or person it shows
   FEEDS#<kind>#<id> <sha256>         the feed tokens of one rota or person, so rotating revokes them all
+  FLOOD#<person>   <window>          the incidents that paged a person in a window (TTL)
+  BUNDLE#<person>  open | last       pages held during a flood (on `due`, partition "bundle"); the last sent
 
 The index `month` lists incidents by the month (UTC) they opened, sorted by time, with the
 fields reports need: the incident list and a month's report read it, never the timelines.
@@ -38,6 +40,7 @@ from pynamodb.attributes import (
     JSONAttribute,
     ListAttribute,
     NumberAttribute,
+    NumberSetAttribute,
     UnicodeAttribute,
     VersionAttribute,
 )
@@ -344,10 +347,53 @@ class Heartbeat(_Table):
     due_index = HeartbeatDueIndex()
 
 
+BUNDLE_SHARD = "bundle"
+
+
+class FloodWindow(_Table):
+    """The incidents that paged one person in one window (chalicelib.incidents.flood)."""
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # FLOOD#<person>
+    sk = UnicodeAttribute(range_key=True)  # the window's number
+    numbers = NumberSetAttribute(null=True)
+    expires = NumberAttribute()
+
+
+class BundleDueIndex(GlobalSecondaryIndex["PageBundle"]):
+    """The same `due` index, partition "bundle": bundles of pages and when they go out."""
+
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = NumberAttribute(range_key=True)
+
+
+class PageBundle(_Table):
+    """Pages held for one person during a flood (BUNDLE#<person>, open), sent as one message
+    when due; and the last one sent (…, last), which "4" alone acknowledges."""
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # BUNDLE#<person>
+    sk = UnicodeAttribute(range_key=True, default="open")  # open | last
+    person = UnicodeAttribute()
+    numbers = NumberSetAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)
+    due_at = NumberAttribute(null=True)
+    expires = NumberAttribute(null=True)
+    due_index = BundleDueIndex()
+
+
 MODELS: tuple[type[Model], ...] = (
     Incident, TimelineEntry, DedupKey, Counter, Idempotency, ConfigBundle, ApiToken, OverrideItem,
     IntegrationKey, RateWindow, Heartbeat,
-    FeedToken,
+    FeedToken, FloodWindow, PageBundle,
 )
 
 TABLE_DEFINITION: dict[str, Any] = {
@@ -454,7 +500,7 @@ def configure() -> None:
         model.Meta.host = s.dynamodb_endpoint
         model.Meta.region = s.region
         model._connection = None  # rebuilt on next use with the new host
-    for index in (Incident.due_index, Incident.month_index, Heartbeat.due_index):
+    for index in (Incident.due_index, Incident.month_index, Heartbeat.due_index, PageBundle.due_index):
         setattr(index.Meta, "host", s.dynamodb_endpoint)  # noqa: B010 - not declared on index Meta
         setattr(index, "_connection", None)  # noqa: B010
 

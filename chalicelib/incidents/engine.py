@@ -14,7 +14,7 @@ from ..model import Bundle
 from ..notify.channels import REGISTRY
 from ..rotas import directory
 from ..store import DUE_SHARD, Incident, TimelineEntry
-from . import escalation, followups, timers
+from . import escalation, flood, followups, timers
 from .records import Change, Gone, entry, mutate, set_due
 from .views import view
 
@@ -83,7 +83,12 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
         return
     bundle: Bundle = directory.bundle()
     about = view(inc, bundle)
-    deliveries = [notify.deliver(dict(page), about, bundle["people"]) for page in decision.pages]
+    now = clock.now()
+    first_step = decision.state["step"] == 0 and decision.state["loop"] == 0
+    critique_first = inc.severity == "critique" and first_step  # never held
+    deliveries = [_held(page) if not page["to"].startswith("slack:") and "attempt" not in page
+                  and flood.held(page["to"], inc.number, critique_first, now)
+                  else notify.deliver(dict(page), about, bundle["people"]) for page in decision.pages]
     claimed = {(p["to"], p["channel"], p["step"]) for p in decision.pages}
     fallbacks: list[escalation.PlannedPage] = []
 
@@ -171,6 +176,13 @@ def undelivered(number: int, to: str, channel: str, detail: dict[str, Any]) -> N
     timers.schedule(number, done[0].due_at)
 
 
+def _held(page: escalation.PlannedPage) -> notify.Delivery:
+    """A page kept for the person's flood bundle (chalicelib.incidents.flood): it goes out with
+    the others when the window ends."""
+    return notify.Delivery({"to": page["to"], "channel": page["channel"], "step": page["step"] + 1,
+                            "ok": True, "bundled": True}, None)
+
+
 RETRY_BACKOFF = (30, 60, 120, 240, 480, 600)  # seconds after each failed attempt; then every 10 min
 Planned = escalation.PlannedPage
 
@@ -236,6 +248,7 @@ def sweep(limit: int = 200) -> int:
             log.error("incident_not_run", incident=inc.number, error=f"{type(exc).__name__}: {exc}"[:300])
             continue  # one incident that fails must not hold up every other escalation
         done += 1
+    flood.send_due(directory.bundle(), now)
     return done
 
 

@@ -52,6 +52,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "summary_link": "Détail et CSV pour la paie : {url}",
         "summary_subject": "[Astreinte] {team} — bilan de {month}",
         "taken_subject": "[Astreinte] #{number} pris en charge par {by}",
+        "bundle": "[Astreinte] {count} nouveaux incidents : {list}. "
+                  "Répondez 4 pour tous les prendre en charge.",
+        "bundle_subject": "[Astreinte] {count} nouveaux incidents",
+        "bundle_done": "Pris en charge : {list}.",
         "undeliverable": "[Astreinte] #{number} : {name} ne peut pas être joint(e) par {channel} ({error}). "
                          "Le message n'est pas renvoyé ; vérifiez ses coordonnées dans rotas/.",
         "undeliverable_subject": "[Astreinte] #{number} : {name} injoignable par {channel}",
@@ -103,6 +107,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "summary_link": "Details and payroll CSV: {url}",
         "summary_subject": "[Astreinte] {team} — {month} in review",
         "taken_subject": "[Astreinte] #{number} acknowledged by {by}",
+        "bundle": "[Astreinte] {count} new incidents: {list}. Reply 4 to acknowledge them all.",
+        "bundle_subject": "[Astreinte] {count} new incidents",
+        "bundle_done": "Acknowledged: {list}.",
         "undeliverable": "[Astreinte] #{number}: {name} cannot be reached by {channel} ({error}). "
                          "It is not sent again; please check their details in rotas/.",
         "undeliverable_subject": "[Astreinte] #{number}: {name} unreachable by {channel}",
