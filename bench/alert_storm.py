@@ -20,6 +20,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import AGENT_PHONE, local_stack, trigger  # noqa: E402
 
 
+def _get_all(url: str, requests_: int, senders: int, out: multiprocessing.Queue) -> None:
+    """The same senders asking a route that touches nothing: the local HTTP server's ceiling."""
+    def get(worker: int) -> None:
+        http = requests.Session()
+        for _ in range(worker, requests_, senders):
+            http.get(url, timeout=30)
+
+    threads = [threading.Thread(target=get, args=(w,)) for w in range(senders)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put(requests_ / (time.perf_counter() - t0))
+
+
 def _send_all(api_url: str, events: int, keys: int, senders: int, out: multiprocessing.Queue) -> None:
     """The monitoring tools: another process, so their threads do not share the API's
     interpreter lock (in AWS each Lambda has its own)."""
@@ -70,6 +86,12 @@ def main(events: int = 5000, keys: int = 50, senders: int = 8) -> None:
         # The figure that does not depend on the machine's day: both measured in this run.
         print(f"storm ratio: {events / elapsed / ceiling:.2f} (storm events/s over the store's plain "
               f"PutItem/s; goal: >= 0.7; {incidents} incidents, {server_errors} 5xx)")
+        proc = spawn.Process(target=_get_all, args=(f"{stack.api_url}/dashboard", 3000, senders, out))
+        proc.start()
+        http = out.get(timeout=600)
+        proc.join()
+        print(f"the local API's own ceiling here: {http:.0f} requests/s to a route that touches nothing "
+              f"(same senders); the storm runs at {events / elapsed / http:.2f} of it")
 
 
 def store_ceiling(threads: int, writes: int = 2000) -> float:
