@@ -10,14 +10,13 @@ import collections
 import multiprocessing
 import sys
 import threading
-import time
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import AGENT_PHONE, local_stack, trigger  # noqa: E402
+from bench.common import AGENT_PHONE, in_threads, local_stack, trigger  # noqa: E402
 
 
 def _get_all(url: str, requests_: int, senders: int, out: multiprocessing.Queue) -> None:
@@ -27,13 +26,8 @@ def _get_all(url: str, requests_: int, senders: int, out: multiprocessing.Queue)
         for _ in range(worker, requests_, senders):
             http.get(url, timeout=30)
 
-    threads = [threading.Thread(target=get, args=(w,)) for w in range(senders)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put(requests_ / (time.perf_counter() - t0))
+    elapsed = in_threads(get, senders)
+    out.put(requests_ / elapsed)
 
 
 def _send_all(api_url: str, events: int, keys: int, senders: int, out: multiprocessing.Queue) -> None:
@@ -50,13 +44,8 @@ def _send_all(api_url: str, events: int, keys: int, senders: int, out: multiproc
             with lock:
                 statuses[r.status_code] += 1
 
-    threads = [threading.Thread(target=send, args=(w,)) for w in range(senders)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put((time.perf_counter() - t0, dict(statuses)))
+    elapsed = in_threads(send, senders)
+    out.put((elapsed, dict(statuses)))
 
 
 def main(events: int = 5000, keys: int = 50, senders: int = 8) -> None:
@@ -107,13 +96,8 @@ def store_ceiling(threads: int, writes: int = 2000) -> float:
             entry(10_000_000 + i % 50, "repeated", clock.now(), actor="source", channel="events-api",
                   detail={"event": event}).save()
 
-    pool = [threading.Thread(target=write, args=(w,)) for w in range(threads)]
-    t0 = time.perf_counter()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return writes / (time.perf_counter() - t0)
+    elapsed = in_threads(write, threads)
+    return writes / elapsed
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +31,14 @@ def local_stack() -> Iterator[Stack]:
 def trigger(dedup_key: str, summary: str) -> dict[str, Any]:
     return {"routing_key": KEY, "event_action": "trigger", "dedup_key": dedup_key,
             "payload": {"summary": summary, "source": "bench", "severity": "error"}}
+
+
+def in_threads(work: Callable[[int], None], threads: int) -> float:
+    """work(0) … work(threads - 1), each in its own thread, all at once; the seconds it took."""
+    pool = [threading.Thread(target=work, args=(w,)) for w in range(threads)]
+    t0 = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return time.perf_counter() - t0

@@ -23,7 +23,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import AGENT_PHONE, KEY, local_stack, trigger  # noqa: E402
+from bench.common import AGENT_PHONE, KEY, in_threads, local_stack, trigger  # noqa: E402
 
 KEYS = 200
 PAGE = re.compile(r"#(\d+) (CRITIQUE|ÉLEVÉ|MOYEN|FAIBLE|CRITICAL|HIGH|MEDIUM|LOW) ")
@@ -65,11 +65,7 @@ def _send(api_url: str, rate: float, seconds: float, out: multiprocessing.Queue)
             with lock:
                 answers.append((i, body["event_action"], status, number))
 
-    threads = [threading.Thread(target=worker, args=(w, 4)) for w in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(lambda w: worker(w, 4), 4)
     out.put((time.monotonic() - t0, answers))
 
 

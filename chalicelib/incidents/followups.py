@@ -31,11 +31,12 @@ def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
                 bundle: Bundle) -> list[dict[str, Any]]:
     """Update the pages that can be edited, and tell everyone else who was paged who took it."""
     key = "taken" if target == "acknowledged" else "resolved"
-    words = {**view(inc, bundle), "by": directory.name_of(actor), "how": how}
+    about = view(inc, bundle)
+    words = {**about, "by": directory.name_of(actor), "how": how}
     sent = [Sent.of(s) for s in inc.sent or []] + _older_slack_pages(inc)
     footer_key = "slack_taken" if target == "acknowledged" else "slack_resolved"
     at = clock.iso(now)[11:19]
-    records = notify.update_pages(sent, view(inc, bundle), inc.state,
+    records = notify.update_pages(sent, about, inc.state,
                                   lambda lang: notify.text(lang, footer_key, **{**words, "at": at}))
     updated = {(r["person"], r["channel"]) for r in records if r["ok"]}
     for pid in map(str, inc.paged or []):

@@ -76,11 +76,10 @@ def seen(key: str | None) -> dict[str, Any] | None:
 
 @dataclass
 class Change:
-    """What one attempt writes with the incident: timeline entries, other items (with their
-    condition), items to delete, and an idempotency record that makes it once-only."""
+    """What one attempt writes with the incident: timeline entries, items to delete, and an
+    idempotency record that makes it once-only."""
 
     entries: list[TimelineEntry] = field(default_factory=list)
-    saves: list[tuple[Model, Any]] = field(default_factory=list)
     deletes: list[Model] = field(default_factory=list)
     once: tuple[str, dict[str, Any]] | None = None  # (idempotency key, the answer to remember)
     save_incident: bool = True
@@ -121,8 +120,6 @@ def mutate(number: int, change: Callable[[Incident], Change | None],
                     tx.save(inc)
                 for timeline_entry in done.entries:
                     tx.save(timeline_entry)
-                for item, condition in done.saves:
-                    tx.save(item, condition=condition)
                 for gone in done.deletes:
                     tx.delete(gone)
                 if done.once is not None:

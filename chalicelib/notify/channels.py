@@ -93,10 +93,10 @@ class Message:
     def plain(self) -> str:
         """The text without markup (SMS, the text part of an email)."""
         lines = [line for line in self.text.splitlines() if line.strip() != "```"]
-        return _BOLD.sub(r"\1", "\n".join(lines))
+        return BOLD.sub(r"\1", "\n".join(lines))
 
 
-_BOLD = re.compile(r"\*([^*\n]+)\*")
+BOLD = re.compile(r"\*([^*\n]+)\*")  # *bold*, the one inline markup of our templates
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import html
 import os
-import re
 from typing import Any
 
 from .. import config
 from ..model import Person
-from .channels import Channel, Message, Page, Sent, register
+from .channels import BOLD, Channel, Message, Page, Sent, register
 from .templates import text
 
 
@@ -59,15 +58,12 @@ def as_html(text: str, links: dict[str, str] | None = None, markup: bool = True)
         for p in part.strip("\n").split("\n\n"):
             if p:
                 escaped = html.escape(p)
-                escaped = (_BOLD.sub(r"<b>\1</b>", escaped) if markup else escaped).replace("\n", "<br>")
+                escaped = (BOLD.sub(r"<b>\1</b>", escaped) if markup else escaped).replace("\n", "<br>")
                 parts.append(f"<p>{escaped}</p>")
     paragraphs = "".join(parts)
     buttons = "".join(f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>'
                       for label, url in (links or {}).items())
     return f'<!doctype html><html><body style="font-family:sans-serif">{paragraphs}{buttons}</body></html>'
-
-
-_BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
 def page_text(lang: str, page: Page) -> tuple[str, str, str]:

@@ -97,15 +97,15 @@ def _merge_overrides(body: Bundle) -> None:
 
 
 def _index(body: Bundle) -> dict[str, dict[str, str]]:
-    idx: dict[str, dict[str, str]] = {"key": {}, "phone": {}, "slack": {}, "email": {}}
+    idx: dict[str, dict[str, str]] = {"key": {}, "phone": {}, "slack": {}}
     for svc in body["services"].values():
         for integ in svc["integrations"]:
             idx["key"][integ["key_sha256"]] = svc["id"]
     for person in body["people"].values():
-        for field in ("phone", "slack", "email"):
+        for field in ("phone", "slack"):
             value = person.get(field)
             if isinstance(value, str) and value:
-                idx[field][value.lower() if field == "email" else value] = person["id"]
+                idx[field][value] = person["id"]
     return idx
 
 
@@ -131,9 +131,9 @@ def name_of(pid: str) -> str:
 
 
 def person_by(field: str, value: str) -> Person | None:
-    """The person whose phone, slack id or email this is (how a reply is traced to someone)."""
+    """The person whose phone or slack id this is (how a reply is traced to someone)."""
     b, idx = _loaded()
-    pid = idx.get(field, {}).get(value.lower() if field == "email" else value)
+    pid = idx.get(field, {}).get(value)
     return b["people"].get(pid) if pid else None
 
 

@@ -2,9 +2,7 @@
 Slack (buttons).  Each request is verified as its provider signs it before anything else."""
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError
 from chalice import Blueprint, Response
-from pynamodb.exceptions import PynamoDBException
 
 from .. import config, replies, store
 from ..notify import sms, voice
@@ -20,10 +18,6 @@ def _twilio_params(path: str) -> dict[str, str]:
     return replies.verify_twilio(url, body(request), request.headers.get("x-twilio-signature"))
 
 
-def _store_down(exc: Exception) -> bool:
-    return isinstance(exc, PynamoDBException | BotoCoreError) and store.unavailable(exc)
-
-
 @bp.route("/webhooks/twilio/sms", methods=["POST"], content_types=[FORM])
 @guarded
 def twilio_sms() -> Response:
@@ -31,7 +25,7 @@ def twilio_sms() -> Response:
     try:
         return xml(replies.sms_received(params))
     except Exception as exc:
-        if not _store_down(exc):
+        if not store.unavailable(exc):
             raise
         # Twilio does not retry a failed SMS webhook: tell the person to send it again.
         return xml(sms.reply(text("fr", "try_again")))
@@ -51,7 +45,7 @@ def twilio_gather(ref: str) -> Response:
     try:
         return xml(replies.voice_key(ref, params))
     except Exception as exc:
-        if not _store_down(exc):
+        if not store.unavailable(exc):
             raise
         return xml(voice.say(text("fr", "try_again"), "fr"))  # the key was not recorded: press it again
 
@@ -72,7 +66,7 @@ def slack_interactivity() -> Response:
     try:
         replies.slack_clicked(payload)
     except Exception as exc:
-        if not _store_down(exc):
+        if not store.unavailable(exc):
             raise
         replies.slack_try_again(payload)
     return empty(200)
