@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 from devstack.stack import Stack  # noqa: E402
 
 KEY = "test-helpdesk-key"  # the helpdesk service of tests/rotas
+OTHER_KEY = "test-quick-key"  # another service: a warm-up that does not eat KEY's rate limit
 AGENT_PHONE = "+33600000001"  # its agent on call, Alice
 
 
@@ -28,8 +29,8 @@ def local_stack() -> Iterator[Stack]:
         stack.stop()
 
 
-def trigger(dedup_key: str, summary: str) -> dict[str, Any]:
-    return {"routing_key": KEY, "event_action": "trigger", "dedup_key": dedup_key,
+def trigger(dedup_key: str, summary: str, key: str = KEY) -> dict[str, Any]:
+    return {"routing_key": key, "event_action": "trigger", "dedup_key": dedup_key,
             "payload": {"summary": summary, "source": "bench", "severity": "error"}}
 
 

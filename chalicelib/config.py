@@ -115,11 +115,17 @@ _reloaded: list[Callable[[], None]] = []
 T = TypeVar("T")
 
 
+def on_reload(clear: Callable[[], None]) -> None:
+    """Run `clear` at reload(): a per-container cache of what the table holds (a new table
+    in tests is a new deployment)."""
+    _reloaded.append(clear)
+
+
 def client(build: Callable[[], T]) -> Callable[[], T]:
     """A client built once per container on first use, and again after reload(): what a
     channel module uses for its own provider (chalicelib.notify.email's SES client)."""
     cached = functools.lru_cache(maxsize=1)(build)
-    _reloaded.append(cached.cache_clear)
+    on_reload(cached.cache_clear)
     return cached
 
 

@@ -35,7 +35,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib import clock, incidents
-from chalicelib.incidents import delivery, engine
+from chalicelib.incidents import delivery, sweeper
+from chalicelib.incidents.records import LATE_REPEATS_SECONDS
 from chalicelib.notify.channels import REGISTRY, PageRef
 from chalicelib.rotas import directory, shifts
 
@@ -193,7 +194,7 @@ class _Month:
         if p.acked_by or p.resolved:
             return  # the timer would fire and find nothing to do: spare the two reads
         # The per-step timer's handler (an SQS message in AWS; the sweeper is its backstop).
-        engine.on_timer(json.dumps({"incident": p.number, "due_at": due_at}))
+        sweeper.on_timer(json.dumps({"incident": p.number, "due_at": due_at}))
         self.observe(p)
 
     def observe(self, p: _Plan, inc: Any = None) -> None:
@@ -281,12 +282,13 @@ class _Month:
             return
         if p.acked_by and not p.source_resolves:
             p.resolved = incidents.resolve(p.number, p.acked_by, p.acked_how or "api").changed
-            if p.resolved:
-                return
-        # The monitoring tool sees the problem gone: PagerDuty's "resolve" event.
-        incidents.source_event(p.service, {"dedup_key": p.event["dedup_key"], "via": "events-api"},
-                               "resolve")
-        p.resolved = True
+        if not p.resolved:  # the monitoring tool sees the problem gone: PagerDuty's "resolve" event
+            incidents.source_event(p.service, {"dedup_key": p.event["dedup_key"], "via": "events-api"},
+                                   "resolve")
+            p.resolved = True
+        # The timer that resolving set: a look for repeats stored after the resolution.
+        due_at = clock.now() + LATE_REPEATS_SECONDS
+        self.push(due_at, lambda: sweeper.on_timer(json.dumps({"incident": p.number, "due_at": due_at})))
 
 
 def move_to(at: float) -> None:

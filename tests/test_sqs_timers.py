@@ -12,7 +12,7 @@ from conftest import QUICK_KEY, Api
 from moto.server import ThreadedMotoServer
 
 from chalicelib import clock, config
-from chalicelib.incidents import engine, timers
+from chalicelib.incidents import sweeper, timers
 from devstack.dynamodb import free_port
 
 
@@ -62,6 +62,6 @@ def test_the_next_step_is_woken_by_its_sqs_timer(api: Api, fresh, queue: tuple) 
 def test_a_wait_longer_than_sqs_allows_is_chained(fresh, queue: tuple) -> None:
     sqs, url = queue
     due = clock.now() + 40 * 60
-    engine.on_timer(json.dumps({"incident": 1, "due_at": due}))  # not due: wait again
+    sweeper.on_timer(json.dumps({"incident": 1, "due_at": due}))  # not due: wait again
     assert _delayed(sqs, url) == 1
     assert fresh.fake.messages() == []

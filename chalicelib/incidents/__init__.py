@@ -4,7 +4,8 @@
   dedup       events from sources: open, count repeats, acknowledge/resolve by dedup_key
   lifecycle   the state machine: acknowledge, resolve, escalate (Outcome)
   escalation  who is paged when (pure decisions)
-  engine      runs what is due: steps, pages, the sweeper, SQS timers
+  engine      runs what is due: steps, pages and their retries
+  sweeper     what wakes incidents: the one-minute sweeper, SQS timers
   followups   after a change is stored: pages updated, others told, ticket notes
   delivery    providers' delivery callbacks
   views       the template fields and the API's JSON
@@ -13,9 +14,10 @@
 from __future__ import annotations
 
 from .dedup import source_event, trigger
-from .engine import process_due, sweep
+from .engine import process_due
 from .lifecycle import Outcome, acknowledge, escalate, resolve
 from .records import entry, get, timeline
+from .sweeper import sweep
 from .views import as_json
 
 __all__ = ["Outcome", "acknowledge", "as_json", "entry", "escalate", "get", "process_due", "resolve",

@@ -2,15 +2,13 @@
 
 A trigger opens an incident with its first pages decided (and leased) in one transaction
 with the dedup pointer, or is counted on the open incident with its dedup_key (one write,
-the event, then a read of the pointer: see _count_repeat).  acknowledge/resolve from the
+the event, when the container remembers the pointer: see _repeat).  acknowledge/resolve from the
 source act on the open incident; when nothing is open they are still kept for a while.
 """
 from __future__ import annotations
 
 import secrets
-import threading
 
-from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from .. import clock
@@ -20,14 +18,9 @@ from ..rotas import directory
 from ..store import Counter, DedupKey, Incident, TimelineEntry, conflict, transaction
 from . import engine, escalation, service_hours
 from .lifecycle import Outcome, acknowledge, resolve
-from .records import dedup_pk, entry, pk
+from .records import dedup_pk, entry, known_pointer, pk, remember_pointer
 
 ORPHAN_DAYS = 90
-POINTERS_KEPT = 50_000
-# (service, dedup_key) -> open incident, per container, for a minute: a storm's repeats skip the
-# read before their write; a stale entry costs a stray "repeated" on a closed incident, not a page.
-_pointers: TTLCache[tuple[str, str], int] = TTLCache(maxsize=POINTERS_KEPT, ttl=60)
-_lock = threading.Lock()  # cachetools caches are not thread-safe (the local server is threaded)
 
 
 def trigger(service: Service, event: Event) -> tuple[Incident, bool]:
@@ -54,10 +47,10 @@ def open_incident(service: Service, event: Event) -> tuple[Incident, escalation.
 
 
 def _open_once(service: Service, event: Event) -> tuple[Incident, escalation.Decision | None] | None:
-    now = clock.now()
-    repeat = _repeat(service["id"], event, now)
+    repeat = _repeat(service["id"], event)
     if repeat is not None:
         return repeat, None
+    now = clock.now()
     number = _next_number()
     policy = directory.policy_for(service, event["severity"])
     decision = _first_decision(service, policy, event["severity"], now)
@@ -80,7 +73,7 @@ def _open_once(service: Service, event: Event) -> tuple[Incident, escalation.Dec
         if not conflict(exc):
             raise  # the store did not answer (503) or refused the item (413): nothing half-stored
         # Another trigger with the same dedup_key won the race: count this one on it.
-        repeat = _repeat(service["id"], event, now)
+        repeat = _repeat(service["id"], event)
         return None if repeat is None else (repeat, None)
     return inc, decision
 
@@ -113,44 +106,52 @@ def open_pointer(service_id: str, dedup_key: str) -> DedupKey | None:
         return None
 
 
-def _count_repeat(service_id: str, dedup_key: str, number: int, event: Event,
-                  now: float) -> Incident | None:
-    """A repeated trigger: stored on the timeline (where it is counted), nobody re-paged.
+def _repeat(service_id: str, event: Event) -> Incident | None:
+    """Count the event on the open incident with its dedup_key, if there is one: stored on
+    its timeline (where it is counted), nobody re-paged.  One write when this container
+    remembers the pointer (an alert storm), one read and one write otherwise.
 
-    One write, the event on the incident's timeline, then one consistent read of the dedup
-    pointer: in an alert storm that is all most events cost (the pointer is remembered per
-    container).  A write can't check another item, so the read comes after it: if the
-    pointer no longer names this incident (resolved meanwhile, maybe by another container),
-    the event may have come after the end, and it is handled as a new trigger too (None): it
-    is then stored twice, on the closed incident and on the next, rather than not paged."""
-    entry(number, "repeated", now, actor=event.get("actor", "source"), channel=event.get("via", "events-api"),
-          detail={"event": event}).save()
-    pointer = open_pointer(service_id, dedup_key)
-    if pointer is None or pointer.number != number:
-        with _lock:
-            _pointers.pop((service_id, dedup_key), None)
-        return None
-    with _lock:
-        _pointers[(service_id, dedup_key)] = number
-    return Incident(pk(number), "META", number=number)  # a handle: the number is what callers need
-
-
-def _repeat(service_id: str, event: Event, now: float) -> Incident | None:
-    """Count the event on the open incident with its dedup_key, if there is one."""
-    with _lock:
-        known = _pointers.get((service_id, event["dedup_key"]))
-    if known is not None:
-        inc = _count_repeat(service_id, event["dedup_key"], known, event, now)
-        if inc is not None:
-            return inc
-    for _ in range(3):  # a conflicting transaction on the pointer: read it again
+    Resolved meanwhile elsewhere, the incident still gets the event; reopen_late_repeats
+    finds it there and opens the next incident with it."""
+    number = known_pointer(service_id, event["dedup_key"])
+    if number is None:
         pointer = open_pointer(service_id, event["dedup_key"])
         if pointer is None:
             return None
-        inc = _count_repeat(service_id, event["dedup_key"], pointer.number, event, now)
-        if inc is not None:
-            return inc
-    raise RuntimeError(f"could not count a repeat of {event['dedup_key']!r}")
+        number = pointer.number
+        remember_pointer(service_id, event["dedup_key"], number)
+    # The time of the write, not of the request: after a resolution, it is later than it.
+    entry(number, "repeated", clock.now(), actor=event.get("actor", "source"),
+          channel=event.get("via", "events-api"), detail={"event": event}).save()
+    return Incident(pk(number), "META", number=number)  # a handle: the number is what callers need
+
+
+def reopen_late_repeats(inc: Incident) -> int | None:
+    """Repeats stored on an incident after it was resolved (a container still remembered
+    its pointer): the first one opens the next incident now, as it would have then, and the
+    others are its repeats.  Run by the sweeper LATE_REPEATS_SECONDS after the resolution;
+    returns the incident they reopened, if any.  Run twice, it opens nothing twice (the
+    second finds the pointer of the first)."""
+    if inc.resolved_at is None:
+        return None
+    after = list(TimelineEntry.query(pk(inc.number), TimelineEntry.sk > f"T#{clock.iso(inc.resolved_at)}",
+                                     consistent_read=True))
+    late = [e for e in after if e.kind == "repeated" and e.detail and "event" in e.detail]
+    if not late or any(e.kind == "late_repeats" for e in after):
+        return None
+    service = directory.bundle()["services"].get(inc.service)
+    if service is None:  # the service left rotas/ meanwhile: nobody to page
+        return None
+    event = late[0].detail["event"]
+    remember_pointer(inc.service, event["dedup_key"], None)  # this container may be one of them
+    reopened, _ = trigger(service, event)
+    now = clock.now()
+    for number, detail in ((inc.number, {"reopened_as": reopened.number}),
+                           (reopened.number, {"repeats_of": inc.number})):
+        entry(number, "late_repeats", now, actor="astreinte", detail={
+            **detail, "repeats": len(late),
+            "note": "events received after the resolution / événements reçus après la résolution"}).save()
+    return reopened.number
 
 
 def source_event(service: Service, event: Event, action: str) -> Outcome | None:

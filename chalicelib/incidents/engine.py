@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import clock, log, notify, store
+from .. import clock, log, notify
 from ..model import Bundle
 from ..notify.channels import REGISTRY
 from ..rotas import directory
-from ..store import DUE_SHARD, Incident, TimelineEntry
+from ..store import Incident, TimelineEntry
 from . import escalation, flood, followups, timers
 from .records import Change, Gone, entry, mutate, set_due
 from .views import view
@@ -233,29 +233,3 @@ def _next_channel(inc: Incident, page: Planned, pending: list[Planned], bundle: 
         if name not in tried and channel is not None and channel.address(person) and not channel.configured():
             return name
     return None
-
-
-def sweep(limit: int = 200) -> int:
-    """Run everything due now (the one-minute backstop, and the local timer runner)."""
-    now = clock.now()
-    done = 0
-    for inc in Incident.due_index.query(DUE_SHARD, Incident.due_at <= now, limit=limit):
-        try:
-            process_due(inc.number)
-        except Exception as exc:
-            if store.unavailable(exc):
-                raise  # nothing will work until it answers: the next run catches up
-            log.error("incident_not_run", incident=inc.number, error=f"{type(exc).__name__}: {exc}"[:300])
-            continue  # one incident that fails must not hold up every other escalation
-        done += 1
-    flood.send_due(directory.bundle(), now)
-    return done
-
-
-def on_timer(body: str) -> None:
-    """One SQS timer message: run the incident if due, else wait again (long delays)."""
-    number, due_at = timers.read_message(body)
-    if due_at > clock.now():
-        timers.schedule(number, due_at)
-        return
-    process_due(number)

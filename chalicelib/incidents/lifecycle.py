@@ -15,7 +15,19 @@ from typing import Any
 from .. import clock
 from ..store import DedupKey, Incident, TimelineEntry
 from . import engine, escalation, followups, timers
-from .records import AlreadyDone, Change, Gone, dedup_pk, entry, get, mutate, seen, set_due
+from .records import (
+    LATE_REPEATS_SECONDS,
+    AlreadyDone,
+    Change,
+    Gone,
+    dedup_pk,
+    entry,
+    get,
+    mutate,
+    remember_pointer,
+    seen,
+    set_due,
+)
 
 RESULTS = ("acknowledged", "resolved", "escalated", "already_acknowledged", "already_resolved",
            "not_paged", "no_incident")
@@ -82,6 +94,7 @@ def act(number: int, actor: str, how: str, target: str, idem_key: str | None = N
         done = Change(entries=items, once=(idem_key, {"result": target, "by": actor}) if idem_key else None)
         if target == "resolved":  # the next trigger with this dedup_key opens anew
             done.deletes.append(DedupKey(dedup_pk(inc.service, inc.dedup_key)))
+            remember_pointer(inc.service, inc.dedup_key, None)
         return done
 
     try:
@@ -117,6 +130,7 @@ def apply(inc: Incident, actor: str, how: str, target: str, now: float) -> list[
         inc.state, inc.acknowledged_at, inc.acknowledged_by = "acknowledged", now, actor
         return [entry(inc.number, "acknowledged", now, actor=actor, channel=how,
                       detail={"tta_seconds": round(now - inc.created_at, 3)})]
+    set_due(inc, now + LATE_REPEATS_SECONDS)  # the sweeper looks for repeats stored after this
     inc.state, inc.resolved_at, inc.resolved_by = "resolved", now, actor
     return [entry(inc.number, "resolved", now, actor=actor, channel=how,
                   detail={"ttr_seconds": round(now - inc.created_at, 3)})]

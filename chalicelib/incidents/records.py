@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 
-from .. import clock
+from .. import clock, config
 from ..store import DUE_SHARD, Idempotency, Incident, TimelineEntry, conflict, transaction
 
 IDEMPOTENCY_DAYS = 7
@@ -32,6 +34,40 @@ def pk(number: int) -> str:
 def dedup_pk(service_id: str, dedup_key: str) -> str:
     """The pointer to a service's open incident for a dedup_key (deleted when it is resolved)."""
     return f"DEDUP#{service_id}#{dedup_key}"
+
+
+# (service, dedup_key) -> open incident, per container, for POINTER_SECONDS: a storm's repeats
+# are one write each, without reading the pointer first.  A container that still remembers
+# the pointer of an incident resolved elsewhere stores repeats on it for up to that long:
+# LATE_REPEATS_SECONDS after a resolution the sweeper looks for them, and the first one opens
+# the next incident (chalicelib.incidents.dedup.reopen_late_repeats).
+POINTER_SECONDS = 10
+LATE_REPEATS_SECONDS = POINTER_SECONDS + 30  # and the 10 s a write may take, twice, with room
+_pointers: TTLCache[tuple[str, str], int] = TTLCache(maxsize=50_000, ttl=POINTER_SECONDS)
+_pointers_lock = threading.Lock()  # cachetools caches are not thread-safe (the local server is)
+
+
+def known_pointer(service_id: str, dedup_key: str) -> int | None:
+    with _pointers_lock:
+        return _pointers.get((service_id, dedup_key))
+
+
+def remember_pointer(service_id: str, dedup_key: str, number: int | None) -> None:
+    """Remember the open incident of a dedup_key here, or forget it (None)."""
+    with _pointers_lock:
+        if number is None:
+            _pointers.pop((service_id, dedup_key), None)
+        else:
+            _pointers[(service_id, dedup_key)] = number
+
+
+def forget_pointers() -> None:
+    """As a new container: every dedup_key's open incident is read from the store again."""
+    with _pointers_lock:
+        _pointers.clear()
+
+
+config.on_reload(forget_pointers)
 
 
 def entry(number: int, kind: str, at: float, actor: str | None = None, channel: str | None = None,

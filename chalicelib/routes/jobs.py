@@ -8,7 +8,7 @@ from typing import Any
 from chalice import Blueprint, Rate
 
 from .. import heartbeats, incidents
-from ..incidents import engine
+from ..incidents import sweeper as incident_sweeper
 from ..notices import handoffs, managers
 
 bp = Blueprint(__name__)
@@ -37,4 +37,4 @@ def manager_notices(event: Any) -> None:
 @bp.on_sqs_message(queue="astreinte-timers", batch_size=10, name="escalation-timer")
 def escalation_timer(event: Any) -> None:
     for record in event:
-        engine.on_timer(record.body)
+        incident_sweeper.on_timer(record.body)
