@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.routes import incidents, intake, integrations, jobs, review, rotas, webhooks
+from chalicelib.routes import docs, incidents, intake, integrations, jobs, review, rotas, tokens, webhooks
 
 app = Chalice(app_name="astreinte")
 
-for surface in (intake, webhooks, incidents, rotas, integrations, review, jobs):
+for surface in (intake, webhooks, incidents, rotas, integrations, review, jobs, docs, tokens):
     app.register_blueprint(surface.bp)

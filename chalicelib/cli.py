@@ -3,7 +3,8 @@
     python -m chalicelib.cli check rotas/
     python -m chalicelib.cli sync rotas/ [--dry-run]
     python -m chalicelib.cli hash-key KEY
-    python -m chalicelib.cli token PERSON [--label LABEL]
+    python -m chalicelib.cli token PERSON [--label LABEL] [--days N]
+    python -m chalicelib.cli token list [PERSON];  token revoke ID
     python -m chalicelib.cli oncall
     python -m chalicelib.cli feed create|rotate rota|person ID;  feed revoke TOKEN
     python -m chalicelib.cli integration create SERVICE SOURCE [--label L] [--options JSON]
@@ -30,9 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--dry-run", action="store_true", help="show the difference, change nothing")
     hk = sub.add_parser("hash-key", help="the sha256 to put in a service's integrations")
     hk.add_argument("key")
-    tok = sub.add_parser("token", help="create an API token acting for a person")
-    tok.add_argument("person")
+    tok = sub.add_parser("token", help="API tokens: create one for a person (token PERSON), "
+                                       "token list [PERSON], token revoke ID")
+    tok.add_argument("person", help="the person; or list, revoke")
+    tok.add_argument("what", nargs="?", help="the person to list; the token id to revoke")
     tok.add_argument("--label", default="")
+    tok.add_argument("--days", type=int, default=90, help="days until it expires (at most 365; default 90)")
     sub.add_parser("oncall", help="who is on call now, for every rota and layer")
     feed = sub.add_parser("feed", help="iCal feed URLs: create, rotate (old URLs stop), revoke")
     feed.add_argument("action", choices=["create", "rotate", "revoke"])
@@ -71,14 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(directory.sync(bundle, dry_run=args.dry_run), indent=2))
         return 0
     if args.command == "token":
-        from . import tokens
-        from .rotas import directory
-
-        if directory.person(args.person) is None:
-            print(f"unknown person '{args.person}' (not in the synced rotas)", file=sys.stderr)
-            return 1
-        print(tokens.create(args.person, args.label))
-        return 0
+        return _token(args)
     if args.command == "feed":
         from .rotas import feeds
 
@@ -108,6 +105,39 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{rota['rota']}/{layer['layer']}: {held}")
         return 0
     return 2
+
+
+def _token(args: argparse.Namespace) -> int:
+    """The API's token routes, for whoever holds the AWS credentials (an admin's power)."""
+    from . import errors, tokens
+    from .rotas import directory
+
+    if args.person == "list":
+        print(json.dumps(tokens.listing(args.what), indent=2, ensure_ascii=False))
+        return 0
+    if args.person == "revoke":
+        revoked = tokens.revoke_id(args.what or "")
+        if revoked is None:
+            print(f"no single API token has the id {args.what!r} (see: token list)", file=sys.stderr)
+            return 1
+        print(f"revoked {revoked['id']} ({revoked['person']})")
+        return 0
+    if args.what is not None:
+        print(f"unexpected {args.what!r}: token PERSON [--label L] [--days N]", file=sys.stderr)
+        return 2
+    if directory.person(args.person) is None:
+        print(f"unknown person '{args.person}' (not in the synced rotas)", file=sys.stderr)
+        return 1
+    try:
+        token = tokens.create(args.person, args.label, args.days, "cli")
+    except errors.BadRequest as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(token)
+    entry = tokens.describe(token)
+    if entry is not None:
+        print(f"id {entry['id']}, expires {entry['expires_at']}", file=sys.stderr)
+    return 0
 
 
 def _integration(args: argparse.Namespace) -> int:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 _offset = 0.0
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$")
+_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?$")
+# The years a date people give may fall in: every date and a year either side stays
+# representable (9999-12-31 plus a day overflows Python's dates).
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 60}
 
 
@@ -38,6 +41,13 @@ def iso(ts: float) -> str:
     )
 
 
+def check_year(d: date) -> date:
+    """The date, or ValueError when it is outside FIRST_YEAR..LAST_YEAR."""
+    if not FIRST_YEAR <= d.year <= LAST_YEAR:
+        raise ValueError(f"the year {d.year} is outside {FIRST_YEAR}-{LAST_YEAR}")
+    return d
+
+
 def parse_iso(value: object, zone: tzinfo | None = None) -> float:
     """An ISO 8601 date-time ('Z' or an offset; a '+' that a query string turned into a
     space) -> epoch seconds.  Without a zone in the text, `zone` is assumed; with neither,
@@ -47,6 +57,7 @@ def parse_iso(value: object, zone: tzinfo | None = None) -> float:
     else:
         text = str(value).strip().replace("Z", "+00:00").replace(" ", "+")
         dt = datetime.fromisoformat(text)
+    check_year(dt)
     if dt.tzinfo is None:
         if zone is None:
             raise ValueError(f"no time zone in {value!r} (add Z or +01:00)")

@@ -9,7 +9,7 @@ import base64
 import hashlib
 import hmac
 
-from . import clock, config, errors
+from . import clock, config, errors, text
 
 ACTIONS = ("ack", "resolve")
 TTL_SECONDS = 24 * 3600
@@ -45,8 +45,9 @@ def verify(token: str) -> tuple[int, str, str]:
         raise BadLink("this link is malformed / ce lien est invalide") from exc
     if not hmac.compare_digest(sig, _sign(payload)):
         raise BadLink("this link's signature is wrong / la signature de ce lien est fausse")
-    if action not in ACTIONS:
-        raise BadLink("unknown action in link")
-    if float(expires) < clock.now():
+    incident, until = text.whole_number(number, 1), text.whole_number(expires)
+    if action not in ACTIONS or incident is None or until is None:
+        raise BadLink("this link is malformed / ce lien est invalide")
+    if until < clock.now():
         raise BadLink("this link has expired / ce lien a expiré")
-    return int(number), person, action
+    return incident, person, action

@@ -7,9 +7,9 @@ is the same sentence, in the person's language.
 """
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,6 +22,7 @@ from .notify import slack as slack_notify
 from .notify.channels import PageRef
 from .notify.templates import text
 from .rotas import directory
+from .text import BadJson, clean, parse_json, whole_number
 
 ACTIONS = {"acknowledge": incidents.acknowledge, "resolve": incidents.resolve,
            "escalate": incidents.escalate}
@@ -53,9 +54,10 @@ def parse_sms(body: str) -> tuple[str, int] | None:
     """'4 12', 'ack 12', 'Clos #12', 'résolu 12' -> (action, incident number)."""
     plain = _plain(body)
     m = _SMS.match(plain)
-    if not m or m.group(1) not in _WORDS:
+    number = whole_number(m.group(2), 1) if m else None
+    if not m or m.group(1) not in _WORDS or number is None:
         return None
-    return _WORDS[m.group(1)], int(m.group(2))
+    return _WORDS[m.group(1)], number
 
 
 def answer(outcome: incidents.Outcome, lang: str) -> str:
@@ -74,7 +76,7 @@ def verify_twilio(url: str, raw_body: bytes, signature: str | None) -> dict[str,
     token = config.settings().twilio_auth_token
     if not token or not signature or not RequestValidator(token).validate(url, params, signature):
         raise Forbidden("X-Twilio-Signature is missing or does not match this request")
-    return params
+    return {clean(k): clean(v) for k, v in params.items()}  # signed as sent, then cleaned
 
 
 def sms_received(params: dict[str, str]) -> str:
@@ -160,9 +162,9 @@ def verify_slack(raw_body: bytes, timestamp: str | None, signature: str | None) 
             not SignatureVerifier(secret).is_valid(body, timestamp, signature):
         raise Forbidden("X-Slack-Signature is missing, stale or does not match this request")
     try:
-        payload = json.loads(dict(parse_qsl(body)).get("payload", ""))
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise BadRequest("the 'payload' field is not JSON") from exc
+        payload = parse_json(dict(parse_qsl(body)).get("payload", ""))
+    except BadJson as exc:
+        raise BadRequest(f"the 'payload' field is not JSON: {exc}") from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("actions", []), list) \
             or not isinstance(payload.get("user", {}), dict):
         raise BadRequest("the 'payload' field is not a Slack interaction")
@@ -192,11 +194,11 @@ def slack_clicked(payload: dict[str, Any]) -> str:
     action = buttons.get(str(act.get("action_id")))
     channel = _obj(payload.get("channel")).get("id") or _obj(payload.get("container")).get("channel_id")
     person = directory.person_by_slack(user)
-    if person is None or action is None or not str(act.get("value", "")).isdigit():
+    number = whole_number(str(act.get("value", "")), 1)
+    if person is None or action is None or number is None:
         if channel:
             slack_notify.ephemeral(channel, user, text("fr", "unknown_person"))
         return "unknown"
-    number = int(act["value"])
     inc = incidents.get(number)
     # A page posted in a team channel may be taken by anyone in the directory.
     via_channel = inc is not None and f"slack:{channel}" in (inc.paged or [])
@@ -210,14 +212,41 @@ def slack_clicked(payload: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------- links and API
 
-def link_clicked(token: str) -> tuple[incidents.Outcome, str]:
-    """A signed link: the signature says who may act; returns the outcome and its sentence."""
+@dataclass(frozen=True)
+class LinkPage:
+    """What a one-click link shows before anyone presses its button."""
+
+    number: int
+    action: str  # ack | resolve
+    state: str | None  # None: no such incident
+    title: str
+    button: str
+    hint: str
+    lang: str
+
+
+def link_opened(token: str) -> LinkPage:
+    """A signed link opened (GET): what it would do, changing nothing.  Link previews
+    (Slackbot, iMessage, Outlook Safe Links, mail scanners) open links; only a person presses."""
+    number, pid, action = links.verify(token)
+    person = directory.person(pid)
+    lang = person["language"] if person else "en"
+    inc = incidents.get(number)
+    state = inc.state if inc else None
+    title = text(lang, "link_page", number=number, state=state or "?", summary=inc.summary if inc else "")
+    return LinkPage(number, action, state, title, text(lang, "btn_ack" if action == "ack" else "btn_resolve"),
+                    text(lang, "link_hint"), lang)
+
+
+def link_clicked(token: str) -> tuple[incidents.Outcome, str, str]:
+    """A signed link's button pressed (POST): the signature says who may act; returns the
+    outcome, its sentence and the person's language."""
     number, pid, action = links.verify(token)
     person = directory.person(pid)
     lang = person["language"] if person else "en"
     fn = incidents.acknowledge if action == "ack" else incidents.resolve
     outcome = fn(number, pid, "link")
-    return outcome, answer(outcome, lang)
+    return outcome, answer(outcome, lang), lang
 
 
 def api_action(number: int, person_id: str, action: str) -> incidents.Outcome:

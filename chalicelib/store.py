@@ -124,7 +124,7 @@ class DueIndex(GlobalSecondaryIndex["Incident"]):
 
 REPORT_FIELDS = ("number", "service", "severity", "state", "unanswered", "summary", "source", "created_at",
                  "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "policy", "paged",
-                 "pages", "calls")
+                 "pages", "calls", "dedup_key")
 
 
 class MonthIndex(GlobalSecondaryIndex["Incident"]):
@@ -242,6 +242,9 @@ class ConfigBundle(_Table):
 
 
 class ApiToken(_Table):
+    """An API token (TOKEN#<sha256>, TOKEN), and its listing entry (TOKENS, <person>#<sha256>):
+    both items carry the same fields (chalicelib.tokens)."""
+
     class Meta(_Meta):
         pass
 
@@ -250,6 +253,8 @@ class ApiToken(_Table):
     person = UnicodeAttribute()
     label = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
+    expires_at = NumberAttribute(null=True)  # tokens made before expiry existed: created_at + a year
+    created_by = UnicodeAttribute(null=True)
 
 
 class OverrideItem(_Table):

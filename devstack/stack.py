@@ -111,6 +111,7 @@ class Stack:
         )
 
         import app as app_module
+        from chalicelib import log
 
         quiet = self.quiet
 
@@ -119,9 +120,9 @@ class Stack:
             # client waits for the delayed ACK, 40 ms a request.
             disable_nagle_algorithm = True
 
-            def log_message(self, *args: object) -> None:
-                if not quiet:
-                    super().log_message(*args)
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+                if not quiet:  # the request line's tokens (feeds, links, keys) masked
+                    super().log_message(format, *(log.mask_secrets(str(a)) for a in args))
 
         class Server(ThreadedHTTPServer):
             request_queue_size = LISTEN_BACKLOG  # a burst of senders waits, not reset (5 by default)

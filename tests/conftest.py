@@ -38,6 +38,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 HELPDESK_KEY = "test-helpdesk-key"
+# A second rota beside tests/rotas, for the role tests: Olga its agent, Paul its manager layer.
+NIGHT_ROTA = """
+people:
+  - {id: olga, name: Olga Ivanova, language: fr, phone: "+33611111111", notify: [{channel: sms}]}
+  - {id: paul, name: Paul Blanc, language: fr, phone: "+33611111112", notify: [{channel: sms}]}
+rotas:
+  - id: night
+    timezone: Europe/Paris
+    layers:
+      agent: {participants: [olga], shift: weekly}
+      manager: {participants: [paul], shift: weekly}
+"""
 QUICK_KEY = "test-quick-key"
 _tables = itertools.count(1)
 

@@ -141,7 +141,7 @@ def test_page_by_email_in_the_persons_language_and_its_links_work(api: Api, fres
     nothing_else_to_alice(fake)
     assert len(fake.messages(kind="email")) == 1
 
-    r = requests.get(in_text[words["ack"]], headers={"Accept": "application/json"}, timeout=10)
+    r = requests.post(in_text[words["ack"]], headers={"Accept": "application/json"}, timeout=10)
 
     assert r.status_code == 200, r.text
     assert r.json()["result"] == "acknowledged" and r.json()["by"] == "alice"
@@ -156,8 +156,8 @@ def test_page_by_email_in_the_persons_language_and_its_links_work(api: Api, fres
     assert ack["actor"] == "alice" and ack["channel"] == "link"
 
     # The resolve button of the HTML part closes it.
-    r = requests.get(links_in_html(mail)[words["resolve"]], headers={"Accept": "application/json"},
-                     timeout=10)
+    r = requests.post(links_in_html(mail)[words["resolve"]], headers={"Accept": "application/json"},
+                      timeout=10)
 
     assert r.status_code == 200, r.text
     assert words["resolved"] in r.json()["message"]

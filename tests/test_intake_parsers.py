@@ -176,6 +176,13 @@ def test_generic_maps_each_field_by_its_path() -> None:
                      "severity": "critique", "source": "web-3", "details": {"body": body}}
 
 
+@pytest.mark.parametrize("dedup", [{"a": 1}, [1, 2], True, 1.5, "x" * 256])
+def test_generic_refuses_a_dedup_key_that_is_not_a_short_string_or_number(dedup: Any) -> None:
+    with pytest.raises(InvalidEvent) as refused:
+        generic.parse(raw(generic_body(id=dedup)), {}, GENERIC)
+    assert "alert.id" in str(refused.value) and "dedup key" in str(refused.value)
+
+
 @pytest.mark.parametrize("level, options, severity", [
     ("P5", GENERIC, "faible"),                                    # through severity_map
     ("high", GENERIC, "eleve"),                                   # not in the map: other tools' words

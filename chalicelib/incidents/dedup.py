@@ -7,18 +7,19 @@ source act on the open incident; when nothing is open they are still kept for a 
 """
 from __future__ import annotations
 
+import json
 import secrets
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from .. import clock
+from .. import clock, log
 from ..intake import Event
 from ..model import Policy, Service
 from ..rotas import directory
 from ..store import Counter, DedupKey, Incident, TimelineEntry, conflict, transaction
 from . import engine, escalation, service_hours
 from .lifecycle import Outcome, acknowledge, resolve
-from .records import dedup_pk, entry, known_pointer, pk, remember_pointer
+from .records import dedup_pk, entry, known_pointer, pk, remember_pointer, timeline_since
 
 ORPHAN_DAYS = 90
 
@@ -128,30 +129,56 @@ def _repeat(service_id: str, event: Event) -> Incident | None:
 
 def reopen_late_repeats(inc: Incident) -> int | None:
     """Repeats stored on an incident after it was resolved (a container still remembered
-    its pointer): the first one opens the next incident now, as it would have then, and the
-    others are its repeats.  Run by the sweeper LATE_REPEATS_SECONDS after the resolution;
-    returns the incident they reopened, if any.  Run twice, it opens nothing twice (the
-    second finds the pointer of the first)."""
+    its pointer): the first one opens the next incident now, as it would have then.  Run by
+    the sweeper LATE_REPEATS_SECONDS after the resolution; returns the incident opened.
+
+    Not when the repeats were another incident's (one with this dedup_key opened after
+    the resolution: it paged), nor when the source resolved them after.  Once done, a
+    `late_repeats` entry says so, and a second run does nothing; a run that dies before
+    writing it is followed by one that finds the incident it opened, and stops there."""
     if inc.resolved_at is None:
         return None
-    after = list(TimelineEntry.query(pk(inc.number), TimelineEntry.sk > f"T#{clock.iso(inc.resolved_at)}",
-                                     consistent_read=True))
-    late = [e for e in after if e.kind == "repeated" and e.detail and "event" in e.detail]
+    after = timeline_since(inc.number, inc.resolved_at)
+    late = [e for e in after if e.kind == "repeated" and e.at > inc.resolved_at
+            and e.detail and isinstance(e.detail.get("event"), dict)]
     if not late or any(e.kind == "late_repeats" for e in after):
         return None
+    event: Event = late[0].detail["event"]
     service = directory.bundle()["services"].get(inc.service)
-    if service is None:  # the service left rotas/ meanwhile: nobody to page
-        return None
-    event = late[0].detail["event"]
-    remember_pointer(inc.service, event["dedup_key"], None)  # this container may be one of them
-    reopened, _ = trigger(service, event)
-    now = clock.now()
-    for number, detail in ((inc.number, {"reopened_as": reopened.number}),
-                           (reopened.number, {"repeats_of": inc.number})):
-        entry(number, "late_repeats", now, actor="astreinte", detail={
-            **detail, "repeats": len(late),
-            "note": "events received after the resolution / événements reçus après la résolution"}).save()
-    return reopened.number
+    why = ("the service is no longer in rotas/ / le service n'est plus dans les astreintes" if service is None
+           else _not_to_reopen(inc, event["dedup_key"], late[-1].at))
+    reopened = None
+    if service is not None and why is None:
+        remember_pointer(inc.service, event["dedup_key"], None)  # this container may be one of them
+        reopened = trigger(service, event)[0].number
+        entry(reopened, "late_repeats", clock.now(), actor="astreinte", detail={
+            "repeats_of": inc.number, "repeats": len(late),
+            "note": f"events received after #{inc.number} was resolved / "
+                    f"événements reçus après la résolution de #{inc.number}"}).save()
+    entry(inc.number, "late_repeats", clock.now(), actor="astreinte", detail={
+        "reopened_as": reopened, "repeats": len(late),
+        "note": why or "events received after the resolution / événements reçus après la résolution"}).save()
+    if why is not None:
+        log.info("late_repeats_not_reopened", incident=inc.number, why=why)
+    return reopened
+
+
+def _not_to_reopen(inc: Incident, dedup_key: str, last: float) -> str | None:
+    """Why late repeats must not open the next incident, or None."""
+    months = dict.fromkeys(clock.iso(t)[:7] for t in (inc.resolved_at or last, clock.now()))
+    for month in months:
+        for item in Incident.month_index.query(month, Incident.created_at > (inc.resolved_at or last)):
+            line = json.loads(item.line or "{}")
+            other = line.get("number")
+            same_key = (line.get("service"), line.get("dedup_key")) == (inc.service, dedup_key)
+            if same_key and other != inc.number:
+                return (f"incident #{other} opened for the same dedup_key after the resolution / "
+                        f"incident #{other} ouvert pour la même dedup_key après la résolution")
+    resolved_later = TimelineEntry.query(f"ORPHAN#{inc.service}", TimelineEntry.sk > f"T#{clock.iso(last)}",
+                                         filter_condition=TimelineEntry.kind == "resolve")
+    if any((e.detail or {}).get("event", {}).get("dedup_key") == dedup_key for e in resolved_later):
+        return "the source resolved it after them / la source l'a résolu après eux"
+    return None
 
 
 def source_event(service: Service, event: Event, action: str) -> Outcome | None:

@@ -35,16 +35,17 @@ def claim(inc: Incident, decision: escalation.Decision, now: float) -> None:
     set_due(inc, escalation.next_due(state))
 
 
-def process_due(number: int) -> int:
-    """Run whatever is due on this incident (steps, delayed pages); returns pages sent."""
+def process_due(number: int, first: Incident | None = None) -> int:
+    """Run whatever is due on this incident (steps, delayed pages); returns pages sent.
+    `first`: a copy already in hand (the sweeper's), saving a read."""
     decided: list[escalation.Decision] = []
 
     def change(inc: Incident) -> Change | None:
         decided.clear()
         now = clock.now()
         if inc.state != "triggered":
-            if inc.due_at is None:
-                return None
+            if inc.due_at is None or (inc.state == "resolved" and inc.due_at > now):
+                return None  # (a resolved incident's look for late repeats is not due yet)
             set_due(inc, None)  # acknowledged or resolved meanwhile: off the due index
             return Change()
         if inc.due_at is None or inc.due_at > now:
@@ -63,7 +64,7 @@ def process_due(number: int) -> int:
                                for kind, d in decision.events])
 
     try:
-        done = mutate(number, change)
+        done = mutate(number, change, first)
     except Gone:
         return 0
     if done is None or not decided:

@@ -17,6 +17,7 @@ from ..store import DedupKey, Incident, TimelineEntry
 from . import engine, escalation, followups, timers
 from .records import (
     LATE_REPEATS_SECONDS,
+    RECENT_REPEATS_SECONDS,
     AlreadyDone,
     Change,
     Gone,
@@ -27,6 +28,7 @@ from .records import (
     remember_pointer,
     seen,
     set_due,
+    timeline_since,
 )
 
 RESULTS = ("acknowledged", "resolved", "escalated", "already_acknowledged", "already_resolved",
@@ -130,7 +132,10 @@ def apply(inc: Incident, actor: str, how: str, target: str, now: float) -> list[
         inc.state, inc.acknowledged_at, inc.acknowledged_by = "acknowledged", now, actor
         return [entry(inc.number, "acknowledged", now, actor=actor, channel=how,
                       detail={"tta_seconds": round(now - inc.created_at, 3)})]
-    set_due(inc, now + LATE_REPEATS_SECONDS)  # the sweeper looks for repeats stored after this
+    if any(e.kind == "repeated" for e in timeline_since(inc.number, now - RECENT_REPEATS_SECONDS)):
+        # A container may still remember its dedup pointer: the sweeper looks for repeats
+        # stored on it after this (chalicelib.incidents.dedup.reopen_late_repeats).
+        set_due(inc, now + LATE_REPEATS_SECONDS)
     inc.state, inc.resolved_at, inc.resolved_by = "resolved", now, actor
     return [entry(inc.number, "resolved", now, actor=actor, channel=how,
                   detail={"ttr_seconds": round(now - inc.created_at, 3)})]

@@ -43,7 +43,10 @@ def dedup_pk(service_id: str, dedup_key: str) -> str:
 # the next incident (chalicelib.incidents.dedup.reopen_late_repeats).
 POINTER_SECONDS = 10
 LATE_REPEATS_SECONDS = POINTER_SECONDS + 30  # and the 10 s a write may take, twice, with room
-_pointers: TTLCache[tuple[str, str], int] = TTLCache(maxsize=50_000, ttl=POINTER_SECONDS)
+# A container remembers a pointer only after reading it for a repeat, which it then stores:
+# an incident with no repeat in this long before its resolution is in no container's memory.
+RECENT_REPEATS_SECONDS = POINTER_SECONDS + 15
+_pointers: TTLCache[tuple[str, str], int] = TTLCache(maxsize=50_000, ttl=POINTER_SECONDS, timer=clock.now)
 _pointers_lock = threading.Lock()  # cachetools caches are not thread-safe (the local server is)
 
 
@@ -87,6 +90,12 @@ def get(number: int) -> Incident | None:
 
 def timeline(number: int) -> list[TimelineEntry]:
     return list(TimelineEntry.query(pk(number), TimelineEntry.sk.startswith("T#"),
+                                    consistent_read=True))
+
+
+def timeline_since(number: int, at: float) -> list[TimelineEntry]:
+    """The entries from `at` on (the sort key starts with the time)."""
+    return list(TimelineEntry.query(pk(number), TimelineEntry.sk >= f"T#{clock.iso(at)}",
                                     consistent_read=True))
 
 

@@ -43,7 +43,8 @@ def on_timer(body: str) -> None:
 
 
 def wake(inc: Incident) -> int:
-    """Run what is due on one incident; returns the pages sent."""
+    """Run what is due on one incident (a full copy, read or from the index); returns the
+    pages sent."""
     if inc.state == "resolved" and inc.due_at is not None and inc.due_at <= clock.now():
         dedup.reopen_late_repeats(inc)  # before the due time is cleared: a retry looks again
-    return engine.process_due(inc.number)
+    return engine.process_due(inc.number, first=inc)

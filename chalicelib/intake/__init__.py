@@ -6,10 +6,9 @@ the incidents package takes, whatever the source said.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, NotRequired, TypedDict
 
-from .. import errors
+from .. import errors, text
 
 
 class Event(TypedDict):
@@ -40,11 +39,9 @@ class InvalidEvent(errors.BadRequest):
 def load_object(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object, or InvalidEvent saying why it is not one."""
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidEvent([f"body is not valid JSON: {exc}"]) from exc
-    except RecursionError as exc:
-        raise InvalidEvent(["body is nested too deeply"]) from exc
+        doc = text.parse_json(raw)
+    except text.BadJson as exc:
+        raise InvalidEvent([str(exc)]) from exc
     if not isinstance(doc, dict):
         raise InvalidEvent(["body must be a JSON object"])
     return doc

@@ -13,9 +13,9 @@ Options (set when the key is created, or in rotas/ services.integrations[].optio
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from .. import text
 from ..severity import normalise
 from . import Event, InvalidEvent, sns
 
@@ -39,9 +39,9 @@ def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[
 
 def _alarm_events(message: dict[str, Any], options: dict[str, Any]) -> list[Event]:
     try:
-        alarm = json.loads(message["Message"])
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise InvalidEvent([f"the SNS Message is not a CloudWatch alarm (not JSON): {exc}"]) from exc
+        alarm = text.parse_json(message["Message"])
+    except text.BadJson as exc:
+        raise InvalidEvent([f"the SNS Message is not a CloudWatch alarm: {exc}"]) from exc
     if not isinstance(alarm, dict):
         raise InvalidEvent(["the SNS Message is not a CloudWatch alarm (not a JSON object)"])
     errors = []

@@ -12,10 +12,10 @@ Paths are dot-separated; list items by index ("alerts.0.name").
 """
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
+from .. import text
 from ..severity import normalise
 from . import Event, InvalidEvent
 
@@ -33,9 +33,9 @@ def _get(doc: Any, path: str) -> Any:
 
 def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[Event]:
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise InvalidEvent([f"body is not valid JSON: {exc}"]) from exc
+        doc = text.parse_json(raw)
+    except text.BadJson as exc:
+        raise InvalidEvent([str(exc)]) from exc
     if not options.get("summary"):
         raise InvalidEvent(["this integration has no field mapping: set options.summary"], status=409)
     errors = []
@@ -45,6 +45,10 @@ def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[
     dedup = _get(doc, options["dedup_key"]) if options.get("dedup_key") else None
     if options.get("dedup_key") and (dedup is None or str(dedup) == ""):
         errors.append(f"'{options['dedup_key']}' (the dedup key) is missing")
+    elif dedup is not None and (not isinstance(dedup, (str, int)) or isinstance(dedup, bool)
+                                or len(str(dedup)) > 255):
+        errors.append(f"'{options['dedup_key']}' (the dedup key) must be a string or a whole number "
+                      f"of at most 255 characters, not {type(dedup).__name__}")
     action = "trigger"
     rules = (("resolve", options.get("resolve_when")), ("acknowledge", options.get("acknowledge_when")))
     for name, rule in rules:
@@ -60,7 +64,9 @@ def parse(raw: bytes, headers: dict[str, str], options: dict[str, Any]) -> list[
     if errors:
         raise InvalidEvent(errors)
     source = _get(doc, options["source"]) if options.get("source") else None
+    if not isinstance(source, (str, int, float)) or isinstance(source, bool):
+        source = None  # an object where the source belongs: the integration's name instead
     return [{"action": action, "summary": str(summary).strip()[:1024],
              "dedup_key": str(dedup) if dedup is not None else uuid.uuid4().hex,
-             "severity": severity, "source": str(source) if source is not None else "webhook",
+             "severity": severity, "source": str(source)[:255] if source is not None else "webhook",
              "details": {"body": doc}}]

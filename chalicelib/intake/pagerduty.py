@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any, cast
 
+from .. import text
 from ..severity import PAGERDUTY
 from . import Event, InvalidEvent, load_object
 
@@ -17,11 +18,11 @@ def parse(raw: bytes, headers: dict[str, str] | None = None,
     """The same format posted to an integration URL (the key in the URL, not the body)."""
     body = raw
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = text.parse_json(raw)
         if isinstance(doc, dict) and "routing_key" not in doc:
             body = json.dumps({**doc, "routing_key": "-"}).encode()
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        pass
+    except text.BadJson:
+        pass  # parse_event names what is wrong
     event = parse_event(body)
     event.pop("routing_key")
     return [cast(Event, event)]

@@ -19,7 +19,6 @@ import base64
 import binascii
 import datetime as dt
 import ipaddress
-import json
 import os
 import re
 import threading
@@ -28,7 +27,7 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .. import config, errors
+from .. import config, errors, text
 from . import InvalidEvent
 
 if TYPE_CHECKING:
@@ -66,9 +65,9 @@ def receive(raw: bytes, headers: dict[str, str]) -> dict[str, Any]:
     if header(headers, "x-amz-sns-rawdelivery") == "true":
         raise BadSignature("raw message delivery is not signed by SNS: turn it off on the subscription")
     try:
-        message = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise InvalidEvent([f"body is not valid JSON: {exc}"]) from exc
+        message = text.parse_json(raw, cleaned=False)  # the signature covers the text as sent
+    except text.BadJson as exc:
+        raise InvalidEvent([str(exc)]) from exc
     if not isinstance(message, dict):
         raise InvalidEvent(["body must be a JSON object (an SNS message)"])
     kind = message.get("Type")
@@ -82,7 +81,7 @@ def receive(raw: bytes, headers: dict[str, str]) -> dict[str, Any]:
     if missing:
         raise InvalidEvent(missing)
     verify(message)
-    return message
+    return text.clean_tree(message)
 
 
 def string_to_sign(message: dict[str, Any]) -> bytes:
@@ -104,7 +103,7 @@ def verify(message: dict[str, Any]) -> None:
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
     version = message.get("SignatureVersion")
-    if version not in HASHES:
+    if not isinstance(version, str) or version not in HASHES:
         raise BadSignature(f"'SignatureVersion' must be 1 or 2 (got {version!r})")
     try:
         signature = base64.b64decode(str(message.get("Signature") or ""), validate=True)

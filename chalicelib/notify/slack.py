@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import config
+from .. import config, escape
 from ..model import Person
 from .channels import Channel, Message, Page, Sent, register
 from .templates import text
@@ -16,13 +16,14 @@ GONE = ("user_not_found", "channel_not_found", "is_archived", "user_disabled", "
 def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
                 footer: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     """The message text and Block Kit blocks for an incident, as its state now stands."""
-    headline = text(lang, "slack_page", **view)
+    headline = escape.slack(text(lang, "slack_page", **view))
+    source = escape.slack(text(lang, "slack_source", **view))
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": text(lang, "slack_source", **view)}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": source}]},
     ]
     if footer:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": footer}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape.slack(footer)}})
     buttons: list[tuple[str, str, str | None]] = []
     if state == "triggered":
         buttons.append(("ack", "btn_ack", "primary"))
@@ -43,13 +44,14 @@ def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
 
 
 def post(channel: str, message: str, blocks: list[dict[str, Any]] | None = None) -> tuple[str, str]:
-    """Post to a channel or a user's DM (channel = user id); returns (channel, ts)."""
-    resp = config.slack_client().chat_postMessage(channel=channel, text=message, blocks=blocks)
+    """Post to a channel or a user's DM (channel = user id); returns (channel, ts).  The
+    message is plain text, escaped here; blocks come escaped (page_blocks)."""
+    resp = config.slack_client().chat_postMessage(channel=channel, text=escape.slack(message), blocks=blocks)
     return str(resp["channel"]), str(resp["ts"])
 
 
 def ephemeral(channel: str, user: str, message: str) -> None:
-    config.slack_client().chat_postEphemeral(channel=channel, user=user, text=message)
+    config.slack_client().chat_postEphemeral(channel=channel, user=user, text=escape.slack(message))
 
 
 class Slack(Channel):
@@ -63,8 +65,8 @@ class Slack(Channel):
 
     def page(self, page: Page, lang: str) -> Sent:
         address = page.to.removeprefix("slack:") if page.person is None else self.address(page.person) or ""
-        msg, blocks = page_blocks(lang, page.view)
-        ch, ts = post(address, msg, blocks)
+        _, blocks = page_blocks(lang, page.view)
+        ch, ts = post(address, text(lang, "slack_page", **page.view), blocks)
         return Sent(self.name, page.to, ch, ts, lang)
 
     def tell(self, person: Person, message: Message) -> Sent:
@@ -78,7 +80,7 @@ class Slack(Channel):
         return error in GONE or super().permanent(exc)
 
     def update(self, sent: Sent, view: dict[str, Any], state: str, footer: str) -> None:
-        msg, blocks = page_blocks(sent.lang, view, state, footer)
+        msg, blocks = page_blocks(sent.lang, view, state, footer)  # msg: escaped already
         config.slack_client().chat_update(channel=sent.address, ts=sent.ref, text=msg, blocks=blocks)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import config
+from .. import config, escape
 from ..model import Person
 from .channels import Channel, DeliveryReport, Message, Page, Sent, register
 from .templates import text
@@ -74,12 +74,15 @@ class Sms(Channel):
         assert page.person is not None
         phone = self.address(page.person) or ""
         body = text(lang, "sms_page", link=page.link.get("ack", ""), **page.view).strip()
-        sid = send(phone, body, twilio_url("status", f"{page.ref}.{self.name}"))
+        head, _, tail = body.partition("\n")  # the event's words, then the reply codes and the link
+        sid = send(phone, escape.sms_fit(head, "\n" + tail if tail else ""),
+                   twilio_url("status", f"{page.ref}.{self.name}"))
         return Sent(self.name, page.to, phone, sid, lang)
 
     def tell(self, person: Person, message: Message) -> Sent:
         phone = self.address(person) or ""
-        return Sent(self.name, person["id"], phone, send(phone, message.plain), person["language"])
+        return Sent(self.name, person["id"], phone, send(phone, escape.sms_fit(message.plain, "")),
+                    person["language"])
 
     def permanent(self, exc: BaseException) -> bool:
         return twilio_never(exc)

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from .. import config
+from ..text import clean
 from .channels import Channel, DeliveryReport, Page, Sent, register
 from .sms import twilio_missing, twilio_never, twilio_report, twilio_url
 from .templates import VOICE_LANGUAGE
@@ -28,8 +29,8 @@ def gather(said: str, lang: str, action_url: str, goodbye: str) -> str:
     resp = VoiceResponse()
     g = resp.gather(input="dtmf", num_digits=1, timeout=10, action=action_url, method="POST",
                     language=voice_lang)
-    g.say(said, language=voice_lang)
-    resp.say(goodbye, language=voice_lang)
+    g.say(clean(said), language=voice_lang)  # an incident stored before the door cleaned it
+    resp.say(clean(goodbye), language=voice_lang)
     resp.hangup()
     return str(resp)
 
@@ -38,7 +39,7 @@ def say(said: str, lang: str) -> str:
     from twilio.twiml.voice_response import VoiceResponse
 
     resp = VoiceResponse()
-    resp.say(said, language=VOICE_LANGUAGE.get(lang, "en-GB"))
+    resp.say(clean(said), language=VOICE_LANGUAGE.get(lang, "en-GB"))
     resp.hangup()
     return str(resp)
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .. import clock, errors, incidents
+from .. import clock, errors, escape, incidents
 from ..rotas import directory, shifts
 from ..severity import normalise
 from ..store import Incident
@@ -75,7 +75,7 @@ def parse_period(start: str | None, end: str | None, now: float) -> tuple[float,
 def _instant(value: str, name: str, zone: ZoneInfo, end_of_day: bool = False) -> float:
     try:
         if len(value) == 10:
-            d = date.fromisoformat(value) + timedelta(days=1 if end_of_day else 0)
+            d = clock.check_year(date.fromisoformat(value)) + timedelta(days=1 if end_of_day else 0)
             return datetime(d.year, d.month, d.day, tzinfo=zone).timestamp()
         return clock.parse_iso(value, zone)
     except ValueError as exc:
@@ -88,9 +88,10 @@ def parse_month(value: str | None, now: float) -> tuple[str, date]:
         local = datetime.fromtimestamp(now, default_zone())
         return f"{local.year:04d}-{local.month:02d}", date(local.year, local.month, 1)
     try:
-        first = date.fromisoformat(value + "-01")
+        first = clock.check_year(date.fromisoformat(value + "-01"))
     except ValueError as exc:
-        raise errors.BadRequest(f"'month' is not a month like 2026-11: {value!r}") from exc
+        raise errors.BadRequest(f"'month' is not a month like 2026-11 ({exc}): {value[:20]!r} / "
+                                f"'month' n'est pas un mois comme 2026-11") from exc
     return value, first
 
 
@@ -228,7 +229,7 @@ def to_csv(rows: list[dict[str, Any]], fields: list[str]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: escape.csv_cell(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
 
 

@@ -15,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from .. import clock, config, errors, hashing
 from ..model import Bundle, Person, Policy, Service
-from ..store import ConfigBundle, OverrideItem
+from ..store import ApiToken, ConfigBundle, FeedToken, OverrideItem
 from .load import digest
 
 SECTIONS = ("people", "rotas", "policies", "services")
@@ -48,10 +48,38 @@ def sync(bundle: Bundle, dry_run: bool = False) -> dict[str, Any]:
             "removed": sorted(set(before) - set(after)),
             "changed": sorted(k for k in set(after) & set(before) if after[k] != before[k]),
         }
+    removed = diff["people"]["removed"]
+    offboarded: dict[str, Any] = {"people": removed}
     if not dry_run:
         ConfigBundle(digest=new_digest, body=bundle, synced_at=clock.now()).save()
         invalidate()
-    return {"changed": True, "digest": new_digest, "diff": diff}
+        if removed:
+            offboarded.update(_offboard(removed, [*old.get("people", {}), *bundle["people"]],
+                                        [*old.get("rotas", {}), *bundle["rotas"]]))
+    return {"changed": True, "digest": new_digest, "diff": diff, "offboarded": offboarded}
+
+
+def _offboard(removed: list[str], people: list[str], rotas: list[str]) -> dict[str, int]:
+    """Delete the API tokens and calendar feeds of people no longer in rotas/: their tokens,
+    their person feeds, and every feed they made.  (Their tokens already stopped working when
+    the bundle changed: chalicelib.tokens.person_for.)  The key layouts are those of
+    chalicelib.tokens and chalicelib.rotas.feeds, which sit above or beside this module."""
+    gone = set(removed)
+    api_tokens = [item for pid in removed
+                  for item in ApiToken.query("TOKENS", ApiToken.sk.startswith(f"{pid}#"))]
+    targets = [f"FEEDS#person#{pid}" for pid in dict.fromkeys(people)] + \
+              [f"FEEDS#rota#{rid}" for rid in dict.fromkeys(rotas)]
+    feeds = [item for pk in targets for item in FeedToken.query(pk)
+             if item.created_by in gone or (item.kind == "person" and item.target in gone)]
+    with ApiToken.batch_write() as batch:  # batches of 25, retried until all are written
+        for token in api_tokens:
+            batch.delete(ApiToken("TOKEN#" + token.sk.partition("#")[2], "TOKEN"))
+            batch.delete(token)
+    with FeedToken.batch_write() as fbatch:
+        for feed in feeds:
+            fbatch.delete(FeedToken(f"FEED#{feed.sk}", "FEED"))
+            fbatch.delete(feed)
+    return {"api_tokens": len(api_tokens), "feeds": len(feeds)}
 
 
 def invalidate() -> None:

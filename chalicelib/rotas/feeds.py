@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist
 
-from .. import clock, config, errors, hashing
+from .. import access, clock, config, errors, hashing
 from ..store import ConfigBundle, FeedToken, OverrideItem, transaction
 from . import directory, ical
 
@@ -48,6 +49,12 @@ def target_of(body: dict[str, Any]) -> tuple[str, str]:
     return kind, target
 
 
+def as_target(kind: str, target: str, created_by: str | None = None) -> access.Target:
+    """What chalicelib.access decides on: {"rota": id} or {"person": id}, and who made it."""
+    return {"rota": target, "created_by": created_by} if kind == "rota" else \
+        {"person": target, "created_by": created_by}
+
+
 def create(kind: str, target: str, by: str | None = None) -> str:
     """A new feed token; shown once, never stored in clear."""
     token = secrets.token_urlsafe(24)
@@ -70,12 +77,25 @@ def lookup(token: str) -> tuple[str, str] | None:
     return item.kind, item.target
 
 
-def revoke(token: str) -> bool:
-    """False when the token was unknown (or already revoked)."""
-    found = lookup(token)
+def record(token: str) -> tuple[str, str, str | None] | None:
+    """(kind, target, created_by) of a live token: who may revoke it depends on all three."""
+    try:
+        item = FeedToken.get(f"FEED#{hashing.sha256_hex(token)}", "FEED", consistent_read=True)
+    except DoesNotExist:
+        return None
+    return item.kind, item.target, item.created_by
+
+
+def revoke(token: str, check: Callable[[access.Target], None] | None = None) -> bool:
+    """False when the token was unknown (or already revoked); `check` sees what the feed
+    shows and who made it before it goes (and raises to keep it)."""
+    found = record(token)
     if found is None:
         return False
-    _delete([hashing.sha256_hex(token)], *found)
+    kind, target, created_by = found
+    if check is not None:
+        check(as_target(kind, target, created_by))
+    _delete([hashing.sha256_hex(token)], kind, target)
     return True
 
 

@@ -22,6 +22,7 @@ from ..intake import options as option_rules
 from ..model import Bundle
 from ..notify import channels
 from ..severity import normalise
+from ..text import clean, clean_tree
 from . import shifts
 
 SEVERITIES = ("critique", "eleve", "moyen", "faible")
@@ -69,6 +70,12 @@ def load_dir(path: str | Path) -> Bundle:
                 if not isinstance(item, dict) or not _ID.match(str(item.get("id", ""))):
                     problems.append(f"{where}.id: missing or not a lowercase id")
                     continue
+                name = item.get("name")
+                if name is not None and (not isinstance(name, str) or not name.strip()
+                                         or clean(name) != name or "\n" in name or "\t" in name):
+                    problems.append(f"{where}.name: one line of text, without control characters "
+                                    f"(it is shown in pages, calendars and CSV) / une seule ligne de texte")
+                item = clean_tree(item)
                 if item["id"] in merged[section]:
                     problems.append(f"{where}.id: '{item['id']}' already defined in "
                                     f"{origin[section + item['id']]}")

@@ -6,9 +6,12 @@ at 3 a.m. needs no git push.  chalicelib.rotas.directory merges both into the bu
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
-from .. import clock, errors
+from pynamodb.exceptions import DoesNotExist
+
+from .. import access, clock, errors
 from ..store import OverrideItem
 from . import directory
 
@@ -17,18 +20,23 @@ class BadOverride(errors.BadRequest):
     """An override that does not fit its rota (layer, people, times)."""
 
 
-def create(rota_id: str, body: dict[str, Any], by: str) -> dict[str, Any]:
+Check = Callable[[access.Target], None]  # raises when the caller may not (chalicelib.routes.access)
+
+
+def create(rota_id: str, body: dict[str, Any], by: str, check: Check | None = None) -> dict[str, Any]:
+    """Store a valid override; `check` sees what it is about (rota, layer, person) before."""
     b = directory.bundle()
     rota = b["rotas"].get(rota_id)
     if rota is None:
         raise errors.NotFound(f"there is no rota '{rota_id}'")
     problems = []
     layer = body.get("layer")
-    if layer not in rota["layers"]:
+    if not isinstance(layer, str) or layer not in rota["layers"]:
         problems.append(f"'layer' must be one of {', '.join(rota['layers'])}")
     for role in ("person", "replaces"):
-        if (role == "person" or body.get(role) is not None) and body.get(role) not in b["people"]:
-            problems.append(f"'{role}' is not a person of the directory ({body.get(role)!r})")
+        value = body.get(role)
+        if (role == "person" or value is not None) and not (isinstance(value, str) and value in b["people"]):
+            problems.append(f"'{role}' is not a person of the directory ({value!r})"[:200])
     try:
         start, end = _instant(body.get("start")), _instant(body.get("end"))
         if end <= start:
@@ -39,6 +47,8 @@ def create(rota_id: str, body: dict[str, Any], by: str) -> dict[str, Any]:
         start = end = 0.0
     if problems:
         raise BadOverride("; ".join(problems))
+    if check is not None:
+        check({"rota": rota_id, "layer": str(layer), "person": body["person"], "created_by": by})
     item = OverrideItem("OVERRIDES", f"{rota_id}#{secrets.token_hex(6)}", layer=layer,
                         person=body["person"], replaces=body.get("replaces"), start=start, end=end,
                         created_by=by, created_at=clock.now())
@@ -47,7 +57,23 @@ def create(rota_id: str, body: dict[str, Any], by: str) -> dict[str, Any]:
     return as_json(item)
 
 
-def delete(rota_id: str, override_id: str) -> bool:
+def get(rota_id: str, override_id: str) -> OverrideItem | None:
+    if not override_id or "#" in override_id:
+        return None
+    try:
+        return OverrideItem.get("OVERRIDES", f"{rota_id}#{override_id}")
+    except DoesNotExist:
+        return None
+
+
+def delete(rota_id: str, override_id: str, check: Check | None = None) -> bool:
+    """False when there is no such override; `check` sees whose it is (rota, person,
+    created_by) before it goes."""
+    if check is not None:
+        found = get(rota_id, override_id)
+        if found is None:
+            return False
+        check({"rota": rota_id, "person": found.person, "created_by": found.created_by})
     try:
         OverrideItem("OVERRIDES", f"{rota_id}#{override_id}").delete(
             condition=OverrideItem.pk.exists())

@@ -1,9 +1,12 @@
-"""Who is on call, and a person's shifts: the rota questions the API and the CLI answer."""
+"""Who is on call, and a person's shifts: the rota questions the API and the CLI answer.
+
+Answers for a `viewer` (the API's caller) show phone numbers only to whom chalicelib.access
+allows (the same rota, its managers, admins); others see them masked.  The CLI passes none."""
 from __future__ import annotations
 
 from typing import Any
 
-from .. import clock, errors
+from .. import access, clock, errors
 from . import directory, shifts
 
 MAX_RANGE_DAYS = 400
@@ -22,15 +25,20 @@ def parse_instant(value: str | None, default: float | None = None, name: str = "
                                 f"(Z or +01:00): {value!r}") from exc
 
 
-def _person(pid: str | None) -> dict[str, Any] | None:
+def _person(pid: str | None, viewer: str | None = None) -> dict[str, Any] | None:
     if pid is None:
         return None
-    p = directory.bundle()["people"].get(pid, {"id": pid, "name": pid})
-    return {"id": p["id"], "name": p["name"], "phone": p.get("phone"), "slack": p.get("slack")}
+    b = directory.bundle()
+    p = b["people"].get(pid, {"id": pid, "name": pid})
+    phone = p.get("phone")
+    if viewer is not None:
+        phone = access.phone_for(b, viewer, pid, phone)
+    return {"id": p["id"], "name": p["name"], "phone": phone, "slack": p.get("slack")}
 
 
-def on_call(rota_id: str, at: float) -> dict[str, Any]:
-    """Every layer of a rota at an instant, with when the current holder's shift ends."""
+def on_call(rota_id: str, at: float, viewer: str | None = None) -> dict[str, Any]:
+    """Every layer of a rota at an instant, with when the current holder's shift ends; phone
+    numbers as `viewer` may see them (all of them without a viewer)."""
     rota = directory.bundle()["rotas"].get(rota_id)
     if rota is None:
         raise errors.NotFound(f"there is no rota '{rota_id}'")
@@ -38,14 +46,14 @@ def on_call(rota_id: str, at: float) -> dict[str, Any]:
     for name in rota["layers"]:
         current = shifts.shifts(rota, name, at, at + 31 * 86400)
         holder = current[0] if current and current[0].start <= at else None
-        layers.append({"layer": name, "on_call": _person(holder.person if holder else None),
+        layers.append({"layer": name, "on_call": _person(holder.person if holder else None, viewer),
                        "until": clock.iso(holder.end) if holder else None})
     return {"rota": rota_id, "name": rota["name"], "timezone": rota["timezone"], "at": clock.iso(at),
             "layers": layers}
 
 
-def all_on_call(at: float) -> list[dict[str, Any]]:
-    return [on_call(rid, at) for rid in directory.bundle()["rotas"]]
+def all_on_call(at: float, viewer: str | None = None) -> list[dict[str, Any]]:
+    return [on_call(rid, at, viewer) for rid in directory.bundle()["rotas"]]
 
 
 def person_shifts(pid: str, start: float, end: float) -> dict[str, Any]:

@@ -10,4 +10,5 @@ services' own exceptions (chalicelib.errors), answered by `http.guarded`.
   integrations  a service's integration keys
   review        managers' reports and dashboard
   jobs          schedules (sweeper, notices) and the SQS timer queue
+  docs          the OpenAPI 3.1 document of the public API (chalicelib/openapi.json)
 """

@@ -13,7 +13,7 @@ from chalice import Response
 from chalice.app import Request
 from pynamodb.exceptions import PynamoDBException
 
-from .. import config, errors, log, store, tokens
+from .. import config, errors, log, store, text, tokens
 
 FORM = "application/x-www-form-urlencoded"
 JSON_TYPES = ["application/json", "text/plain", FORM, "application/octet-stream"]
@@ -83,9 +83,9 @@ def body(request: Request) -> bytes:
 def json_body(request: Request) -> dict[str, Any]:
     """The body as a JSON object (an empty body is {})."""
     try:
-        doc = json.loads(body(request) or b"{}")
-    except (ValueError, RecursionError) as exc:
-        raise errors.BadRequest(f"the body is not JSON: {exc}") from exc
+        doc = text.parse_json(body(request) or b"{}")
+    except text.BadJson as exc:
+        raise errors.BadRequest(f"the body is not JSON / le corps n'est pas du JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise errors.BadRequest("the body must be a JSON object")
     return doc
@@ -104,16 +104,19 @@ def caller(request: Request) -> str:
 def query(request: Request, name: str) -> str | None:
     params: Mapping[str, str] = request.query_params or {}
     value = params.get(name)
-    return None if value is None else str(value)
+    return None if value is None else text.clean(str(value))
 
 
-def int_query(request: Request, name: str, default: int) -> int:
+def int_query(request: Request, name: str, default: int, low: int = 1,
+              high: int = MAX_QUERY_NUMBER) -> int:
     value = query(request, name)
     if value is None:
         return default
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_QUERY_NUMBER:
-        raise errors.BadRequest(f"'{name}' must be a whole number, not {value[:20]!r}")
-    return int(value)
+    number = text.whole_number(value, low, high)
+    if number is None:
+        raise errors.BadRequest(f"'{name}' must be a whole number from {low} to {high}, not {value[:20]!r} / "
+                                f"'{name}' doit être un nombre entier de {low} à {high}")
+    return number
 
 
 def wants_csv(request: Request) -> bool:
@@ -123,9 +126,10 @@ def wants_csv(request: Request) -> bool:
     return fmt == "csv"
 
 
-def incident_number(text: str) -> int:
+def incident_number(value: str) -> int:
     """An incident number from a path, or 404 (a number people type: ASCII digits, bounded)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 12:
-        raise errors.NotFound(f"there is no incident #{text[:20]} / aucun incident #{text[:20]}",
+    number = text.whole_number(value, 1, 10**12)
+    if number is None:
+        raise errors.NotFound(f"there is no incident #{value[:20]} / aucun incident #{value[:20]}",
                               code="no_incident")
-    return int(text)
+    return number

@@ -51,15 +51,43 @@ def act_on_incident(number: str, action: str) -> Response:
     return json_response(status, {**outcome.as_dict(), "message": replies.answer(outcome, "en")})
 
 
+_PAGE = ("<!doctype html><html lang={lang}><meta charset=utf-8>"
+         "<meta name=viewport content='width=device-width'><meta name=robots content=noindex>"
+         "<title>Astreinte</title><style>body{{font:1.1em system-ui;margin:1.5em}}"
+         "h1{{font-size:1.2em;unicode-bidi:isolate}}button{{font-size:1.2em;padding:.6em 1.2em}}</style>"
+         "<h1>{title}</h1>{body}")
+_HTML: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+         "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+
+
+def _accepts(kind: str) -> bool:
+    return kind in bp.current_request.headers.get("accept", "")
+
+
 @bp.route("/l/{token}", methods=["GET"])
 @guarded
-def one_click(token: str) -> Response:
-    outcome, sentence = replies.link_clicked(token)
+def open_link(token: str) -> Response:
+    """A one-click link opened: the incident and a button; a GET never acts (link previews
+    and mail scanners open every link they see)."""
+    page = replies.link_opened(token)
+    if _accepts("application/json"):  # a script; browsers and link previews get the page
+        return json_response(200, {"number": page.number, "action": page.action, "state": page.state,
+                                   "message": f"{page.title}. POST to this URL: {page.button}"})
+    form = (f"<form method=post><button type=submit>{escape(page.button)}</button></form>"
+            f"<p>{escape(page.hint)}</p>" if page.state in ("triggered", "acknowledged") else "")
+    return Response(body=_PAGE.format(lang=page.lang, title=escape(page.title), body=form),
+                    status_code=200, headers=dict(_HTML))
+
+
+@bp.route("/l/{token}", methods=["POST"], content_types=JSON_TYPES)
+@guarded
+def press_link(token: str) -> Response:
+    """The link's button pressed: acknowledge or resolve for the person the link names."""
+    outcome, sentence, lang = replies.link_clicked(token)
     status = 200 if outcome.changed else 409
-    if "text/html" in bp.current_request.headers.get("accept", ""):
-        page = (f"<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-                f"<title>Astreinte</title><h1>{escape(sentence)}</h1>")
-        return Response(body=page, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+    if _accepts("text/html"):  # the page's form, posted by a browser
+        return Response(body=_PAGE.format(lang=lang, title=escape(sentence),
+                                          body=""), status_code=status, headers=dict(_HTML))
     return json_response(status, {**outcome.as_dict(), "message": sentence})
 
 

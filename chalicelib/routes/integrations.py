@@ -1,12 +1,13 @@
-"""A service's integration keys: list, create, rotate, revoke."""
+"""A service's integration keys: list, create, rotate, revoke (admins only)."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from .. import errors, heartbeats, integrations
+from .. import access, errors, heartbeats, integrations
 from ..intake import InvalidEvent
 from ..rotas import directory
-from .http import JSON_TYPES, caller, empty, guarded, json_body, json_response
+from .access import require
+from .http import JSON_TYPES, empty, guarded, json_body, json_response
 
 bp = Blueprint(__name__)
 
@@ -19,7 +20,7 @@ def _no_key(service: str, key_id: str) -> errors.NotFound:
 @guarded
 def service_integrations(service: str) -> Response:
     request = bp.current_request
-    by = caller(request)
+    by = require(request, access.INTEGRATION_MANAGE)
     if service not in directory.bundle()["services"]:
         raise errors.NotFound(f"there is no service '{service}' / aucun service '{service}'")
     if request.method == "GET":
@@ -36,7 +37,7 @@ def service_integrations(service: str) -> Response:
 @bp.route("/v1/services/{service}/integrations/{key_id}", methods=["DELETE"])
 @guarded
 def revoke_integration(service: str, key_id: str) -> Response:
-    caller(bp.current_request)
+    require(bp.current_request, access.INTEGRATION_MANAGE)
     if not integrations.revoke(service, key_id):
         raise _no_key(service, key_id)
     return empty()
@@ -45,7 +46,7 @@ def revoke_integration(service: str, key_id: str) -> Response:
 @bp.route("/v1/services/{service}/integrations/{key_id}/rotate", methods=["POST"], content_types=JSON_TYPES)
 @guarded
 def rotate_integration(service: str, key_id: str) -> Response:
-    by = caller(bp.current_request)
+    by = require(bp.current_request, access.INTEGRATION_MANAGE)
     key = heartbeats.rotate_key(service, key_id, by)
     if key is None:
         raise _no_key(service, key_id)
