@@ -339,3 +339,18 @@ def test_a_bad_token_is_refused_and_an_agent_sees_no_reports(browser: WebDriver,
     by_id(browser, "nav-kpis").click()
     WebDriverWait(browser, WAIT).until(lambda d: by_id(d, "view-kpis").get_attribute("data-state") == "error")
     assert "403" in by_id(browser, "message").text
+
+
+def test_a_summary_with_a_right_to_left_override_stays_in_its_cell(browser: WebDriver, api) -> None:  # noqa: ANN001
+    """U+202E in a summary would reverse what follows it, the next columns included: the
+    dashboard isolates such text in its own <bdi>."""
+    number = api.trigger(summary="invoice\u202Etxt.exe", dedup="rtl")["incident_number"]
+    login(browser, api.base, api.token)  # Carol, an admin: she sees the dashboard
+    wait_loaded(browser, "view-incidents")
+    [row] = [r for r in all_css(browser, "tr.incident") if r.get_attribute("data-number") == str(number)]
+    [isolated] = all_css(row, "bdi")
+    assert isolated.get_attribute("textContent") == "invoice\u202Etxt.exe"
+    row.click()
+    WebDriverWait(browser, WAIT).until(lambda d: all_css(by_id(d, "detail-title"), "bdi"))
+    [title] = all_css(by_id(browser, "detail-title"), "bdi")
+    assert title.get_attribute("textContent") == "invoice\u202Etxt.exe"
