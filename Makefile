@@ -77,8 +77,15 @@ sync: setup
 infra: setup
 	$(PY) -m chalicelib.cli infra > infra/template.json
 
+STAGE ?= prod
+
+# The Lambda package of a stage: Chalice's, then slimmed (what the runtime provides left out,
+# bytecode compiled) and its SAM template finished (log retention, batch failures, stage names).
 package: setup
-	$(VENV)/bin/chalice package --stage prod build/package
+	rm -rf build/package
+	$(VENV)/bin/chalice package --stage $(STAGE) build/package
+	$(PY) scripts/slim_package.py build/package/deployment.zip
+	$(PY) scripts/finish_template.py build/package/sam.json $(STAGE)
 
 clean:
 	rm -rf $(VENV) node_modules build .localdata
