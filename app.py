@@ -6,9 +6,24 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.routes import docs, incidents, intake, integrations, jobs, review, rotas, tokens, webhooks
+from chalicelib import metrics
+from chalicelib.routes import (
+    docs,
+    health,
+    incidents,
+    intake,
+    integrations,
+    jobs,
+    review,
+    rotas,
+    tokens,
+    webhooks,
+)
+from chalicelib.routes.http import learn_public_url
 
 app = Chalice(app_name="astreinte")
 
-for surface in (intake, webhooks, incidents, rotas, integrations, review, jobs, docs, tokens):
+for surface in (intake, webhooks, incidents, rotas, integrations, review, jobs, docs, tokens, health):
     app.register_blueprint(surface.bp)
+app.register_middleware(learn_public_url, "http")
+app.register_middleware(metrics.per_invocation, "all")  # metrics flushed once per invocation

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import AGENT_PHONE, KEY, OTHER_KEY, in_threads, local_stack, trigger  # noqa: E402
-from bench.ddb_counter import CountingProxy  # noqa: E402
+from bench.ddb_counter import count_requests  # noqa: E402
 
 
 def _connection(url: str) -> http.client.HTTPConnection:
@@ -93,7 +93,7 @@ def main(events: int = 5000, keys: int = 50, senders: int = 8) -> None:
         # storm would pay for what the ceiling, measured after it, gets for free.
         store_ceiling(senders)
         storm(stack.api_url, events // 5, keys, senders, name="warm-up", key=OTHER_KEY)
-        from chalicelib import clock, config, store
+        from chalicelib import clock
         from chalicelib.reports import review
 
         started = clock.now()
@@ -130,10 +130,7 @@ def main(events: int = 5000, keys: int = 50, senders: int = 8) -> None:
 
         # The store's side: what one storm event costs DynamoDB against one plain PutItem.
         per_event, per_write = storm_cpu / events, ceiling_cpu / writes
-        proxy = CountingProxy(stack.db.port)  # on the wire, for a second, shorter storm
-        os.environ["DYNAMODB_ENDPOINT"] = f"http://127.0.0.1:{proxy.port}"
-        config.reload()
-        store.configure()
+        proxy = count_requests(stack.db.port)  # on the wire, for a second, shorter storm
         again = events // 5
         storm(stack.api_url, again, keys, senders, name="warm-up", key=OTHER_KEY)
         spent = proxy.snapshot()

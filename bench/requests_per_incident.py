@@ -6,7 +6,6 @@ Usage: python bench/requests_per_incident.py [N]
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import AGENT_PHONE, local_stack, trigger  # noqa: E402
-from bench.ddb_counter import CountingProxy  # noqa: E402
+from bench.ddb_counter import count_requests  # noqa: E402
 from devstack.stack import Stack  # noqa: E402
 
 
@@ -32,12 +31,9 @@ def lifecycle(stack: Stack, http: requests.Session, token: str, i: int) -> None:
 
 def main(n: int = 50) -> None:
     with local_stack() as stack:
-        from chalicelib import config, store, tokens
+        from chalicelib import tokens
 
-        proxy = CountingProxy(stack.db.port)
-        os.environ["DYNAMODB_ENDPOINT"] = f"http://127.0.0.1:{proxy.port}"
-        config.reload()
-        store.configure()
+        proxy = count_requests(stack.db.port)
         token = tokens.create("carol", "bench")
         http = requests.Session()
         lifecycle(stack, http, token, -1)  # warm: rotas bundle and API token path loaded

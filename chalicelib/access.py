@@ -88,6 +88,17 @@ def managed_teams(bundle: Bundle, person: str) -> set[str]:
             if person in t["managers"] or (by_role and person in t["members"])}
 
 
+def report_teams(bundle: Bundle, person: str) -> set[str] | None:
+    """The teams whose reports a person reads: every team (None) for admins and the
+    direction; their own teams for a manager (payroll hours are no other team's business)."""
+    p = bundle["people"].get(person)
+    if p is None:
+        return set()
+    if role_of(bundle, person) == ADMIN or "direction" in p["roles"]:
+        return None
+    return managed_teams(bundle, person)
+
+
 def manages_rota(bundle: Bundle, person: str, rota: str) -> bool:
     """Whether the rota belongs to a team the person manages."""
     teams = bundle["teams"]

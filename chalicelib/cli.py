@@ -10,18 +10,50 @@
     python -m chalicelib.cli integration create SERVICE SOURCE [--label L] [--options JSON]
     python -m chalicelib.cli integration list SERVICE;  integration rotate|revoke SERVICE ID
     python -m chalicelib.cli infra > infra/template.json
+    python -m chalicelib.cli secrets set KEY=VALUE [...];  secrets show
+    python -m chalicelib.cli doctor
+
+While `make run` is up, every command talks to its local stack (found in
+.localdata/stack.json), unless DYNAMODB_ENDPOINT or ASTREINTE_SECRETS_ID says otherwise.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import sys
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import clock, hashing
+from .config import SECRET_KEYS
 from .rotas import load
+
+STACK_FILE = Path(os.environ.get("ASTREINTE_STACK_FILE")
+                  or Path(__file__).resolve().parent.parent / ".localdata" / "stack.json")
+
+
+def use_local_stack() -> bool:
+    """While `make run` is up and no other target is named, talk to it: its endpoints and
+    dummy keys, as if they were in this shell's environment."""
+    named = os.environ.get("DYNAMODB_ENDPOINT") or os.environ.get("ASTREINTE_SECRETS_ID")
+    if named or not STACK_FILE.exists():
+        return False
+    env = json.loads(STACK_FILE.read_text())
+    endpoint = urlsplit(env.get("DYNAMODB_ENDPOINT", ""))
+    try:
+        socket.create_connection((endpoint.hostname or "127.0.0.1", endpoint.port or 8001), 0.5).close()
+    except OSError:
+        return False  # a file left by a stack that is gone
+    for key, value in env.items():
+        os.environ.setdefault(key, value)
+    print(f"(make run's local stack: {env['DYNAMODB_ENDPOINT']})", file=sys.stderr)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
+    use_local_stack()
     parser = argparse.ArgumentParser(prog="astreinte")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate rotas/ and print every problem")
@@ -49,7 +81,23 @@ def main(argv: list[str] | None = None) -> int:
     integ.add_argument("--label", default="")
     integ.add_argument("--options", default="{}", help="the source's options, as JSON")
     sub.add_parser("infra", help="print infra/template.json")
+    sec = sub.add_parser("secrets", help="the stage's secret: set KEY=VALUE ..., or show which keys are set")
+    sec.add_argument("action", choices=["set", "show"])
+    sec.add_argument("pairs", nargs="*", help="KEY=VALUE (keys: " + ", ".join(SECRET_KEYS) + ")")
+    sub.add_parser("doctor", help="check every part paging needs, with the fix for each failure")
     args = parser.parse_args(argv)
+
+    if args.command == "secrets":
+        return _secrets(args.action, args.pairs)
+    if args.command == "doctor":
+        from . import doctor
+
+        checks = doctor.run()
+        for c in checks:
+            print(f"{'ok  ' if c.ok else 'FAIL'} {c.name:<11} {c.detail}")
+            if c.fix:
+                print(f"     fix: {c.fix}")
+        return 0 if all(c.ok for c in checks) else 1
 
     if args.command == "hash-key":
         print(hashing.sha256_hex(args.key))
@@ -185,3 +233,30 @@ def _integration(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _secrets(action: str, pairs: list[str]) -> int:
+    """Fill the stage's secret (ASTREINTE_SECRETS_ID) key by key; `show` never prints values."""
+    from . import config
+
+    secret_id = os.environ.get("ASTREINTE_SECRETS_ID")
+    if not secret_id:
+        print("ASTREINTE_SECRETS_ID is not set (e.g. astreinte/prod): locally, settings are environment "
+              "variables", file=sys.stderr)
+        return 2
+    client = config.secrets_client()
+    current = json.loads(client.get_secret_value(SecretId=secret_id)["SecretString"] or "{}")
+    if action == "show":
+        for key in SECRET_KEYS:
+            print(f"{key:<26} {'set' if current.get(key) else 'MISSING'}")
+        return 0
+    changes = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+    unknown = sorted(set(changes) - set(SECRET_KEYS))
+    if unknown or not changes or len(changes) != len(pairs):
+        print("give KEY=VALUE pairs among: " + ", ".join(SECRET_KEYS)
+              + (f" (unknown: {', '.join(unknown)})" if unknown else ""), file=sys.stderr)
+        return 2
+    client.put_secret_value(SecretId=secret_id, SecretString=json.dumps({**current, **changes}))
+    print(f"{secret_id}: set {', '.join(sorted(changes))} (warm functions read it within "
+          f"{int(config.SECRETS_SECONDS / 60)} minutes)")
+    return 0

@@ -62,6 +62,7 @@ def parse_iso(value: object, zone: tzinfo | None = None) -> float:
         if zone is None:
             raise ValueError(f"no time zone in {value!r} (add Z or +01:00)")
         dt = dt.replace(tzinfo=zone)
+    check_year(dt.astimezone(UTC))  # in UTC too: 1970-01-01T00:00+14:00 is in 1969
     return dt.timestamp()
 
 

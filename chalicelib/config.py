@@ -1,8 +1,11 @@
 """Settings from the environment, and the clients built from them once per container.
 
-Secrets (Twilio auth token, Slack tokens, the link-signing key) come from environment
-variables; in AWS they are set from Secrets Manager/SSM by infra/ (see README).
-Clients are built lazily so a Lambda that never sends SMS never imports twilio.
+Provider settings and secrets (Twilio SID, from-number and auth token; Slack tokens; the
+link-signing key; the public URL the deploy step learnt) come from an environment variable
+when one is set (local runs, tests), else from the stage's Secrets Manager secret
+(ASTREINTE_SECRETS_ID), re-read every SECRETS_SECONDS so that a rotated token reaches warm
+containers.  Clients are built lazily (a Lambda that never sends SMS never imports twilio)
+and again when the credentials they were built with change.
 """
 from __future__ import annotations
 
@@ -13,15 +16,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from . import clock
+
+SECRETS_SECONDS = 300.0
+# Every key of the stage's secret (infra/ creates it with these; `cli secrets set` fills it).
+SECRET_KEYS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "SLACK_BOT_TOKEN",
+               "SLACK_SIGNING_SECRET", "ASTREINTE_SIGNING_SECRET", "ASTREINTE_PUBLIC_URL")
+LOCAL_URL = "http://127.0.0.1:8000"
+
 
 @dataclass(frozen=True)
 class Settings:
     table_name: str
     dynamodb_endpoint: str | None
     region: str
-    public_url: str
-    twilio_account_sid: str
-    twilio_from: str
+    stage: str
     twilio_api_base: str
     slack_api_base: str
     timer_queue: str  # SQS queue name (or URL) of the per-step timers; empty locally
@@ -33,6 +42,21 @@ class Settings:
 
     # Secrets are read on first use, so importing the app (chalice package, cold start of a
     # route that needs none) never calls Secrets Manager.
+    @property
+    def public_url(self) -> str:
+        """Where people and providers reach us: ASTREINTE_PUBLIC_URL (a custom domain, or the
+        local API), else the URL the deploy step wrote into the secret, else the URL API
+        Gateway gave the last request this container served."""
+        return (secret("ASTREINTE_PUBLIC_URL") or _learnt.get("url") or LOCAL_URL).rstrip("/")
+
+    @property
+    def twilio_account_sid(self) -> str:
+        return secret("TWILIO_ACCOUNT_SID")
+
+    @property
+    def twilio_from(self) -> str:
+        return secret("TWILIO_FROM_NUMBER")
+
     @property
     def signing_secret(self) -> str:
         return secret("ASTREINTE_SIGNING_SECRET")
@@ -64,19 +88,30 @@ def _env(name: str, default: str = "") -> str:
 
 def secret(name: str) -> str:
     """An environment variable, else the same key in the Secrets Manager secret (AWS)."""
-    return os.environ.get(name) or _secrets().get(name, "")
+    return os.environ.get(name) or str(_secrets().get(name) or "")
 
 
-@functools.lru_cache(maxsize=1)
+_secret_cache: dict[str, tuple[float, dict[str, str]]] = {}
+_learnt: dict[str, str] = {}  # what this container learnt of itself: its public URL
+
+
 def _secrets() -> dict[str, str]:
-    """Twilio/Slack/link secrets, read once per container from ASTREINTE_SECRETS_ID."""
+    """The stage's secret (JSON keys), read at most every SECRETS_SECONDS per container."""
     secret_id = os.environ.get("ASTREINTE_SECRETS_ID")
     if not secret_id:
         return {}
-    import boto3
+    cached = _secret_cache.get(secret_id)
+    if cached is not None and clock.now() - cached[0] < SECRETS_SECONDS:
+        return cached[1]
+    value = json.loads(secrets_client().get_secret_value(SecretId=secret_id)["SecretString"] or "{}")
+    _secret_cache[secret_id] = (clock.now(), value if isinstance(value, dict) else {})
+    return _secret_cache[secret_id][1]
 
-    value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-    return json.loads(value)
+
+def learn_public_url(url: str) -> None:
+    """The URL API Gateway says this request came to (https://domain/stage): the public URL
+    until the secret or the environment names one."""
+    _learnt["url"] = url.rstrip("/")
 
 
 @functools.lru_cache(maxsize=1)
@@ -85,9 +120,7 @@ def settings() -> Settings:
         table_name=_env("ASTREINTE_TABLE", "astreinte"),
         dynamodb_endpoint=_env("DYNAMODB_ENDPOINT") or None,
         region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-3")),
-        public_url=_env("ASTREINTE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
-        twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
-        twilio_from=_env("TWILIO_FROM_NUMBER"),
+        stage=_env("ASTREINTE_STAGE", "local"),
         twilio_api_base=_env("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
         slack_api_base=_env("SLACK_API_BASE", "https://slack.com/api/"),
         timer_queue=_env("ASTREINTE_TIMER_QUEUE"),
@@ -103,10 +136,12 @@ def settings() -> Settings:
 def reload() -> None:
     """Forget cached settings and clients (tests change the environment between stacks)."""
     settings.cache_clear()
-    _secrets.cache_clear()
-    twilio_client.cache_clear()
-    slack_client.cache_clear()
+    _secret_cache.clear()
+    _learnt.clear()
+    _twilio_client.cache_clear()
+    _slack_client.cache_clear()
     sqs_client.cache_clear()
+    secrets_client.cache_clear()
     for clear in _reloaded:
         clear()
 
@@ -129,9 +164,15 @@ def client(build: Callable[[], T]) -> Callable[[], T]:
     return cached
 
 
-@functools.lru_cache(maxsize=1)
 def twilio_client():  # noqa: ANN201 - twilio is imported lazily, so no annotation
-    """The real twilio Client; TWILIO_API_BASE points it at a fake on loopback in tests."""
+    """The real twilio Client, for the credentials of now; TWILIO_API_BASE points it at a
+    fake on loopback in tests."""
+    s = settings()
+    return _twilio_client(s.twilio_account_sid, s.twilio_auth_token)
+
+
+@functools.lru_cache(maxsize=2)
+def _twilio_client(account_sid: str, auth_token: str):  # noqa: ANN202
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 
@@ -146,16 +187,20 @@ def twilio_client():  # noqa: ANN201 - twilio is imported lazily, so no annotati
             return super().request(method, url, *args, **kwargs)
 
     http = _BaseUrlHttpClient(timeout=s.http_timeout_seconds)
-    return Client(s.twilio_account_sid, s.twilio_auth_token, http_client=http)
+    return Client(account_sid, auth_token, http_client=http)
 
 
-@functools.lru_cache(maxsize=1)
 def slack_client():  # noqa: ANN201
+    """The real slack-sdk WebClient, for the bot token of now."""
+    return _slack_client(settings().slack_bot_token)
+
+
+@functools.lru_cache(maxsize=2)
+def _slack_client(token: str):  # noqa: ANN202
     from slack_sdk import WebClient
 
     s = settings()
-    return WebClient(token=s.slack_bot_token, base_url=s.slack_api_base,
-                     timeout=int(max(1, s.http_timeout_seconds)))
+    return WebClient(token=token, base_url=s.slack_api_base, timeout=int(max(1, s.http_timeout_seconds)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -163,3 +208,10 @@ def sqs_client():  # noqa: ANN201
     import boto3
 
     return boto3.client("sqs", region_name=settings().region)
+
+
+@functools.lru_cache(maxsize=1)
+def secrets_client():  # noqa: ANN201
+    import boto3
+
+    return boto3.client("secretsmanager", region_name=settings().region)

@@ -7,6 +7,7 @@ built by twilio's VoiceResponse and the email library, never by string.)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 # OWASP, CSV injection: a cell a spreadsheet would read as a formula starts with one of these.
@@ -38,16 +39,36 @@ def sms_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def sms_fit(head: str, tail: str, limit: int = SMS_MAX) -> str:
-    """head + tail within Twilio's limit: the head (the event's words) is cut, with '…',
-    never the tail (the reply codes and the link)."""
-    if sms_units(head + tail) <= limit:
-        return head + tail
-    low, high = 0, len(head)
-    while low < high:  # the longest prefix that fits, by bisection (units are not per character)
+def _longest(text: str, fits: Callable[[str], bool]) -> int:
+    """The longest prefix length of text that fits, by bisection (units are not per character)."""
+    low, high = 0, len(text)
+    while low < high:
         mid = (low + high + 1) // 2
-        if sms_units(head[:mid].rstrip() + "…" + tail) <= limit:
+        if fits(text[:mid]):
             low = mid
         else:
             high = mid - 1
-    return head[:low].rstrip() + "…" + tail
+    return low
+
+
+def sms_fit(head: str, tail: str, limit: int = SMS_MAX) -> str:
+    """head + tail within Twilio's limit: the head (the event's words) is cut, with '…',
+    before the tail (the reply codes and the link); a tail too long alone is cut too."""
+    if sms_units(head + tail) <= limit:
+        return head + tail
+    if sms_units("…" + tail) > limit:
+        whole = head + tail
+        return whole[:_longest(whole, lambda t: sms_units(t + "…") <= limit)] + "…"
+    cut = _longest(head, lambda h: sms_units(h.rstrip() + "…" + tail) <= limit)
+    return head[:cut].rstrip() + "…" + tail
+
+
+SLACK_TEXT_MAX = 3000  # a Block Kit text object
+
+
+def slack_fit(text: str, limit: int = SLACK_TEXT_MAX) -> str:
+    """slack(text) within a Block Kit text object's limit: escaping can make text five times
+    longer, so the text is cut before it is escaped, never inside an entity."""
+    if len(slack(text)) <= limit:
+        return slack(text)
+    return slack(text[:_longest(text, lambda t: len(slack(t)) + 1 <= limit)]) + "…"

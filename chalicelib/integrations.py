@@ -4,19 +4,24 @@ A key is the credential a monitoring or ticketing tool puts in the URL it posts 
 POST /v1/integrations/<key>.  Keys are created, listed, rotated and revoked through the
 API and the CLI and stored hashed; keys declared in rotas/ (services.integrations) work
 too.  The key says which service the events are about and which format they come in.
+
+Counted here, where the service decides (chalicelib.metrics): EventsAccepted, each event of
+a post taken in; EventsRefused, each post refused (unknown key, invalid event, over the rate
+limit).  A store that does not answer is not a refusal (503: the sender tries again).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist
 
-from . import clock, config, errors, hashing, incidents, ratelimit
+from . import clock, config, errors, hashing, incidents, metrics, ratelimit
 from .intake import Event, InvalidEvent, pagerduty
 from .intake.options import problems as option_problems
 from .model import Service
@@ -137,20 +142,21 @@ def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | Non
     """Parse what a source posted, store and act on each event; the answer names them.
 
     source_only: refuse keys of any other source; parse: the route's own parser."""
-    service, source, options = lookup(key)
-    if source_only is not None and source != source_only:
-        raise UnknownKey(f"this is not the key of a {source_only} integration")
-    if source == "heartbeat":
-        raise InvalidEvent(["this key is a heartbeat: call /v1/heartbeats/<key>"])
-    events: list[Event]
-    if parse is not None:
-        events = parse(options)
-    else:
-        module = importlib.import_module(f"chalicelib.intake.{source}")
-        events = module.parse(raw, headers, options)
-    # The limit counts events (one Alertmanager post may carry a whole group), so it is
-    # taken once the post is read; a post that makes no event still counts as one.
-    ratelimit.take(hashing.sha256_hex(key), options.get("rate_limit_per_minute"), max(1, len(events)))
+    with _refusals_counted():
+        service, source, options = lookup(key)
+        if source_only is not None and source != source_only:
+            raise UnknownKey(f"this is not the key of a {source_only} integration")
+        if source == "heartbeat":
+            raise InvalidEvent(["this key is a heartbeat: call /v1/heartbeats/<key>"])
+        events: list[Event]
+        if parse is not None:
+            events = parse(options)
+        else:
+            module = importlib.import_module(f"chalicelib.intake.{source}")
+            events = module.parse(raw, headers, options)
+        # The limit counts events (one Alertmanager post may carry a whole group), so it is
+        # taken once the post is read; a post that makes no event still counts as one.
+        ratelimit.take(hashing.sha256_hex(key), options.get("rate_limit_per_minute"), max(1, len(events)))
     answer: dict[str, Any] = {"status": "accepted", "service": service["id"], "events": []}
     for event in events:
         action = event.pop("action")
@@ -163,6 +169,7 @@ def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | Non
             outcome = incidents.source_event(service, event, action)
             answer["events"].append({"action": action, "dedup_key": event["dedup_key"],
                                      "incident_number": outcome.number if outcome else None})
+        metrics.count("EventsAccepted")  # stored and acted on
     return answer
 
 
@@ -181,13 +188,14 @@ def live(digest: str) -> bool:
 def enqueue(raw: bytes) -> dict[str, Any]:
     """PagerDuty's Events API v2 (POST /v2/enqueue): the key is in the body.  The answer is
     PagerDuty's 202 body; raises InvalidEvent naming each bad field."""
-    parsed = pagerduty.parse_event(raw)
-    routing_key = parsed.pop("routing_key")
-    event = cast(Event, parsed)
-    service = directory.service_for_key(routing_key)
-    if service is None:
-        raise InvalidEvent(["'routing_key' is not the integration key of any service"])
-    ratelimit.take(hashing.sha256_hex(routing_key))
+    with _refusals_counted():
+        parsed = pagerduty.parse_event(raw)
+        routing_key = parsed.pop("routing_key")
+        event = cast(Event, parsed)
+        service = directory.service_for_key(routing_key)
+        if service is None:
+            raise InvalidEvent(["'routing_key' is not the integration key of any service"])
+        ratelimit.take(hashing.sha256_hex(routing_key))
     action = event.pop("action")
     answer: dict[str, Any] = {"status": "success", "message": "Event processed",
                               "dedup_key": event["dedup_key"]}
@@ -198,7 +206,18 @@ def enqueue(raw: bytes) -> dict[str, Any]:
         outcome = incidents.source_event(service, event, action)
         if outcome is not None:
             answer["incident_number"] = outcome.number
+    metrics.count("EventsAccepted")
     return answer
+
+
+@contextlib.contextmanager
+def _refusals_counted() -> Iterator[None]:
+    """Count EventsRefused when what runs inside refuses the post (the error goes on up)."""
+    try:
+        yield
+    except (errors.BadRequest, errors.Forbidden, errors.RateLimited):
+        metrics.count("EventsRefused")
+        raise
 
 
 def url(key: str) -> str:

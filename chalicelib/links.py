@@ -43,7 +43,7 @@ def verify(token: str) -> tuple[int, str, str]:
         number, person, action, expires = payload.split(".")
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadLink("this link is malformed / ce lien est invalide") from exc
-    if not hmac.compare_digest(sig, _sign(payload)):
+    if not sig.isascii() or not hmac.compare_digest(sig, _sign(payload)):
         raise BadLink("this link's signature is wrong / la signature de ce lien est fausse")
     incident, until = text.whole_number(number, 1), text.whole_number(expires)
     if action not in ACTIONS or incident is None or until is None:

@@ -212,6 +212,17 @@ def slack_clicked(payload: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------- links and API
 
+def _link(token: str) -> tuple[int, str, str, Person]:
+    """A valid link's incident, person, action, and the person as the rotas know them now:
+    a link sent to someone since removed from rotas/ no longer acts."""
+    number, pid, action = links.verify(token)
+    person = directory.person(pid)
+    if person is None:
+        raise links.BadLink("this link's person is no longer in the rotas / cette personne n'est plus "
+                            "dans les astreintes")
+    return number, pid, action, person
+
+
 @dataclass(frozen=True)
 class LinkPage:
     """What a one-click link shows before anyone presses its button."""
@@ -228,9 +239,8 @@ class LinkPage:
 def link_opened(token: str) -> LinkPage:
     """A signed link opened (GET): what it would do, changing nothing.  Link previews
     (Slackbot, iMessage, Outlook Safe Links, mail scanners) open links; only a person presses."""
-    number, pid, action = links.verify(token)
-    person = directory.person(pid)
-    lang = person["language"] if person else "en"
+    number, pid, action, person = _link(token)
+    lang = person["language"]
     inc = incidents.get(number)
     state = inc.state if inc else None
     title = text(lang, "link_page", number=number, state=state or "?", summary=inc.summary if inc else "")
@@ -241,9 +251,8 @@ def link_opened(token: str) -> LinkPage:
 def link_clicked(token: str) -> tuple[incidents.Outcome, str, str]:
     """A signed link's button pressed (POST): the signature says who may act; returns the
     outcome, its sentence and the person's language."""
-    number, pid, action = links.verify(token)
-    person = directory.person(pid)
-    lang = person["language"] if person else "en"
+    number, pid, action, person = _link(token)
+    lang = person["language"]
     fn = incidents.acknowledge if action == "ack" else incidents.resolve
     outcome = fn(number, pid, "link")
     return outcome, answer(outcome, lang), lang

@@ -462,6 +462,13 @@ def too_large(exc: Exception) -> bool:
     return any("item size" in t.lower() for t in texts)
 
 
+def key_too_long(exc: Exception) -> bool:
+    """DynamoDB refused a key over its limits (2,048 bytes for a partition key, 1,024 for a
+    sort key): an identifier in the request was too long to be anything we stored."""
+    text = str(getattr(exc, "cause", None) or exc).lower()
+    return "key" in text and ("size limit" in text or "maximum size" in text or "must be under" in text)
+
+
 def transaction() -> TransactWrite:
     """A write transaction on the configured endpoint, on the shared client.  Its token makes
     botocore's retry of a transaction that did commit (a timeout on the answer) a no-op, not

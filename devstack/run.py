@@ -6,9 +6,21 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from .dynamodb import ROOT
 from .stack import EXAMPLE_ROUTING_KEY, Stack
+
+STACK_FILE = ROOT / ".localdata" / "stack.json"  # read by chalicelib.cli while this runs
+
+
+def write_stack_file() -> Path:
+    """Where the CLI finds this stack: its local settings (loopback endpoints, dummy keys)."""
+    keep = ("DYNAMODB_ENDPOINT", "AWS_", "ASTREINTE_", "TWILIO_", "SLACK_")
+    env = {k: v for k, v in os.environ.items() if k.startswith(keep)}
+    STACK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    STACK_FILE.write_text(json.dumps(env, indent=1))
+    return STACK_FILE
 
 
 def main() -> None:
@@ -20,6 +32,7 @@ def main() -> None:
                                                             str(ROOT / ".localdata" / "dynamodb")),
                   timer_interval=0.25, auto_status=True, quiet=False)
     stack.start()
+    found = write_stack_file()
     from chalicelib import tokens
     from chalicelib.rotas import directory
 
@@ -61,6 +74,7 @@ Then watch {out}/ and read the incident and its timeline:
     except KeyboardInterrupt:
         pass
     finally:
+        found.unlink(missing_ok=True)
         stack.stop()
         sys.exit(0)
 

@@ -122,3 +122,20 @@ def test_access_logs_keep_paths_not_credentials() -> None:
         masked = log.mask_secrets(f"POST {path}?x=1 HTTP/1.1")
         assert path.rsplit("/", 1)[1] not in masked and masked.endswith("…?x=1 HTTP/1.1")
     assert log.mask_secrets("GET /v1/incidents/12 HTTP/1.1") == "GET /v1/incidents/12 HTTP/1.1"
+
+
+@FAST
+@given(CLEAN_TEXT.map(lambda s: s * 40))
+def test_slack_text_fits_a_block_and_is_never_cut_inside_an_entity(value: str) -> None:
+    fitted = escape.slack_fit(value)
+    assert len(fitted) <= escape.SLACK_TEXT_MAX
+    assert "<" not in fitted and ">" not in fitted
+    assert not re.search(r"&[a-z]*$", fitted.removesuffix("…"))  # no "&am" left at the cut
+    unescaped = fitted.removesuffix("…").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    assert value.startswith(unescaped)
+
+
+@FAST
+@given(CLEAN_TEXT, CLEAN_TEXT)
+def test_an_sms_never_passes_twilios_limit_whatever_its_parts(head: str, tail: str) -> None:
+    assert escape.sms_units(escape.sms_fit(head * 30, tail * 30)) <= escape.SMS_MAX

@@ -359,8 +359,9 @@ def test_voice_twiml_is_xml_without_control_characters(api: Api, fresh) -> None:
     assert "Panne" in said and "fin" in said, said
 
 
-def test_sms_page_of_1024_emoji_fits_twilios_1600_characters(api: Api, fresh) -> None:
-    number = api.trigger(dedup="emoji", summary="🔥" * 1024)["incident_number"]
+@pytest.mark.parametrize("summary", ["🔥" * 1024, "x\n" + "🔥" * 1000])
+def test_sms_page_of_1024_emoji_fits_twilios_1600_characters(api: Api, fresh, summary: str) -> None:
+    number = api.trigger(dedup="emoji", summary=summary)["incident_number"]
     body = page_sms(fresh.fake, number)["body"]
 
     utf16_units = len(body.encode("utf-16-le")) // 2
@@ -412,3 +413,75 @@ def test_submitting_the_link_form_acknowledges(api: Api, fresh) -> None:
     assert r.status_code in (200, 303), r.text[:500]
     inc = api.incident(number)
     assert inc["state"] == "acknowledged" and inc["acknowledged_by"] == "alice", inc
+
+
+# ---------------------------------------------------------------- found by a second look
+
+def test_a_link_whose_signature_is_not_ascii_is_refused_not_a_500(api: Api, fresh) -> None:
+    """A raw request line (what API Gateway may hand on decoded): `é` in the signature."""
+    import socket
+
+    host, port = urllib.parse.urlsplit(api.base).hostname, urllib.parse.urlsplit(api.base).port
+    with socket.create_connection((host, port), timeout=10) as conn:
+        conn.sendall(b"GET /l/MS5hbGljZS5hY2suOTk5OTk5OTk5OTk.\xc3\xa9 HTTP/1.1\r\nHost: x\r\n"
+                     b"Accept: application/json\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    assert status == 403 and b"bad_link" in answer, answer[:300]
+
+
+def test_a_link_of_someone_removed_from_the_rotas_no_longer_acts(api: Api, fresh, tmp_path: Path) -> None:
+    number = api.trigger(dedup="left")["incident_number"]
+    link = one_click_link(fresh.fake, number)
+    rotas = tmp_path / "rotas"
+    shutil.copytree(ROOT / "tests" / "rotas", rotas)
+    team = (rotas / "team.yaml").read_text()
+    start, end = team.index("  - id: alice\n"), team.index("  - id: bob\n")
+    without_alice = (team[:start] + team[end:]).replace("participants: [alice", "participants: [bob")
+    (rotas / "team.yaml").write_text(without_alice)
+    from chalicelib.rotas import directory
+    from chalicelib.rotas import load as rotas_load
+
+    directory.sync(rotas_load.load_dir(rotas))
+    r = api.http.post(link, headers={"Accept": "application/json"}, timeout=10)
+    assert r.status_code == 403 and r.json()["error"] == "bad_link", r.text
+    assert api.incident(number)["state"] == "triggered"
+
+
+def test_identifiers_too_long_for_the_store_are_4xx_not_500(api: Api, fresh) -> None:
+    r = api.http.delete(f"{api.base}/v1/rotas/support/overrides/{'a' * 2000}", timeout=10,
+                        headers={"Authorization": f"Bearer {api.token}"})
+    assert 400 <= r.status_code < 500, r.text[:300]
+    r = get(api, "/v1/tokens", person="a" * 2100)
+    assert 400 <= r.status_code < 500, r.text[:300]
+
+
+def test_an_opsgenie_alias_of_512_emoji_opens_and_is_acknowledged(api: Api, fresh) -> None:
+    key = api.http.post(f"{api.base}/v1/services/helpdesk/integrations", timeout=10,
+                        headers={"Authorization": f"Bearer {api.token}"},
+                        json={"source": "opsgenie", "label": "long", "options": {}}).json()["key"]
+    genie = {"Authorization": f"GenieKey {key}"}
+    alias = "🔥" * 512  # Opsgenie's limit is 512 characters: 2,048 bytes, past DynamoDB's key limit
+    r = api.http.post(f"{api.base}/v2/alerts", json={"message": "hot", "alias": alias}, headers=genie,
+                      timeout=10)
+    assert r.status_code == 202, r.text[:300]
+    r = api.http.post(f"{api.base}/v2/alerts/{urllib.parse.quote(alias)}/acknowledge",
+                      params={"identifierType": "alias"}, json={}, headers=genie, timeout=10)
+    assert r.status_code == 202, r.text[:300]
+    assert api.incident(incidents_count())["state"] == "acknowledged"
+
+
+def incidents_count() -> int:
+    from conftest import last_number
+
+    return last_number()
+
+
+def test_a_slack_page_of_a_summary_of_angle_brackets_fits_a_block(api: Api, fresh) -> None:
+    number = api.trigger(dedup="brackets", summary="<" * 1024, severity="critical")["incident_number"]
+    page = fresh.fake.wait_for(kind="slack", predicate=lambda m: f"#{number}" in (m["text"] or ""))
+    texts = [b["text"] for b in page["blocks"] if b.get("text")]
+    assert all(len(t["text"]) <= 3000 and t.get("verbatim") is True for t in texts), texts
+    assert "<" not in json.dumps([t["text"] for t in texts])

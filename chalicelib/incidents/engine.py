@@ -3,13 +3,19 @@
 Called inline after a trigger, by the per-step timer (SQS), and by the one-minute sweeper;
 the version guard makes concurrent callers safe.  Pages are sent at least once: the write
 that decides to page also moves those pages' due time a lease ahead; if the Lambda dies
-before recording the delivery, the sweeper finds them due again and sends them.
+before recording the delivery, the sweeper finds them due again and sends them.  A step's
+pages go out in parallel; after a trigger the request waits for them at most
+TRIGGER_SECONDS (send_and_record says what becomes of a page still being sent then).
 """
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
-from .. import clock, log, notify
+from .. import clock, config, log, metrics, notify
 from ..model import Bundle
 from ..notify.channels import REGISTRY
 from ..rotas import directory
@@ -35,13 +41,18 @@ def claim(inc: Incident, decision: escalation.Decision, now: float) -> None:
     set_due(inc, escalation.next_due(state))
 
 
-def process_due(number: int, first: Incident | None = None) -> int:
+def process_due(number: int, first: Incident | None = None, within: float | None = None) -> int:
     """Run whatever is due on this incident (steps, delayed pages); returns pages sent.
-    `first`: a copy already in hand (the sweeper's), saving a read."""
+    `first`: a copy already in hand (the sweeper's), saving a read; `within`: how long to
+    wait for the pages (send_and_record; None: until they are all back, the timer's and the
+    sweeper's way).  A step that runs late is measured: EscalationLateness, the seconds
+    between its due time and now."""
     decided: list[escalation.Decision] = []
+    lateness: list[float] = []
 
     def change(inc: Incident) -> Change | None:
         decided.clear()
+        lateness.clear()
         now = clock.now()
         if inc.state != "triggered":
             if inc.due_at is None or (inc.state == "resolved" and inc.due_at > now):
@@ -54,12 +65,15 @@ def process_due(number: int, first: Incident | None = None) -> int:
         policy = bundle["policies"].get(inc.policy)
         if policy is None:
             return None
+        step_due = inc.escalation.get("next_step_at")
         decision = escalation.tick(inc.escalation, policy, inc.severity, bundle, now)
         if not decision.pages and not decision.events and decision.state == inc.escalation:
             set_due(inc, escalation.next_due(inc.escalation))
             return Change()
         claim(inc, decision, now)
         decided.append(decision)
+        if step_due is not None and step_due <= now and any(k == "escalated" for k, _ in decision.events):
+            lateness.append(now - step_due)
         return Change(entries=[entry(number, kind, now, actor="astreinte", detail=d)
                                for kind, d in decision.events])
 
@@ -69,49 +83,170 @@ def process_due(number: int, first: Incident | None = None) -> int:
         return 0
     if done is None or not decided:
         return 0
-    send_and_record(done[0], decided[0])
+    for late in lateness:
+        metrics.seconds("EscalationLateness", late)
+    send_and_record(done[0], decided[0], within=within)
     return len(decided[0].pages)
 
 
-def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
-    """Send the claimed pages, then record each delivery and release the lease.
+TRIGGER_SECONDS = 2.5  # a trigger's pages get this long: its answer, recorded, leaves within ~3 s
+MAX_PARALLEL = 10
+RECORD_WAIT_SECONDS = 30.0  # a late page waits this long at most for its request's own record
+Key = tuple[str, str, int]  # (to, channel, step): a page of a step
+
+
+def send_and_record(inc: Incident, decision: escalation.Decision,
+                    within: float | None = TRIGGER_SECONDS) -> None:
+    """Send the claimed pages, in parallel, then record each delivery and release its lease.
 
     A page that failed is sent again later (RETRY_BACKOFF) while the incident is triggered,
     unless the provider said never; at its first failure the person's next channel is tried
-    at once.  Both are pending pages on the incident, so they survive the Lambda."""
+    at once.  Both are pending pages on the incident, so they survive the Lambda.
+
+    `within` (seconds; None: no limit but the Lambda's) bounds the wait: inline after a
+    trigger (dedup.trigger) the answer must not wait on a slow provider (API Gateway gives up
+    at 29 s; 3 targets, 3 tries of 5 s each).  The pages back by then are recorded as usual.
+    A page still being sent stays leased, its lease cut to `late_lease()` (past the longest
+    its send can take: every try of `notify.with_retries` timing out) and the incident's timer
+    set for then.  Its thread records it alone when it comes back (`_late`), releasing the lease
+    if it is still the one this send holds.  If the Lambda is frozen after its answer (or
+    dies) first, the lease ends and the timer or the sweeper sends the page again: at least
+    once, as every page (a page that reached the provider before the freeze may then arrive
+    twice; its late record, when the container thaws, is kept on the timeline beside the
+    second send's, and releases nothing).  Nothing a late thread does can fail the request
+    that is gone: its errors are logged."""
     if not decision.pages:
         timers.schedule(inc.number, inc.due_at)
         return
+    started = time.monotonic()
     bundle: Bundle = directory.bundle()
     about = view(inc, bundle)
     now = clock.now()
     first_step = decision.state["step"] == 0 and decision.state["loop"] == 0
     critique_first = inc.severity == "critique" and first_step  # never held
-    deliveries = [_held(page) if not page["to"].startswith("slack:") and "attempt" not in page
-                  and flood.held(page["to"], inc.number, critique_first, now)
-                  else notify.deliver(dict(page), about, bundle["people"]) for page in decision.pages]
-    claimed = {(p["to"], p["channel"], p["step"]) for p in decision.pages}
+    pages = list(decision.pages)
+    # The leases this send holds (claim's; then the cut one): a late page releases only these.
+    held = {_key(p): {p["at"]} for p in (inc.escalation or {}).get("pending", []) if p.get("leased")}
+    sending = _Sending()
+
+    def send(i: int, page: escalation.PlannedPage) -> None:
+        outcome: notify.Delivery | Exception
+        try:
+            if not page["to"].startswith("slack:") and "attempt" not in page \
+                    and flood.held(page["to"], inc.number, critique_first, now):
+                outcome = _held(page)
+            else:
+                outcome = notify.deliver(dict(page), about, bundle["people"])
+        except Exception as exc:  # noqa: BLE001 - raised again by the caller, or logged if late
+            outcome = exc
+        with sending.lock:
+            if not sending.closed:
+                sending.results[i] = outcome
+                return
+        _late(inc.number, page, outcome, sending, held.get(_key(page), set()), bundle)
+
+    pool = ThreadPoolExecutor(max_workers=min(len(pages), MAX_PARALLEL), thread_name_prefix="page")
+    futures = [pool.submit(send, i, page) for i, page in enumerate(pages)]
+    pool.shutdown(wait=False)  # the threads end with their page: nobody waits past the deadline
+    wait(futures, timeout=None if within is None else max(0.0, within - (time.monotonic() - started)))
+    with sending.lock:
+        sending.closed = True
+        results = dict(sending.results)
+    late = [p for i, p in enumerate(pages) if i not in results]
+    try:
+        raised = [r for r in results.values() if isinstance(r, Exception)]
+        if raised:
+            raise raised[0]  # (the store, in flood.held): the pages stay leased, sent again later
+        done = [(pages[i], r) for i, r in sorted(results.items()) if isinstance(r, notify.Delivery)]
+        if late:
+            sending.late_at = clock.now() + late_lease()
+            waited = round(time.monotonic() - started, 2)
+            log.warning("pages_still_sending", incident=inc.number, waited=waited,
+                        pages=[{"to": p["to"], "channel": p["channel"]} for p in late],
+                        due_again=clock.iso(sending.late_at))
+        _record(inc.number, inc, done, pages, bundle, late=late, late_at=sending.late_at)
+    finally:
+        sending.recorded.set()
+
+
+class _Sending:
+    """One send_and_record's pages: each comes back before the deadline (in `results`,
+    recorded with the others) or after it (`closed`: recorded by its own thread)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.results: dict[int, notify.Delivery | Exception] = {}
+        self.closed = False
+        self.late_at: float | None = None  # the cut lease of the pages still being sent
+        self.recorded = threading.Event()  # the request's own record is written (or failed)
+
+
+def late_lease() -> float:
+    """How long a page still being sent after a trigger's answer stays leased: past every try
+    of its send timing out, so a send that is running is not doubled by the sweeper."""
+    tries = len(notify.RETRY_DELAYS) + 1
+    return tries * config.settings().http_timeout_seconds + sum(notify.RETRY_DELAYS) + 2.0
+
+
+def _late(number: int, page: escalation.PlannedPage, outcome: notify.Delivery | Exception, sending: _Sending,
+          leases: set[float], bundle: Bundle) -> None:
+    """A page that came back after its request answered: recorded alone, in its own thread
+    (never raises: there is nobody left to tell but the log)."""
+    try:
+        sending.recorded.wait(RECORD_WAIT_SECONDS)  # the request's record first: it cut this lease
+        if isinstance(outcome, Exception):
+            raise outcome
+        owned = set(leases)
+        if sending.late_at is not None:
+            owned.add(sending.late_at)
+        _record(number, None, [(page, outcome)], [], bundle, owned=owned)
+    except Exception as exc:  # noqa: BLE001
+        log.error("late_page_not_recorded", incident=number, channel=page["channel"], to=page["to"],
+                  error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _key(page: Mapping[str, Any]) -> Key:
+    return (page["to"], page["channel"], page["step"])
+
+
+def _record(number: int, first: Incident | None, done: list[tuple[escalation.PlannedPage, notify.Delivery]],
+            batch: list[escalation.PlannedPage], bundle: Bundle, late: Sequence[escalation.PlannedPage] = (),
+            late_at: float | None = None, owned: set[float] | None = None) -> None:
+    """Record deliveries on the incident: timeline, `pages`, `sent`; release their leases and
+    plan again what failed.  `late`: pages still being sent, their lease cut to `late_at`.
+    `owned`: release only a lease at one of these times (a page recorded after its request
+    answered: the lease may have ended and another worker sent it again)."""
+    deliveries = [d for _, d in done]
+    sent_keys = {_key(p) for p, _ in done}
+    late_keys = {_key(p) for p in late}
+    released: set[Key] = set()
     fallbacks: list[escalation.PlannedPage] = []
+
+    def ours(p: escalation.PlannedPage) -> bool:
+        return bool(p.get("leased")) and _key(p) in sent_keys and (owned is None or p["at"] in owned)
 
     def change(fresh: Incident) -> Change:
         now = clock.now()
         state: escalation.State = fresh.escalation
         delivered = {(d.record["to"], d.record["channel"]) for d in deliveries if d.record["ok"]}
+        released.clear()
+        released.update(_key(p) for p in state["pending"] if ours(p))
         # Released: the pages just sent; and a retry still waiting for a page that has now got
         # through (sent again by a repeat of the policy, or by another worker).
         kept = [p for p in state["pending"]
-                if not (p.get("leased") and (p["to"], p["channel"], p["step"]) in claimed)
-                and not ("attempt" in p and (p["to"], p["channel"]) in delivered)]
+                if not ours(p) and not ("attempt" in p and (p["to"], p["channel"]) in delivered)]
+        if late_at is not None:  # still being sent: due again soon if their thread never comes back
+            kept = [{**p, "at": min(p["at"], late_at)} if p.get("leased") and _key(p) in late_keys else p
+                    for p in kept]
         fallbacks.clear()
         for d in deliveries:  # said again on each try: a re-read may decide otherwise
             for said in ("attempt", "retry_at", "fallback"):
                 d.record.pop(said, None)
         if fresh.state == "triggered":
             reached = {to for to, _ in delivered}
-            for page, d in zip(decision.pages, deliveries, strict=True):
-                if not d.record["ok"]:
-                    kept += _again(fresh, page, d.record, kept, decision.pages, reached, bundle, now,
-                                   fallbacks)
+            for page, d in done:
+                if not d.record["ok"] and (owned is None or _key(page) in released):
+                    kept += _again(fresh, page, d.record, kept, batch, reached, bundle, now, fallbacks)
         state = {**state, "pending": kept}
         fresh.escalation = state
         sent = [d.sent.as_dict() for d in deliveries if d.sent is not None]
@@ -128,16 +263,24 @@ def send_and_record(inc: Incident, decision: escalation.Decision) -> None:
                                             channel=d.record["channel"], detail=d.record) for d in deliveries]
         return Change(entries=items)
 
+    failed = [d for d in deliveries if not d.record["ok"]]
     try:
-        done = mutate(inc.number, change, first=inc)
+        written = mutate(number, change, first=first)
     except Gone:
         return
-    failed = [d.record for d in deliveries if not d.record["ok"]]
-    for record in failed:
-        log.error("page_failed", incident=inc.number, **record)
-    followups.tell_managers_of_permanent_failures(inc, [r for r in failed if r.get("permanent")], bundle)
-    if done is not None:  # a fallback is due now: the timer (or the runner) sends it at once
-        timers.schedule(inc.number, done[0].due_at)
+    finally:  # loud even when it could not be recorded
+        for d in failed:
+            log.error("page_failed", incident=number, address=d.address, **d.record)
+    retried = sum(1 for d in failed if "retry_at" in d.record)
+    if retried:
+        metrics.count("PagesRetried", retried)
+    if written is None:
+        return
+    permanent = [d.record for d in failed if d.record.get("permanent")]
+    followups.tell_managers_of_permanent_failures(written[0], permanent, bundle)
+    # A fallback is due now, or a page still being sent is due again soon: the timer (or the
+    # runner) sends it then.
+    timers.schedule(number, written[0].due_at)
 
 
 def undelivered(number: int, to: str, channel: str, detail: dict[str, Any]) -> None:
@@ -171,6 +314,9 @@ def undelivered(number: int, to: str, channel: str, detail: dict[str, Any]) -> N
         return
     if done is None:
         return
+    metrics.count("PagesFailed")
+    if "retry_at" in record:
+        metrics.count("PagesRetried")
     log.error("page_undelivered", incident=number, **record)
     if record.get("permanent"):
         followups.tell_managers_of_permanent_failures(done[0], [record], bundle)

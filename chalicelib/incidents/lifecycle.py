@@ -113,7 +113,7 @@ def act(number: int, actor: str, how: str, target: str, idem_key: str | None = N
     inc = written[0]
     outcome = Outcome(target, number, actor, inc)
     if target == "escalated":
-        engine.process_due(number)
+        engine.process_due(number, within=engine.TRIGGER_SECONDS)  # a person waits (Slack: 3 s)
     else:
         outcome.notices = followups.after_change(inc, actor, how, target, clock.now())
     timers.schedule(number, inc.due_at)

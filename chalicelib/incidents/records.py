@@ -8,6 +8,7 @@ transaction, so a retried delivery changes nothing twice.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import secrets
 import threading
@@ -32,7 +33,10 @@ def pk(number: int) -> str:
 
 
 def dedup_pk(service_id: str, dedup_key: str) -> str:
-    """The pointer to a service's open incident for a dedup_key (deleted when it is resolved)."""
+    """The pointer to a service's open incident for a dedup_key (deleted when it is resolved).
+    A key too long for DynamoDB's 2,048-byte partition keys (512 emoji are) is hashed."""
+    if len(dedup_key.encode("utf-8", "replace")) > 1024:
+        dedup_key = "sha256:" + hashlib.sha256(dedup_key.encode("utf-8", "replace")).hexdigest()
     return f"DEDUP#{service_id}#{dedup_key}"
 
 

@@ -7,7 +7,7 @@ once resolved, for the look at repeats stored on it after its resolution
 """
 from __future__ import annotations
 
-from .. import clock, log, store
+from .. import clock, log, metrics, store
 from ..rotas import directory
 from ..store import DUE_SHARD, Incident
 from . import dedup, engine, flood, timers
@@ -16,6 +16,7 @@ from .records import get
 
 def sweep(limit: int = 200) -> int:
     """Run everything due now; returns how many incidents it ran."""
+    metrics.count("SweeperRuns")
     now = clock.now()
     done = 0
     for inc in Incident.due_index.query(DUE_SHARD, Incident.due_at <= now, limit=limit):

@@ -12,6 +12,11 @@ SNS (CloudWatch alarms today) needs the same check.  AWS's rules, followed here
 - the certificate comes from SigningCertURL, which must be an https://sns.<region>.amazonaws.com
   address (….amazonaws.com.cn in China) ending in .pem; never trust a certificate from
   anywhere else.  Tests add loopback prefixes with ASTREINTE_SNS_CERT_HOSTS.
+
+Pure Python, no native library (issue 12: cryptography alone was a quarter of the Lambda zip):
+pyasn1-modules' RFC 5280 schema decodes the certificate (its validity dates and its
+subjectPublicKeyInfo), python-rsa checks the PKCS#1 v1.5 signature.  The certificate chain is not
+checked, as before: the certificate is trusted because HTTPS fetched it from an SNS host.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ import re
 import threading
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -31,7 +37,7 @@ from .. import config, errors, text
 from . import InvalidEvent
 
 if TYPE_CHECKING:
-    from cryptography import x509
+    import rsa
 
 TYPES = ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation")
 _CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
@@ -40,11 +46,16 @@ SIGNED_FIELDS = {
     "SubscriptionConfirmation": _CONFIRMATION_FIELDS,
     "UnsubscribeConfirmation": _CONFIRMATION_FIELDS,
 }
-HASHES = {"1": "SHA1", "2": "SHA256"}  # names in cryptography.hazmat.primitives.hashes
+HASHES = {"1": "SHA-1", "2": "SHA-256"}  # names in python-rsa (rsa.pkcs1.HASH_METHODS)
 ENV_HOSTS = "ASTREINTE_SNS_CERT_HOSTS"
 _AWS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 _MAX_PEM_BYTES = 64 * 1024
 _CACHE_SIZE = 64
+_RSA_ENCRYPTION = "1.2.840.113549.1.1.1"  # the subjectPublicKeyInfo algorithm of an RSA key (RFC 3279)
+_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----")
+# RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ (YY >= 50: 19YY) until 2049, then GeneralizedTime.
+_TIMES = {"utcTime": re.compile(r"(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z"),
+          "generalTime": re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z")}
 
 
 class BadSignature(errors.BadSignature):
@@ -96,11 +107,9 @@ def string_to_sign(message: dict[str, Any]) -> bytes:
 
 def verify(message: dict[str, Any]) -> None:
     """Raise BadSignature unless the message carries a valid SNS signature."""
-    # cryptography is imported here: every route's module loads with the app, and the
-    # routes that never see SNS should not pay for it at cold start.
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    # python-rsa is imported here: every route's module loads with the app, and the routes
+    # that never see SNS should not pay for it at cold start.
+    import rsa
 
     version = message.get("SignatureVersion")
     if not isinstance(version, str) or version not in HASHES:
@@ -111,12 +120,17 @@ def verify(message: dict[str, Any]) -> None:
         raise BadSignature("'Signature' is not base64") from exc
     if not signature:
         raise BadSignature("the message is not signed")
-    key = certificate(str(message.get("SigningCertURL") or "")).public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
+    key = certificate(str(message.get("SigningCertURL") or "")).key
+    if key is None:
         raise BadSignature("the signing certificate does not hold an RSA key")
+    # rsa.verify reads the hash from the signature itself: it must be the one of the version (no
+    # downgrade to SHA1 under "2"), and the signature, as an integer, below the modulus (OpenSSL's rule).
     try:
-        key.verify(signature, string_to_sign(message), padding.PKCS1v15(), getattr(hashes, HASHES[version])())
-    except InvalidSignature as exc:
+        if int.from_bytes(signature, "big") >= key.n:
+            raise rsa.VerificationError("signature representative out of range")
+        if rsa.verify(string_to_sign(message), signature, key) != HASHES[version]:
+            raise rsa.VerificationError("hash algorithm of the signature is not the version's")
+    except rsa.VerificationError as exc:
         raise BadSignature("the SNS signature does not match the message") from exc
 
 
@@ -136,11 +150,21 @@ def confirm(message: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------- certificates and hosts
 
-_certs: dict[str, x509.Certificate] = {}
+@dataclass(frozen=True)
+class Certificate:
+    """What the check uses of an X.509 certificate: its validity, and its RSA public key (None
+    when it holds another kind of key)."""
+
+    not_valid_before_utc: dt.datetime
+    not_valid_after_utc: dt.datetime
+    key: rsa.PublicKey | None
+
+
+_certs: dict[str, Certificate] = {}
 _lock = threading.Lock()
 
 
-def certificate(url: str) -> x509.Certificate:
+def certificate(url: str) -> Certificate:
     """The signing certificate, fetched once per container (SNS signs every message with it)."""
     if not allowed(url, pem=True):
         raise BadSignature(f"SigningCertURL is not an SNS certificate address: {url!r}")
@@ -158,9 +182,7 @@ def certificate(url: str) -> x509.Certificate:
     return cert
 
 
-def _fetch_certificate(url: str) -> x509.Certificate:
-    from cryptography import x509
-
+def _fetch_certificate(url: str) -> Certificate:
     try:
         with _opener().open(url, timeout=config.settings().http_timeout_seconds) as answer:
             pem = answer.read(_MAX_PEM_BYTES + 1)
@@ -168,10 +190,55 @@ def _fetch_certificate(url: str) -> x509.Certificate:
         raise BadSignature(f"could not fetch the signing certificate: {exc}") from exc
     if len(pem) > _MAX_PEM_BYTES:
         raise BadSignature("the signing certificate is too large")
+    return parse_certificate(pem)
+
+
+def parse_certificate(pem: bytes) -> Certificate:
+    """The first certificate of a PEM file; BadSignature when there is none or it is malformed."""
+    # pyasn1 is imported here, as python-rsa in verify (cold start).
+    from pyasn1.codec.der import decoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1_modules import rfc5280
+
+    found = _PEM.search(pem)
     try:
-        return x509.load_pem_x509_certificate(pem)
-    except ValueError as exc:
+        if found is None:
+            raise ValueError("no CERTIFICATE block")
+        der = base64.b64decode(b"".join(found.group(1).split()), validate=True)
+        cert, rest = decoder.decode(der, asn1Spec=rfc5280.Certificate())
+        if rest:
+            raise ValueError("bytes after the certificate")
+        tbs = cert["tbsCertificate"]
+        return Certificate(_time(tbs["validity"]["notBefore"]), _time(tbs["validity"]["notAfter"]),
+                           _rsa_key(tbs["subjectPublicKeyInfo"]))
+    except (PyAsn1Error, ValueError) as exc:  # binascii.Error is a ValueError
         raise BadSignature("SigningCertURL does not hold a PEM certificate") from exc
+
+
+def _time(value: Any) -> dt.datetime:
+    """An RFC 5280 Time (the CHOICE of a UTCTime and a GeneralizedTime), in UTC."""
+    kind = value.getName()
+    found = _TIMES[kind].fullmatch(str(value.getComponent())) if kind in _TIMES else None
+    if found is None:
+        raise ValueError(f"not an RFC 5280 time: {value!r}")
+    year, month, day, hour, minute, second = (int(part) for part in found.groups())
+    if kind == "utcTime":
+        year += 1900 if year >= 50 else 2000
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+
+
+def _rsa_key(info: Any) -> rsa.PublicKey | None:
+    """The RSA public key of a subjectPublicKeyInfo, None for any other algorithm."""
+    import rsa
+    from pyasn1.error import PyAsn1Error
+
+    if str(info["algorithm"]["algorithm"]) != _RSA_ENCRYPTION:
+        return None
+    try:
+        key = rsa.PublicKey.load_pkcs1(info["subjectPublicKey"].asOctets(), format="DER")
+    except (PyAsn1Error, ValueError, TypeError):  # an RSA key that does not decode
+        return None
+    return key if key.n > 1 and key.e > 1 else None
 
 
 def allowed(url: str, pem: bool = False) -> bool:

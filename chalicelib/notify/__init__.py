@@ -5,6 +5,9 @@ SMS, a call, a Slack message or an email in the person's language through the ch
 registry (chalicelib.notify.channels), retries transient provider errors (5xx, 429,
 timeouts) twice, and returns records for the timeline.  Nothing here raises for a provider
 failure: a page that failed is a fact on the timeline, not an exception.
+
+Each page sent is counted (chalicelib.metrics: PagesSent, or PagesFailed when every try
+failed); the engine logs the failures, with the incident and the retry it planned.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from typing import Any, TypeVar
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_chain, wait_fixed
 
-from .. import config, links
+from .. import config, links, metrics
 from ..model import Person
 from . import channels
 from .channels import REGISTRY, Message, Page, Sent, Undeliverable, default_language, provider_status
@@ -39,6 +42,7 @@ channels.discover()
 class Delivery:
     record: dict[str, Any]  # for the timeline: to, channel, step, ok, ref or error
     sent: Sent | None  # kept on the incident, to update the message or trace its callbacks
+    address: str | None = None  # where it went or was to go (phone, Slack id, email): for the logs
 
 
 def deliver(planned: dict[str, Any], view: dict[str, Any], people: dict[str, Person]) -> Delivery:
@@ -47,12 +51,15 @@ def deliver(planned: dict[str, Any], view: dict[str, Any], people: dict[str, Per
     record: dict[str, Any] = {"to": to, "channel": name, "step": int(planned["step"]) + 1}
     person = None if to.startswith("slack:") else people.get(to)
     channel = REGISTRY.get(name)
+    address = to[len("slack:"):] if to.startswith("slack:") else None
     try:
         if channel is None:
             raise Undeliverable(f"'{name}' is not a channel")
         if person is None and not to.startswith("slack:"):
             raise Undeliverable(f"'{to}' is no longer in the directory")
-        if person is not None and channel.address(person) is None:
+        if person is not None:
+            address = channel.address(person)
+        if person is not None and address is None:
             raise Undeliverable(f"{to} has no {channel.needs} for {name}")
         missing = channel.configured()
         if missing:  # said on the timeline and tried again: a setting can be fixed meanwhile
@@ -64,9 +71,11 @@ def deliver(planned: dict[str, Any], view: dict[str, Any], people: dict[str, Per
     except Exception as exc:  # noqa: BLE001 - any provider failure is recorded, not raised
         permanent = isinstance(exc, Undeliverable) or (channel is not None and channel.permanent(exc))
         record.update(ok=False, error=describe(exc), permanent=permanent)
-        return Delivery(record, None)
+        metrics.count("PagesFailed")
+        return Delivery(record, None, address)
     record.update(ok=True, ref=sent.ref)
-    return Delivery(record, sent)
+    metrics.count("PagesSent")
+    return Delivery(record, sent, sent.address or address)
 
 
 def _links(number: int, person: str) -> dict[str, str]:

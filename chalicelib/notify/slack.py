@@ -16,14 +16,16 @@ GONE = ("user_not_found", "channel_not_found", "is_archived", "user_disabled", "
 def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
                 footer: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     """The message text and Block Kit blocks for an incident, as its state now stands."""
-    headline = escape.slack(text(lang, "slack_page", **view))
-    source = escape.slack(text(lang, "slack_source", **view))
+    headline = escape.slack_fit(text(lang, "slack_page", **view))
+    source = escape.slack_fit(text(lang, "slack_source", **view))
+    # verbatim: Slack links no bare URL or #channel of the event's text (links are only ours)
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": source}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": headline, "verbatim": True}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": source, "verbatim": True}]},
     ]
     if footer:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape.slack(footer)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape.slack_fit(footer),
+                                                   "verbatim": True}})
     buttons: list[tuple[str, str, str | None]] = []
     if state == "triggered":
         buttons.append(("ack", "btn_ack", "primary"))
@@ -46,12 +48,13 @@ def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
 def post(channel: str, message: str, blocks: list[dict[str, Any]] | None = None) -> tuple[str, str]:
     """Post to a channel or a user's DM (channel = user id); returns (channel, ts).  The
     message is plain text, escaped here; blocks come escaped (page_blocks)."""
-    resp = config.slack_client().chat_postMessage(channel=channel, text=escape.slack(message), blocks=blocks)
+    resp = config.slack_client().chat_postMessage(channel=channel, text=escape.slack_fit(message),
+                                                  blocks=blocks, unfurl_links=False, unfurl_media=False)
     return str(resp["channel"]), str(resp["ts"])
 
 
 def ephemeral(channel: str, user: str, message: str) -> None:
-    config.slack_client().chat_postEphemeral(channel=channel, user=user, text=escape.slack(message))
+    config.slack_client().chat_postEphemeral(channel=channel, user=user, text=escape.slack_fit(message))
 
 
 class Slack(Channel):

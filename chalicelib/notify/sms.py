@@ -73,7 +73,8 @@ class Sms(Channel):
     def page(self, page: Page, lang: str) -> Sent:
         assert page.person is not None
         phone = self.address(page.person) or ""
-        body = text(lang, "sms_page", link=page.link.get("ack", ""), **page.view).strip()
+        one_line = {**page.view, "summary": " ".join(str(page.view.get("summary", "")).split())}
+        body = text(lang, "sms_page", link=page.link.get("ack", ""), **one_line).strip()
         head, _, tail = body.partition("\n")  # the event's words, then the reply codes and the link
         sid = send(phone, escape.sms_fit(head, "\n" + tail if tail else ""),
                    twilio_url("status", f"{page.ref}.{self.name}"))

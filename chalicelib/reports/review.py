@@ -250,9 +250,18 @@ def _calendar_of(person: str, cals: dict[str, WorkCalendar], team_of: dict[str, 
     return cals.get(team_of.get(person, ""), WorkCalendar())
 
 
-def kpi_report(start: float, end: float, now: float,
-               found: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _only(teams: set[str] | None, team_id: str | None) -> None:
+    """A manager asking for another team's report: 403."""
+    if teams is not None and team_id and team_id not in teams:
+        raise Forbidden(f"the reports of team '{team_id[:40]}' are for its managers / "
+                        f"les rapports de l'équipe '{team_id[:40]}' sont pour ses responsables")
+
+
+def kpi_report(start: float, end: float, now: float, found: list[dict[str, Any]] | None = None,
+               teams: set[str] | None = None) -> dict[str, Any]:
+    """`teams`: only the incidents of these teams (None: every team)."""
     found = facts_between(start, end) if found is None else found
+    found = [f for f in found if teams is None or f["team"] in teams]
     cals, team_of = _calendars()
     pages = kpis.pages_per_person(found, lambda p: _calendar_of(p, cals, team_of))
     return {"from": clock.iso(start), "to": clock.iso(end), "overall": kpis.metrics(found, now),
@@ -261,13 +270,17 @@ def kpi_report(start: float, end: float, now: float,
                                  for p, v in pages.items()}}
 
 
-def coverage_report(team_id: str | None, weeks: int, now: float) -> dict[str, Any]:
+def coverage_report(team_id: str | None, weeks: int, now: float,
+                    scope: set[str] | None = None) -> dict[str, Any]:
     teams = directory.bundle()["teams"]
     if team_id and team_id not in teams:
-        raise errors.NotFound(f"there is no team '{team_id}'")
+        raise errors.NotFound(f"there is no team '{team_id[:40]}'")
+    _only(scope, team_id)
+    if not team_id and scope is not None:  # a manager's own team, not the first of all
+        team_id = min(scope) if scope else "-"
     if not 1 <= weeks <= 53:
         raise errors.BadRequest("'weeks' must be between 1 and 53")
-    team = teams[team_id] if team_id else next(iter(teams.values()), None)
+    team = teams.get(team_id) if team_id else next(iter(teams.values()), None)
     cal = WorkCalendar.of_team(team) if team else WorkCalendar()
     start = now - weeks * 7 * 86400
     found = [f for f in facts_between(start, now) if not team_id or f["team"] == team_id]
@@ -334,15 +347,18 @@ def month_report(month: str, first: date, now: float) -> dict[str, Any]:
             "kpis": kpi_report(start, end, now, [f for f in found if start <= f["created_at"] < end])}
 
 
-def astreinte_report(month: str, first: date, now: float,
-                     found: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Each person's month, in their team's calendar and time zone."""
+def astreinte_report(month: str, first: date, now: float, found: list[dict[str, Any]] | None = None,
+                     teams: set[str] | None = None) -> dict[str, Any]:
+    """Each person's month, in their team's calendar and time zone (`teams`: only the people
+    of these teams; None: everyone)."""
     b = directory.bundle()
     cals, team_of = _calendars()
     start, end = month_bounds(first, default_zone())
     work_by_person, oncall = _work_and_oncall(start, end, now, found)
     rows = []
     for person in sorted(set(oncall) | set(work_by_person)):
+        if teams is not None and team_of.get(person) not in teams:
+            continue
         team = b["teams"].get(team_of.get(person, ""))
         cal = _calendar_of(person, cals, team_of)
         p_start, p_end = month_bounds(first, ZoneInfo(cal.timezone))
@@ -379,17 +395,19 @@ def astreinte_csv(report: dict[str, Any]) -> str:
     return to_csv(rows, ASTREINTE_CSV_FIELDS)
 
 
-def fairness_report(team_id: str | None, days: int, now: float) -> dict[str, Any]:
+def fairness_report(team_id: str | None, days: int, now: float,
+                    scope: set[str] | None = None) -> dict[str, Any]:
     b = directory.bundle()
     if team_id and team_id not in b["teams"]:
-        raise errors.NotFound(f"there is no team '{team_id}'")
+        raise errors.NotFound(f"there is no team '{team_id[:40]}'")
+    _only(scope, team_id)
     if not 7 <= days <= 366:
         raise errors.BadRequest("'days' must be between 7 and 366")
     start = now - days * 86400
     oncall = _oncall_intervals(start, now)
     teams = []
     for tid, team in b["teams"].items():
-        if team_id and tid != team_id:
+        if (team_id and tid != team_id) or (scope is not None and tid not in scope):
             continue
         members = {p: oncall.get(p, []) for p in team["members"]}
         rows = astreinte.fairness(members, WorkCalendar.of_team(team), start, now)

@@ -55,6 +55,9 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
         except (PynamoDBException, BotoCoreError) as exc:
             if store.too_large(exc):
                 return error(413, "event_too_large", TOO_LARGE)
+            if store.key_too_long(exc):
+                return error(400, "identifier_too_long", "an identifier in the request is too long to be "
+                                                         "anything stored here / identifiant trop long")
             if not store.unavailable(exc):
                 raise  # a refusal we did not expect is a bug: a 500, and its traceback in the logs
             log.error("store_unavailable", route=fn.__name__, error=f"{type(exc).__name__}: {exc}"[:300])
@@ -68,6 +71,28 @@ TOO_LARGE = ("the event is too large to store (one DynamoDB item holds 400 KB): 
 STORE_DOWN = errors.Unavailable(
     "the store did not answer in time: nothing was stored, send it again / le stockage n'a pas répondu à "
     "temps : rien n'a été enregistré, renvoyez la requête", code="store_unavailable", retry_after=5)
+
+
+def request_url(request: Request, path: str) -> str:
+    """The URL this request came to, as its caller signed it (Twilio signs the URL it called):
+    behind API Gateway, its domain and path (the stage or a custom domain's base path
+    included); locally, the public URL and the path."""
+    context = request.context or {}
+    domain, full_path = context.get("domainName"), context.get("path")
+    if domain and full_path:
+        return f"https://{domain}{full_path}"
+    return f"{config.settings().public_url}{path}"
+
+
+def learn_public_url(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Chalice middleware: the first request tells a container its own URL
+    (https://<api id>.execute-api.<region>.amazonaws.com/<stage>), for the links and
+    callbacks it then sends, until the stage's secret or ASTREINTE_PUBLIC_URL names one."""
+    context = event.context or {}
+    domain, stage = context.get("domainName") or "", context.get("stage")
+    if domain.endswith(".amazonaws.com") and stage:
+        config.learn_public_url(f"https://{domain}/{stage}")
+    return get_response(event)
 
 
 def body(request: Request) -> bytes:

@@ -72,7 +72,8 @@ def open_link(token: str) -> Response:
     page = replies.link_opened(token)
     if _accepts("application/json"):  # a script; browsers and link previews get the page
         return json_response(200, {"number": page.number, "action": page.action, "state": page.state,
-                                   "message": f"{page.title}. POST to this URL: {page.button}"})
+                                   "message": f"{page.title}. POST to this URL: {page.button}"},
+                             {"Cache-Control": "no-store"})
     form = (f"<form method=post><button type=submit>{escape(page.button)}</button></form>"
             f"<p>{escape(page.hint)}</p>" if page.state in ("triggered", "acknowledged") else "")
     return Response(body=_PAGE.format(lang=page.lang, title=escape(page.title), body=form),
@@ -88,7 +89,7 @@ def press_link(token: str) -> Response:
     if _accepts("text/html"):  # the page's form, posted by a browser
         return Response(body=_PAGE.format(lang=lang, title=escape(sentence),
                                           body=""), status_code=status, headers=dict(_HTML))
-    return json_response(status, {**outcome.as_dict(), "message": sentence})
+    return json_response(status, {**outcome.as_dict(), "message": sentence}, {"Cache-Control": "no-store"})
 
 
 @bp.route("/v1/incidents", methods=["GET"])

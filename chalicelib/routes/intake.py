@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from .. import heartbeats, integrations
+from .. import heartbeats, integrations, text
 from ..intake import Event, InvalidEvent, opsgenie
 from .http import JSON_TYPES, body, guarded, json_response, query
 
@@ -77,5 +77,7 @@ def opsgenie_action(identifier: str, action: str) -> Response:
     request = bp.current_request
     raw = body(request)
     kind = query(request, "identifierType")
-    alias = urllib.parse.unquote(identifier)
+    # API Gateway hands path parameters decoded; the local server does not.
+    decoded = (request.context or {}).get("domainName")
+    alias = text.clean(identifier if decoded else urllib.parse.unquote(identifier))
     return _opsgenie(lambda options: opsgenie.parse_action(action, alias, raw, kind))

@@ -9,6 +9,7 @@ from chalice.app import Request
 
 from .. import access, clock
 from ..reports import review
+from ..rotas import directory
 from .access import require
 from .http import csv, guarded, int_query, json_response, query, wants_csv
 
@@ -19,36 +20,36 @@ _DASHBOARD_CSP = ("default-src 'self'; style-src 'unsafe-inline'; script-src 'un
                   "img-src 'self' data: blob:")
 
 
-def _for_managers() -> Request:
-    """The request, once its token is known to be a manager's or an admin's (403 otherwise):
-    review.require_manager's rule, as chalicelib.access says it."""
+def _for_managers() -> tuple[Request, set[str] | None]:
+    """The request, once its token is known to be a manager's or an admin's (403 otherwise),
+    and the teams whose reports they read (None: every team)."""
     request = bp.current_request
-    require(request, access.REPORT_READ)
-    return request
+    person = require(request, access.REPORT_READ)
+    return request, access.report_teams(directory.bundle(), person)
 
 
 @bp.route("/v1/reports/kpis", methods=["GET"])
 @guarded
 def kpi_report() -> Response:
-    request = _for_managers()
+    request, teams = _for_managers()
     start, end = review.parse_period(query(request, "from"), query(request, "to"), clock.now())
-    return json_response(200, review.kpi_report(start, end, clock.now()))
+    return json_response(200, review.kpi_report(start, end, clock.now(), teams=teams))
 
 
 @bp.route("/v1/reports/coverage", methods=["GET"])
 @guarded
 def coverage_report() -> Response:
-    request = _for_managers()
+    request, teams = _for_managers()
     return json_response(200, review.coverage_report(query(request, "team"), int_query(request, "weeks", 13),
-                                                     clock.now()))
+                                                     clock.now(), teams))
 
 
 @bp.route("/v1/reports/astreinte", methods=["GET"])
 @guarded
 def astreinte_report() -> Response:
-    request = _for_managers()
+    request, teams = _for_managers()
     month, first = review.parse_month(query(request, "month"), clock.now())
-    report = review.astreinte_report(month, first, clock.now())
+    report = review.astreinte_report(month, first, clock.now(), teams=teams)
     if wants_csv(request):
         return csv(review.astreinte_csv(report), f"astreinte-{month}.csv")
     return json_response(200, report)
@@ -57,9 +58,9 @@ def astreinte_report() -> Response:
 @bp.route("/v1/reports/fairness", methods=["GET"])
 @guarded
 def fairness_report() -> Response:
-    request = _for_managers()
+    request, teams = _for_managers()
     return json_response(200, review.fairness_report(query(request, "team"), int_query(request, "days", 90),
-                                                     clock.now()))
+                                                     clock.now(), teams))
 
 
 @functools.cache

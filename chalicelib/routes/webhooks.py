@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from .. import config, replies, store
+from .. import replies, store
 from ..notify import sms, voice
 from ..notify.templates import text
-from .http import FORM, body, empty, guarded, xml
+from .http import FORM, body, empty, guarded, request_url, xml
 
 bp = Blueprint(__name__)
 
 
 def _twilio_params(path: str) -> dict[str, str]:
     request = bp.current_request
-    url = f"{config.settings().public_url}{path}"
-    return replies.verify_twilio(url, body(request), request.headers.get("x-twilio-signature"))
+    return replies.verify_twilio(request_url(request, path), body(request),
+                                 request.headers.get("x-twilio-signature"))
 
 
 @bp.route("/webhooks/twilio/sms", methods=["POST"], content_types=[FORM])

@@ -191,6 +191,9 @@ class FakeProviders:
         self._records: list[Record] = []
         self._api_calls: list[Record] = []
         self._failures: list[dict[str, Any]] = []
+        self._slow: list[dict[str, Any]] = []
+        self._holding = 0  # API calls slow_next is holding now
+        self._releases = 0  # release() count: a held call goes on when it changes
         self._ts_counter = 0
         self._flash = ""
         self._server: ThreadingHTTPServer | None = None
@@ -234,6 +237,8 @@ class FakeProviders:
             self._api_calls.clear()
             self._failures.clear()
             self.fail_numbers = set(self._initial_fail_numbers)
+            self._slow.clear()
+            self._releases += 1  # a call still held from the last test goes on
             self._cond.notify_all()
 
     # ------------------------------------------------------------------- records
@@ -335,6 +340,47 @@ class FakeProviders:
                     return rule["status"]
         return None
 
+    # ------------------------------------------------------------------ slowness
+    def slow_next(self, seconds: float, service: str = "any", kind: str | None = None, n: int = 1) -> None:
+        """Make the next n API calls of `service` ("twilio", "slack", "ses", "any") wait `seconds`
+        before they are handled, or until release(): a slow provider.  `kind` narrows it as for
+        fail_next.  A held call is then handled as usual (recorded), even if its client gave up."""
+        if service not in ("twilio", "slack", "ses", "any"):
+            raise ValueError(f"service must be twilio, slack, ses or any, not {service!r}")
+        with self._lock:
+            self._slow.append({"remaining": int(n), "seconds": float(seconds), "service": service,
+                               "kind": kind})
+
+    def release(self) -> None:
+        """Let every call slow_next holds go on now, and forget the slowness still pending."""
+        with self._cond:
+            self._slow.clear()
+            self._releases += 1
+            self._cond.notify_all()
+
+    def held(self) -> int:
+        """How many API calls slow_next is holding now."""
+        with self._lock:
+            return self._holding
+
+    def _hold(self, service: str, kind: str) -> None:
+        with self._cond:
+            rule = next((r for r in self._slow
+                         if r["service"] in (service, "any") and r["kind"] in (None, kind)), None)
+            if rule is None:
+                return
+            rule["remaining"] -= 1
+            if rule["remaining"] <= 0:
+                self._slow.remove(rule)
+            generation = self._releases
+            self._holding += 1
+            self._cond.notify_all()
+            try:
+                self._cond.wait_for(lambda: self._releases != generation, timeout=rule["seconds"])
+            finally:
+                self._holding -= 1
+                self._cond.notify_all()
+
     # ------------------------------------------------------------ twilio: API
     def _twilio_error(self, status: int, code: int, message: str | None = None) -> Response:
         body = {
@@ -354,6 +400,7 @@ class FakeProviders:
             return self._twilio_error(401, 20003)
         if account != self.twilio_account_sid:
             return self._twilio_error(404, 20404)
+        self._hold("twilio", kind)
         failure = self._take_failure("twilio", kind)
         if failure is not None:
             code = {401: 20003, 404: 20404, 429: 20429}.get(failure, 20000 + failure)
@@ -553,6 +600,7 @@ class FakeProviders:
                                    f"not {method} {path}"), params
         if not isinstance(args, dict):
             return _ses_error(400, "Request body is not a JSON object"), params
+        self._hold("ses", "email")
         failure = self._take_failure("ses", "email")
         if failure is not None and failure >= 400:
             return _ses_error(failure, f"Injected failure (HTTP {failure})"), params
@@ -576,6 +624,7 @@ class FakeProviders:
             return _json_response(200, {"ok": False, "error": "not_authed"})
         if not hmac.compare_digest(str(token).encode(), self.slack_bot_token.encode()):
             return _json_response(200, {"ok": False, "error": "invalid_auth"})
+        self._hold("slack", method)
         failure = self._take_failure("slack", method)
         if failure == 200:
             return _json_response(200, {"ok": False, "error": "fatal_error"})
@@ -805,6 +854,11 @@ class FakeProviders:
         if name == "fail_next":
             return self.fail_next(int(a.get("n", 1)), int(a.get("status", 500)), a.get("service", "any"),
                                   a.get("kind") or None)
+        if name == "slow_next":
+            return self.slow_next(float(a.get("seconds", 10)), a.get("service", "any"), a.get("kind") or None,
+                                  int(a.get("n", 1)))
+        if name == "release":
+            return self.release()
         if name == "fail_numbers":
             numbers = a.get("numbers", [])
             self.fail_numbers = set(numbers.split(",") if isinstance(numbers, str) else numbers) - {""}
