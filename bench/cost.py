@@ -32,7 +32,7 @@ PRICE = {  # USD
     "log_gb": 0.50,
 }
 LAMBDA_GB = 0.5  # .chalice/config.json: 512 MB
-METRICS, ALARMS = 8, 16  # chalicelib.metrics' names; infra/template.json's alarms (6 functions)
+METRICS, ALARMS = 9, 17  # chalicelib.metrics' names; infra/template.json's alarms (6 functions)
 LOG_BYTES_PER_INVOCATION = 1500  # Lambda's START/END/REPORT lines and one or two of ours
 MINUTES_A_MONTH, HOURS_A_MONTH = 43_800, 730
 SEATS = {"PagerDuty Professional": 21.0, "PagerDuty Business": 41.0, "Opsgenie Standard": 19.95,

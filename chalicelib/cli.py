@@ -27,8 +27,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import clock, hashing
-from .config import SECRET_KEYS
+from .config import OPTIONAL_KEYS, SECRET_KEYS
 from .rotas import load
+
+SETTABLE = SECRET_KEYS + OPTIONAL_KEYS
 
 STACK_FILE = Path(os.environ.get("ASTREINTE_STACK_FILE")
                   or Path(__file__).resolve().parent.parent / ".localdata" / "stack.json")
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("infra", help="print infra/template.json")
     sec = sub.add_parser("secrets", help="the stage's secret: set KEY=VALUE ..., or show which keys are set")
     sec.add_argument("action", choices=["set", "show"])
-    sec.add_argument("pairs", nargs="*", help="KEY=VALUE (keys: " + ", ".join(SECRET_KEYS) + ")")
+    sec.add_argument("pairs", nargs="*", help="KEY=VALUE (keys: " + ", ".join(SETTABLE) + ")")
     sub.add_parser("doctor", help="check every part paging needs, with the fix for each failure")
     args = parser.parse_args(argv)
 
@@ -247,13 +249,13 @@ def _secrets(action: str, pairs: list[str]) -> int:
     client = config.secrets_client()
     current = json.loads(client.get_secret_value(SecretId=secret_id)["SecretString"] or "{}")
     if action == "show":
-        for key in SECRET_KEYS:
+        for key in SETTABLE:
             print(f"{key:<26} {'set' if current.get(key) else 'MISSING'}")
         return 0
     changes = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
-    unknown = sorted(set(changes) - set(SECRET_KEYS))
+    unknown = sorted(set(changes) - set(SETTABLE))
     if unknown or not changes or len(changes) != len(pairs):
-        print("give KEY=VALUE pairs among: " + ", ".join(SECRET_KEYS)
+        print("give KEY=VALUE pairs among: " + ", ".join(SETTABLE)
               + (f" (unknown: {', '.join(unknown)})" if unknown else ""), file=sys.stderr)
         return 2
     client.put_secret_value(SecretId=secret_id, SecretString=json.dumps({**current, **changes}))

@@ -22,6 +22,7 @@ SECRETS_SECONDS = 300.0
 # Every key of the stage's secret (infra/ creates it with these; `cli secrets set` fills it).
 SECRET_KEYS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "SLACK_BOT_TOKEN",
                "SLACK_SIGNING_SECRET", "ASTREINTE_SIGNING_SECRET", "ASTREINTE_PUBLIC_URL")
+OPTIONAL_KEYS = ("ASTREINTE_EMAIL_FROM",)  # `cli secrets set` takes them too; nothing needs them
 LOCAL_URL = "http://127.0.0.1:8000"
 
 
@@ -103,7 +104,15 @@ def _secrets() -> dict[str, str]:
     cached = _secret_cache.get(secret_id)
     if cached is not None and clock.now() - cached[0] < SECRETS_SECONDS:
         return cached[1]
-    value = json.loads(secrets_client().get_secret_value(SecretId=secret_id)["SecretString"] or "{}")
+    try:
+        value = json.loads(secrets_client().get_secret_value(SecretId=secret_id)["SecretString"] or "{}")
+    except Exception:
+        if cached is None:
+            raise  # nothing to page with: the caller's failure is loud (503, logged, alarmed)
+        # A refresh that fails keeps the last good values, and is tried again in 30 s: a
+        # Secrets Manager hiccup must not stop pages that worked a minute ago.
+        _secret_cache[secret_id] = (clock.now() - SECRETS_SECONDS + 30, cached[1])
+        return cached[1]
     _secret_cache[secret_id] = (clock.now(), value if isinstance(value, dict) else {})
     return _secret_cache[secret_id][1]
 
@@ -203,15 +212,22 @@ def _slack_client(token: str):  # noqa: ANN202
     return WebClient(token=token, base_url=s.slack_api_base, timeout=int(max(1, s.http_timeout_seconds)))
 
 
+def _aws_config():  # noqa: ANN202
+    """Short timeouts for the AWS calls on a request's path (botocore waits 60 s by default)."""
+    from botocore.config import Config
+
+    return Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
+
+
 @functools.lru_cache(maxsize=1)
 def sqs_client():  # noqa: ANN201
     import boto3
 
-    return boto3.client("sqs", region_name=settings().region)
+    return boto3.client("sqs", region_name=settings().region, config=_aws_config())
 
 
 @functools.lru_cache(maxsize=1)
 def secrets_client():  # noqa: ANN201
     import boto3
 
-    return boto3.client("secretsmanager", region_name=settings().region)
+    return boto3.client("secretsmanager", region_name=settings().region, config=_aws_config())

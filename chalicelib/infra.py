@@ -168,9 +168,16 @@ def template() -> dict[str, Any]:
         "PagesFailedAlarm": _alarm(
             "pages-failed", "Pages failed to go out (astreinte-${Stage}): see the incidents' timelines",
             _custom("PagesFailed"), threshold=1, comparison="GreaterThanOrEqualToThreshold"),
+        # Hourly, 0 on a pass: an hour with no data is a self-check that did not run.
         "SelfCheckFailedAlarm": _alarm(
-            "self-check-failed", "The self-check of astreinte-${Stage} failed",
-            _custom("SelfCheckFailed"), threshold=1, comparison="GreaterThanOrEqualToThreshold"),
+            "self-check-failed", "The self-check of astreinte-${Stage} failed, or did not run for an hour",
+            _custom("SelfCheckFailed"), threshold=1, comparison="GreaterThanOrEqualToThreshold",
+            period=3600, missing="breaching"),
+        # Chalice answers a route's exception with a 500, so Lambda's Errors stay at 0: the
+        # service counts what it did not expect (routes, timer messages) itself.
+        "HandlerErrorsAlarm": _alarm(
+            "handler-errors", "astreinte-${Stage} answered an error it did not expect (500, failed timer)",
+            _custom("HandlerErrors"), threshold=1, comparison="GreaterThanOrEqualToThreshold"),
         "SweeperSilentAlarm": _alarm(
             "sweeper-silent",
             "The escalation sweeper of astreinte-${Stage} has not run for 10 minutes: escalations stall",

@@ -239,7 +239,9 @@ class Deployer:
         """Both stacks; the public URL."""
         self.deploy_infra(alarm_email, alarm_phone)
         outputs = self.deploy_app(package, log_retention_days)
-        url = (public_url or outputs["EndpointURL"]).rstrip("/")
+        kept = self.secret_value("ASTREINTE_PUBLIC_URL")
+        custom = kept and ".execute-api." not in kept  # a custom domain set before: a redeploy keeps it
+        url = (public_url or (kept if custom else outputs["EndpointURL"])).rstrip("/")
         self.write_public_url(url)
         self.say(instructions(self.stage, url, self.secret_value("TWILIO_FROM_NUMBER"), self.region,
                               alarm_email))

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from conftest import Api
 from twilio.request_validator import RequestValidator
 
@@ -40,7 +41,9 @@ def gateway_event(method: str, path: str, body: str, headers: dict[str, str]) ->
     """A REST API proxy event as API Gateway sends it for stage `api` of DOMAIN."""
     return {
         "resource": path, "path": path, "httpMethod": method, "body": body, "isBase64Encoded": False,
-        "headers": {"Host": DOMAIN, **headers}, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        # API Gateway's request context says where the call came, whatever the Host header says.
+        "headers": {"Host": "evil.example", **headers},
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": None, "multiValueQueryStringParameters": None,
         "pathParameters": None, "stageVariables": None,
         "requestContext": {"resourcePath": path, "httpMethod": method, "path": f"/api{path}", "stage": "api",
@@ -81,6 +84,7 @@ def moto_secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    requests.post(f"http://{host}:{port}/moto-api/reset", timeout=10)  # moto's accounts live per process
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", f"http://{host}:{port}")
     monkeypatch.setenv("ASTREINTE_SECRETS_ID", "astreinte/prod")
     for key in ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER"):
@@ -160,3 +164,14 @@ def test_the_cli_finds_make_runs_stack_by_itself(fresh, tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "local stack" in done.stderr and "alice" in done.stdout.lower()
+
+
+def test_a_secret_that_cannot_be_read_again_keeps_its_last_values(fresh, moto_secret, monkeypatch) -> None:  # noqa: ANN001
+    assert config.settings().twilio_auth_token == "first-token"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:9")  # Secrets Manager away
+    config.secrets_client.cache_clear()
+    clock.advance(config.SECRETS_SECONDS + 1)
+    assert config.settings().twilio_auth_token == "first-token"  # pages go on with what worked
+    config.reload()  # a new container has nothing to fall back on: its failure is loud
+    with pytest.raises(Exception):  # noqa: B017, PT011 - botocore's, as it happens
+        _ = config.settings().twilio_auth_token

@@ -155,9 +155,12 @@ def send_and_record(inc: Incident, decision: escalation.Decision,
     late = [p for i, p in enumerate(pages) if i not in results]
     try:
         raised = [r for r in results.values() if isinstance(r, Exception)]
-        if raised:
-            raise raised[0]  # (the store, in flood.held): the pages stay leased, sent again later
         done = [(pages[i], r) for i, r in sorted(results.items()) if isinstance(r, notify.Delivery)]
+        if raised:  # (the store, in flood.held): that page stays leased and goes again later, but
+            if done:  # the pages that did go out are recorded first, not sent twice
+                _record(inc.number, inc, done, pages, bundle, late=[p for p in pages if p not in
+                                                                    [d[0] for d in done]])
+            raise raised[0]
         if late:
             sending.late_at = clock.now() + late_lease()
             waited = round(time.monotonic() - started, 2)
@@ -183,9 +186,13 @@ class _Sending:
 
 def late_lease() -> float:
     """How long a page still being sent after a trigger's answer stays leased: past every try
-    of its send timing out, so a send that is running is not doubled by the sweeper."""
+    of its send timing out (a try may wait for the connection and then for the answer, each
+    up to the timeout; the store read before it and a secret refresh too), so a send that is
+    running is not doubled by the sweeper.  Never shorter than the usual lease."""
+    s = config.settings()
     tries = len(notify.RETRY_DELAYS) + 1
-    return tries * config.settings().http_timeout_seconds + sum(notify.RETRY_DELAYS) + 2.0
+    worst = tries * 2 * s.http_timeout_seconds + sum(notify.RETRY_DELAYS) + 2 * s.store_timeout_seconds + 5.0
+    return max(LEASE_SECONDS, worst)
 
 
 def _late(number: int, page: escalation.PlannedPage, outcome: notify.Delivery | Exception, sending: _Sending,

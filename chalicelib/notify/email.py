@@ -8,7 +8,6 @@ Every text goes out twice: plain, and as HTML in which each field is escaped.
 from __future__ import annotations
 
 import html
-import os
 from typing import Any
 
 from .. import config
@@ -18,7 +17,8 @@ from .templates import text
 
 
 def sender() -> str:
-    return os.environ.get("ASTREINTE_EMAIL_FROM", "")
+    """The environment's sender, else the stage's secret's (`cli secrets set ASTREINTE_EMAIL_FROM=…`)."""
+    return config.secret("ASTREINTE_EMAIL_FROM")
 
 
 @config.client

@@ -13,7 +13,7 @@ from chalice import Response
 from chalice.app import Request
 from pynamodb.exceptions import PynamoDBException
 
-from .. import config, errors, log, store, text, tokens
+from .. import config, errors, log, metrics, store, text, tokens
 
 FORM = "application/x-www-form-urlencoded"
 JSON_TYPES = ["application/json", "text/plain", FORM, "application/octet-stream"]
@@ -52,6 +52,9 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
         except errors.ServiceError as exc:
             status, body, headers = errors.http_answer(exc)
             return json_response(status, body, headers)
+        except Exception as exc:
+            _unexpected(fn.__name__, exc)
+            raise
         except (PynamoDBException, BotoCoreError) as exc:
             if store.too_large(exc):
                 return error(413, "event_too_large", TOO_LARGE)
@@ -59,11 +62,19 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
                 return error(400, "identifier_too_long", "an identifier in the request is too long to be "
                                                          "anything stored here / identifiant trop long")
             if not store.unavailable(exc):
+                _unexpected(fn.__name__, exc)
                 raise  # a refusal we did not expect is a bug: a 500, and its traceback in the logs
             log.error("store_unavailable", route=fn.__name__, error=f"{type(exc).__name__}: {exc}"[:300])
             status, answer, headers = errors.http_answer(STORE_DOWN)
             return json_response(status, answer, headers)
     return wrapper
+
+
+def _unexpected(route: str, exc: BaseException) -> None:
+    """A 500 is on its way: logged and counted (HandlerErrors raises an alarm), as Chalice's own
+    answer leaves Lambda's error count at 0."""
+    log.error("unexpected_error", route=route, error=f"{type(exc).__name__}: {exc}"[:300])
+    metrics.count("HandlerErrors")
 
 
 TOO_LARGE = ("the event is too large to store (one DynamoDB item holds 400 KB): send smaller details / "

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice import Blueprint, Rate
 
-from .. import heartbeats, incidents, log
+from .. import heartbeats, incidents, log, metrics
 from ..incidents import sweeper as incident_sweeper
 from ..notices import handoffs, managers
 
@@ -50,4 +50,5 @@ def escalation_timer(event: Any) -> dict[str, list[dict[str, str]]]:
             log.error("timer_failed", message_id=record.get("messageId"), body=str(record.get("body"))[:200],
                       error=f"{type(exc).__name__}: {exc}"[:300])
             failed.append({"itemIdentifier": str(record.get("messageId", ""))})
+            metrics.count("HandlerErrors")
     return {"batchItemFailures": failed}
