@@ -16,7 +16,6 @@ from pynamodb.exceptions import DoesNotExist
 from .. import clock, config, errors, hashing
 from ..model import Bundle, Person, Policy, Service
 from ..store import ApiToken, ConfigBundle, FeedToken, OverrideItem
-from .load import digest
 
 SECTIONS = ("people", "rotas", "policies", "services")
 OVERRIDES_KEPT_DAYS = 90
@@ -32,6 +31,8 @@ class NotConfigured(errors.Unavailable):
 
 def sync(bundle: Bundle, dry_run: bool = False) -> dict[str, Any]:
     """Store the bundle if it changed; returns what differs (a dry run changes nothing)."""
+    from .load import digest  # (the loader and YAML: for syncs, not at every cold start)
+
     new_digest = digest(bundle)
     try:
         current = ConfigBundle.get("CONFIG", "bundle")

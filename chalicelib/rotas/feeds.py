@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from .. import access, clock, config, errors, hashing
 from ..store import ConfigBundle, FeedToken, OverrideItem, transaction
-from . import directory, ical
+from . import directory
 
 SECTIONS = {"rota": "rotas", "person": "people"}  # kind -> its section of the bundle
 
@@ -132,6 +132,8 @@ def calendar(token: str, lang: str | None = None) -> bytes | None:
     if found is None or not _exists(*found):
         return None
     kind, target = found
+    from . import ical  # (icalendar: imported by the feeds' route alone, not at every cold start)
+
     bundle, now = directory.bundle(), clock.now()
     if kind == "rota":
         return ical.rota_feed(bundle, target, now, version(), lang if lang in ("fr", "en") else "fr")
