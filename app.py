@@ -10,6 +10,7 @@ from chalicelib import metrics
 from chalicelib.routes import (
     docs,
     health,
+    hotline,
     incidents,
     intake,
     integrations,
@@ -23,7 +24,8 @@ from chalicelib.routes.http import learn_public_url
 
 app = Chalice(app_name="astreinte")
 
-for surface in (intake, webhooks, incidents, rotas, integrations, review, jobs, docs, tokens, health):
+for surface in (intake, webhooks, hotline, incidents, rotas, integrations, review, jobs, docs, tokens,
+                health):
     app.register_blueprint(surface.bp)
 app.register_middleware(learn_public_url, "http")
 app.register_middleware(metrics.per_invocation, "all")  # metrics flushed once per invocation

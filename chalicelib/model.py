@@ -5,7 +5,7 @@ that the rest of the code, and mypy, know which fields a person, a rota or a pol
 """
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class NotifyRule(TypedDict):
@@ -89,6 +89,24 @@ class Integration(TypedDict):
     options: dict[str, Any]
 
 
+class MenuItem(TypedDict):
+    key: str  # "1".."8" (9 switches the language)
+    label: dict[str, str]  # language -> what the caller hears and the agent is told
+    policy: str | None  # the escalation policy whose people are rung, in order
+    voicemail: bool  # straight to voicemail (the service's default policy pages afterwards)
+
+
+class Hotline(TypedDict):
+    """The support number customers call outside office hours (chalicelib.hotline)."""
+
+    number: str  # E.164, a Twilio number whose voice URL is /webhooks/twilio/hotline
+    languages: list[str]  # the first is the default
+    office_forward: str | None  # during the service's support_hours, calls go there
+    ring_seconds: float
+    voicemail_transcription: bool
+    menu: list[MenuItem]
+
+
 class Service(TypedDict):
     id: str
     name: str
@@ -97,6 +115,7 @@ class Service(TypedDict):
     integrations: list[Integration]
     maintenance: list[dict[str, Any]]
     support_hours: dict[str, Any] | None
+    hotline: NotRequired[Hotline | None]  # (absent from bundles stored before it existed)
 
 
 class Team(TypedDict):

@@ -4,11 +4,19 @@ A trigger opens an incident with its first pages decided (and leased) in one tra
 with the dedup pointer, or is counted on the open incident with its dedup_key (one write,
 the event, when the container remembers the pointer: see _repeat).  acknowledge/resolve from the
 source act on the open incident; when nothing is open they are still kept for a while.
+
+A `Hold` opens an incident whose first pages wait (the hotline: a customer's call is being
+routed live to a person, and pages would only ring them twice).  It is the support-hours
+deferral with another deadline: step 1 is due at `Hold.until`, so the sweeper pages it then
+if nothing else does; `engine.release` makes it due now (voicemail left, caller gone), and
+acknowledging or resolving it (the call was taken) means nobody is ever paged.
 """
 from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass, field
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
@@ -24,37 +32,51 @@ from .records import dedup_pk, entry, known_pointer, pk, remember_pointer, timel
 ORPHAN_DAYS = 90
 
 
-def trigger(service: Service, event: Event) -> tuple[Incident, bool]:
+@dataclass
+class Hold:
+    """Open without paging yet: step 1 waits until `until` (or engine.release).  `policy`
+    replaces the one the service picks by severity; `events` go on the timeline with the
+    opening, in the same transaction."""
+
+    until: float
+    policy: str | None = None
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def trigger(service: Service, event: Event, hold: Hold | None = None) -> tuple[Incident, bool]:
     """Open an incident for the event, or count it on the open one with its dedup_key.
 
-    Returns (incident, created).  The first pages are sent before this returns.
+    Returns (incident, created).  The first pages are sent before this returns (unless held).
     """
-    inc, decision = open_incident(service, event)
+    inc, decision = open_incident(service, event, hold)
     if decision is None:
         return inc, False
     engine.send_and_record(inc, decision)
     return inc, True
 
 
-def open_incident(service: Service, event: Event) -> tuple[Incident, escalation.Decision | None]:
+def open_incident(service: Service, event: Event,
+                  hold: Hold | None = None) -> tuple[Incident, escalation.Decision | None]:
     """Store the event: a new incident with its first pages decided (and leased), or a
     repeat counted on the open one (decision None).  Once this returns, the pages will be
     sent even if this Lambda dies now: the sweeper finds them due when the lease ends."""
     for _ in range(3):  # lost the race to open, and the winner was resolved already: open again
-        found = _open_once(service, event)
+        found = _open_once(service, event, hold)
         if found is not None:
             return found
     raise RuntimeError(f"could not open or count {event['dedup_key']!r}: it keeps opening and closing")
 
 
-def _open_once(service: Service, event: Event) -> tuple[Incident, escalation.Decision | None] | None:
+def _open_once(service: Service, event: Event,
+               hold: Hold | None = None) -> tuple[Incident, escalation.Decision | None] | None:
     repeat = _repeat(service["id"], event)
     if repeat is not None:
         return repeat, None
     now = clock.now()
     number = _next_number()
-    policy = directory.policy_for(service, event["severity"])
-    decision = _first_decision(service, policy, event["severity"], now)
+    held_policy = directory.bundle()["policies"].get(hold.policy) if hold and hold.policy else None
+    policy = held_policy or directory.policy_for(service, event["severity"])
+    decision = _first_decision(service, policy, event["severity"], now, hold)
     inc = Incident(pk(number), "META", number=number, service=service["id"],
                    severity=event["severity"], summary=event["summary"], source=event.get("source"),
                    dedup_key=event["dedup_key"], details=event.get("details"), state="triggered",
@@ -62,7 +84,8 @@ def _open_once(service: Service, event: Event) -> tuple[Incident, escalation.Dec
     engine.claim(inc, decision, now)
     items = [entry(number, "triggered", now, actor=event.get("actor", "source"),
                    channel=event.get("via", "events-api"), detail={"event": event})]
-    items += [entry(number, kind, now, actor="astreinte", detail=d) for kind, d in decision.events]
+    items += [entry(number, kind, now, actor="astreinte", detail=d)
+              for kind, d in [*(hold.events if hold else []), *decision.events]]
     try:
         with transaction() as tx:
             tx.save(DedupKey(dedup_pk(service["id"], event["dedup_key"]), number=number),
@@ -79,13 +102,18 @@ def _open_once(service: Service, event: Event) -> tuple[Incident, escalation.Dec
     return inc, decision
 
 
-def _first_decision(service: Service, policy: Policy, severity: str, now: float) -> escalation.Decision:
-    """Page now, or not at all (maintenance), or when support hours start."""
+def _first_decision(service: Service, policy: Policy, severity: str, now: float,
+                    hold: Hold | None = None) -> escalation.Decision:
+    """Page now, or not at all (maintenance), or when held (Hold) or support hours end."""
     window = service_hours.maintenance_at(service, now)
     if window is not None:
         return escalation.Decision(state=escalation.initial_state(), events=[(
             "maintenance", {"until": clock.iso(window["end"]), "reason": window["reason"],
                             "note": "kept, nobody paged / conservé, personne n'est appelé"})])
+    if hold is not None:
+        return escalation.Decision(state={**escalation.initial_state(), "next_step_at": hold.until}, events=[(
+            "held", {"until": clock.iso(hold.until),
+                     "note": "pages wait: being handled live / appels différés : traité en direct"})])
     until = service_hours.deferred_until(service, severity, now)
     if until is not None:
         return escalation.Decision(state={**escalation.initial_state(), "next_step_at": until}, events=[(

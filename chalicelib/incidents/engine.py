@@ -89,6 +89,29 @@ def process_due(number: int, first: Incident | None = None, within: float | None
     return len(decided[0].pages)
 
 
+def release(number: int, detail: dict[str, Any]) -> bool:
+    """Page a held incident now (dedup.Hold; a deferred one too): step 1, due later, is made
+    due now and run, with a `released` entry saying why.  False when there was nothing to
+    release: step 1 already ran, or the incident was acknowledged, resolved or is in a
+    maintenance window (nothing due)."""
+    def change(inc: Incident) -> Change | None:
+        state = inc.escalation or escalation.initial_state()
+        if inc.state != "triggered" or state["step"] >= 0 or state["next_step_at"] is None:
+            return None
+        now = clock.now()
+        inc.escalation = {**state, "next_step_at": now}
+        set_due(inc, now)
+        return Change(entries=[entry(number, "released", now, actor="astreinte", detail=detail)])
+
+    try:
+        if mutate(number, change) is None:
+            return False
+    except Gone:
+        return False
+    process_due(number, within=TRIGGER_SECONDS)
+    return True
+
+
 TRIGGER_SECONDS = 2.5  # a trigger's pages get this long: its answer, recorded, leaves within ~3 s
 MAX_PARALLEL = 10
 RECORD_WAIT_SECONDS = 30.0  # a late page waits this long at most for its request's own record

@@ -67,6 +67,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "email_page_subject": "[Astreinte] #{number} {sev_upper} {service} : {summary}",
         "email_page": "Incident #{number} — gravité {sev}, service {service}\n\n{summary}\n\n"
                       "Source : {source} · déclenché à {at} UTC\n\n{links}",
+        "hotline_greeting": "Bonjour, vous êtes au support {service}, en dehors des heures de bureau.",
+        "hotline_option": "Pour : {label}, tapez {digit}.",
+        "hotline_switch_to": "Pour le français, tapez 9.",
+        "hotline_no_choice": "Nous n'avons pas reçu votre choix. Au revoir.",
+        "hotline_wait": "Merci. Nous vous mettons en relation avec la personne d'astreinte. "
+                        "L'attente est de {minutes} minute(s) au plus.",
+        "hotline_next": "Merci de patienter encore un instant.",
+        "hotline_voicemail": "Personne n'est disponible pour le moment. Laissez votre message après le bip, "
+                             "puis raccrochez : il sera transmis à l'astreinte.",
+        "hotline_thanks": "Merci, votre message est transmis à l'astreinte. Au revoir.",
+        "hotline_whisper": "Appel client {service}, motif : {reason}. Appuyez sur 1 pour prendre l'appel.",
+        "hotline_summary": "Appel client {service} — {reason} — {caller}",
     },
     "en": {
         "sms_page": "[Astreinte] #{number} {sev_upper} {service}: {summary}\n"
@@ -123,6 +135,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "email_page_subject": "[Astreinte] #{number} {sev_upper} {service}: {summary}",
         "email_page": "Incident #{number} — severity {sev}, service {service}\n\n{summary}\n\n"
                       "Source: {source} · triggered at {at} UTC\n\n{links}",
+        "hotline_greeting": "Hello, you have reached {service} support, outside office hours.",
+        "hotline_option": "For: {label}, press {digit}.",
+        "hotline_switch_to": "For English, press 9.",
+        "hotline_no_choice": "We did not receive your choice. Goodbye.",
+        "hotline_wait": "Thank you. We are putting you through to the person on call. "
+                        "You will wait {minutes} minute(s) at most.",
+        "hotline_next": "Please hold on a moment longer.",
+        "hotline_voicemail": "Nobody is available right now. Leave your message after the beep, then hang "
+                             "up: it will be passed on to the on-call team.",
+        "hotline_thanks": "Thank you, your message has been passed on to the on-call team. Goodbye.",
+        "hotline_whisper": "Customer call for {service}, reason: {reason}. Press 1 to take the call.",
+        "hotline_summary": "Customer call {service} — {reason} — {caller}",
     },
 }
 

@@ -241,6 +241,7 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
                             "repeat": int(pol.get("repeat", 0)), "sla": _sla(pol, where, problems)}
 
     services: dict[str, Any] = {}
+    hotline_numbers: dict[str, str] = {}
     for sid, svc in raw["services"].items():
         where = origin["services" + sid]
         chosen = {}
@@ -270,7 +271,8 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
         services[sid] = {"id": sid, "name": svc.get("name", sid), "policies": chosen,
                          "team": svc.get("team"),
                          "integrations": keys, "maintenance": _maintenance(svc, where, problems),
-                         "support_hours": _support_hours(svc, where, people, problems)}
+                         "support_hours": _support_hours(svc, where, people, problems),
+                         "hotline": _hotline(svc, where, raw["policies"], hotline_numbers, problems)}
     bundle = {"people": people, "rotas": rotas, "policies": policies, "services": services}
     bundle["teams"] = _teams(raw["teams"], origin, bundle, problems)
     return bundle
@@ -516,6 +518,80 @@ def _support_hours(svc: dict[str, Any], where: str, people: dict[str, Any],
     return {"defer": [d for d in defer if d],
             "rota": {"id": "support-hours", "timezone": tz, "holidays": None if country in (None, "none")
                      else str(country).upper(), "layers": {"hours": {**layer, "participants": ["open"]}}}}
+
+
+HOTLINE_KEYS = tuple("12345678")  # 9 switches the language; 0, * and # are not menu keys
+
+
+def _hotline(svc: dict[str, Any], where: str, policies: dict[str, Any], numbers: dict[str, str],
+             problems: list[str]) -> dict[str, Any] | None:
+    """The service's support number (chalicelib.hotline): its menu of reasons, each ringing
+    the people of a policy in order (or straight to voicemail), in one or more languages."""
+    hotline = svc.get("hotline")
+    if hotline is None:
+        return None
+    hw = f"{where}.hotline"
+    if not isinstance(hotline, dict):
+        problems.append(f"{hw}: expected number, languages and menu")
+        return None
+    number = str(hotline.get("number", ""))
+    if not _E164.match(number):
+        problems.append(f"{hw}.number: '{number}' is not an E.164 number like +33912345678")
+    elif number in numbers:
+        problems.append(f"{hw}.number: {number} is already the hotline of {numbers[number]}")
+    else:
+        numbers[number] = hw
+    forward = hotline.get("office_forward")
+    if forward is not None and not _E164.match(str(forward)):
+        problems.append(f"{hw}.office_forward: '{forward}' is not an E.164 number like +33112345678")
+    languages = hotline.get("languages") or ["fr", "en"]
+    if not isinstance(languages, list) or any(lang not in LANGUAGES for lang in languages) \
+            or len(set(languages)) != len(languages):
+        problems.append(f"{hw}.languages: {languages!r} is not a list of distinct languages among fr, en")
+        languages = ["fr"]
+    ring_given = hotline.get("ring_seconds", 20)
+    ring = float(ring_given) if isinstance(ring_given, (int, float)) and not isinstance(ring_given, bool) \
+        else _duration(ring_given, f"{hw}.ring_seconds", problems)  # a bare number is seconds here
+    if not 5 <= ring <= 120:
+        problems.append(f"{hw}.ring_seconds: {ring:g} s; a phone rings between 5 and 120 seconds")
+    transcription = hotline.get("voicemail_transcription", False)
+    if not isinstance(transcription, bool):
+        problems.append(f"{hw}.voicemail_transcription: true or false")
+    menu: list[dict[str, Any]] = []
+    raw_menu = hotline.get("menu")
+    if not isinstance(raw_menu, list) or not raw_menu:
+        problems.append(f"{hw}.menu: a hotline needs a menu of at least one reason")
+        raw_menu = []
+    for k, item in enumerate(raw_menu):
+        mw = f"{hw}.menu[{k}]"
+        if not isinstance(item, dict):
+            problems.append(f"{mw}: expected key, label and policy (or voicemail: true)")
+            continue
+        key = str(item.get("key", ""))
+        if key == "9":
+            problems.append(f"{mw}.key: 9 is reserved for the language switch")
+        elif key not in HOTLINE_KEYS:
+            problems.append(f"{mw}.key: '{key}' is not a key from 1 to 8")
+        elif any(m["key"] == key for m in menu):
+            problems.append(f"{mw}.key: duplicate key {key}")
+        label = item.get("label")
+        if isinstance(label, str):
+            label = {lang: label for lang in languages}
+        if not isinstance(label, dict) or any(not isinstance(label.get(lang), str) or not label[lang].strip()
+                                              for lang in languages):
+            problems.append(f"{mw}.label: needs a text for each language ({', '.join(languages)})")
+            label = {lang: key for lang in languages}
+        policy, voicemail = item.get("policy"), item.get("voicemail", False)
+        if voicemail is not True and policy is None:
+            problems.append(f"{mw}: needs a policy (who is rung) or voicemail: true")
+        elif voicemail is True and policy is not None:
+            problems.append(f"{mw}: a policy or voicemail: true, not both")
+        elif policy is not None and policy not in policies:
+            problems.append(f"{mw}.policy: unknown escalation policy '{policy}'")
+        menu.append({"key": key, "label": {str(lang): str(text) for lang, text in label.items()},
+                     "policy": None if voicemail is True else policy, "voicemail": voicemail is True})
+    return {"number": number, "languages": languages, "office_forward": forward, "ring_seconds": ring,
+            "voicemail_transcription": transcription is True, "menu": menu}
 
 
 def _severity(value: Any) -> str | None:

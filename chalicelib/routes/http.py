@@ -52,9 +52,6 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
         except errors.ServiceError as exc:
             status, body, headers = errors.http_answer(exc)
             return json_response(status, body, headers)
-        except Exception as exc:
-            _unexpected(fn.__name__, exc)
-            raise
         except (PynamoDBException, BotoCoreError) as exc:
             if store.too_large(exc):
                 return error(413, "event_too_large", TOO_LARGE)
@@ -67,6 +64,9 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
             log.error("store_unavailable", route=fn.__name__, error=f"{type(exc).__name__}: {exc}"[:300])
             status, answer, headers = errors.http_answer(STORE_DOWN)
             return json_response(status, answer, headers)
+        except Exception as exc:
+            _unexpected(fn.__name__, exc)
+            raise
     return wrapper
 
 

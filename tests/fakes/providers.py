@@ -172,6 +172,7 @@ class FakeProviders:
         sms_webhook_url: str | None = None,
         slack_interactivity_url: str | None = None,
         auto_message_status: bool = False,
+        hotline_webhook_url: str | None = None,
         fail_numbers: set[str] | frozenset[str] | list[str] = frozenset(),
         log_requests: bool = False,
     ) -> None:
@@ -183,12 +184,15 @@ class FakeProviders:
         self.sms_webhook_url = sms_webhook_url
         self.slack_interactivity_url = slack_interactivity_url
         self.auto_message_status = auto_message_status
+        # The voice URL of the support number (inbound calls); by default beside the SMS webhook.
+        self.hotline_webhook_url = hotline_webhook_url
         self.log_requests = log_requests
         self._initial_fail_numbers = set(fail_numbers)
         self.fail_numbers: set[str] = set(fail_numbers)
         self._lock = threading.RLock()  # re-entrant: a wait_for predicate may call messages()
         self._cond = threading.Condition(self._lock)
         self._records: list[Record] = []
+        self._hotline_calls: dict[str, HotlineCall] = {}  # by CallSid: the control endpoints go on with them
         self._api_calls: list[Record] = []
         self._failures: list[dict[str, Any]] = []
         self._slow: list[dict[str, Any]] = []
@@ -234,6 +238,7 @@ class FakeProviders:
         """Forget records and injected failures; fail_numbers go back to the constructor's."""
         with self._cond:
             self._records.clear()
+            self._hotline_calls.clear()
             self._api_calls.clear()
             self._failures.clear()
             self.fail_numbers = set(self._initial_fail_numbers)
@@ -504,6 +509,26 @@ class FakeProviders:
                       "params": params, "signature": signature if sign else None, "status_code": status,
                       "response": text})
         return status, text
+
+    # ------------------------------------------------- twilio: inbound calls
+    def hotline_url(self) -> str:
+        if self.hotline_webhook_url:
+            return self.hotline_webhook_url
+        sms = _need(self.sms_webhook_url, "hotline_webhook_url (or sms_webhook_url)")
+        return sms.rsplit("/", 1)[0] + "/hotline"
+
+    def call_hotline(self, from_: str, to: str, digits: list[str] | tuple[str, ...] = (), *,
+                     bad_signature: bool = False) -> HotlineCall:
+        """Play a customer calling a Twilio number: the signed voice webhook to the hotline URL,
+        then the TwiML followed (Say heard, `digits` typed into Gathers one each) until it
+        rings someone (<Dial>), records (<Record>), hangs up, or waits for a key the caller has
+        not typed.  The returned call goes on with answer()/no_answer()/record()/press()/hang_up()."""
+        call = HotlineCall(self, _sid("CA"), from_, to, list(digits))
+        with self._lock:
+            self._hotline_calls[call.sid] = call
+        self._record({"kind": "hotline_call", "sid": call.sid, "from": from_, "to": to})
+        call._post(self.hotline_url(), call._params("ringing"), bad_signature=bad_signature)
+        return call
 
     def _call_params(self, call: Record, status: str) -> dict[str, str]:
         return {"CallSid": call["sid"], "AccountSid": self.twilio_account_sid,
@@ -864,16 +889,42 @@ class FakeProviders:
             self.fail_numbers = set(numbers.split(",") if isinstance(numbers, str) else numbers) - {""}
             return sorted(self.fail_numbers)
         if name == "configure":
-            for key in ("sms_webhook_url", "slack_interactivity_url"):
+            for key in ("sms_webhook_url", "slack_interactivity_url", "hotline_webhook_url"):
                 if key in a:
                     setattr(self, key, a[key] or None)
             if "auto_message_status" in a:
                 self.auto_message_status = _truthy(a["auto_message_status"])
             return {"sms_webhook_url": self.sms_webhook_url,
                     "slack_interactivity_url": self.slack_interactivity_url}
+        if name == "call_hotline":  # digits: "2" or "9,1"
+            digits = [d for d in str(a.get("digits", "")).replace(",", "") if d.strip()]
+            return self._hotline_state(self.call_hotline(a["from"], a["to"], digits))
+        if name == "hotline":  # next on a hotline call: press, answer, no_answer, record, hang_up
+            with self._lock:
+                call = self._hotline_calls[a["call_sid"]]
+            what = a.get("action", "answer")
+            if what == "press":
+                call.press(str(a["digits"]))
+            elif what == "answer":
+                call.answer(str(a["key"]) if a.get("key") not in (None, "") else None,
+                            int(a.get("duration", 60)))
+            elif what == "no_answer":
+                call.no_answer()
+            elif what == "record":
+                call.record(int(a.get("seconds", 12)), a.get("transcription") or None)
+            elif what == "hang_up":
+                call.hang_up()
+            else:
+                raise ValueError(f"unknown hotline action {what!r}")
+            return self._hotline_state(call)
         if name == "reset":
             return self.reset()
         raise ValueError(f"unknown control {name!r}")
+
+    @staticmethod
+    def _hotline_state(call: HotlineCall) -> dict[str, Any]:
+        return {"call_sid": call.sid, "status_code": call.status_code, "state": call.state,
+                "said": call.said, "dialing": call.dialing, "legs": call.legs}
 
     # --------------------------------------------------------------- outbox page
     def _outbox_html(self) -> str:
@@ -963,6 +1014,166 @@ def _render(r: Record) -> str:
         head, body = "", f"<pre>{e(json.dumps(r, indent=1, default=str)[:2000])}</pre>"
     label = f"<span class=kind>{e(kind)}</span> <span class=muted>{when}</span>"
     return f"<div class=item>{label} {head}{body}</div>"
+
+
+class HotlineCall:
+    """One inbound call to a hotline, as Twilio would run it: every webhook signed, its TwiML
+    followed.  `said` is what the caller heard, `state` where the call is (menu, dialing,
+    recording, bridged, ended), `dialing` the <Dial> ringing now, `legs` the agents' legs."""
+
+    def __init__(self, fake: FakeProviders, sid: str, from_: str, to: str, digits: list[str]) -> None:
+        self.fake, self.sid, self.from_, self.to = fake, sid, from_, to
+        self.digits = digits
+        self.said: list[str] = []
+        self.twiml: list[str] = []
+        self.status_code = 0
+        self.state = "ringing"
+        self.gather: tuple[str, str] | None = None  # (action, method) of the <Gather> waiting for a key
+        self.dialing: dict[str, Any] | None = None
+        self.recording: dict[str, Any] | None = None
+        self.legs: list[Record] = []
+        self.last: tuple[str, dict[str, str]] | None = None  # the last webhook, to deliver it again
+
+    def _params(self, status: str, **extra: str) -> dict[str, str]:
+        return {"CallSid": self.sid, "AccountSid": self.fake.twilio_account_sid, "From": self.from_,
+                "To": self.to, "Called": self.to, "Caller": self.from_, "CallStatus": status,
+                "Direction": "inbound", "ApiVersion": API_VERSION, **extra}
+
+    def _post(self, url: str, params: dict[str, str], *, bad_signature: bool = False) -> None:
+        status, text, _ = self.fake._twilio_webhook(url, params, bad_signature=bad_signature)
+        self.last, self.status_code = (url, params), status
+        self.fake._record({"kind": "hotline_webhook", "call_sid": self.sid, "url": url, "params": params,
+                           "status_code": status, "response": text})
+        if status >= 400:
+            self.state = "ended"
+            return
+        self.twiml.append(text)
+        self._run(text)
+
+    def _run(self, text: str) -> None:
+        """Follow TwiML verbs in order until one waits for someone."""
+        self.gather = self.dialing = self.recording = None
+        for verb in ET.fromstring(text) if text.strip() else []:
+            if verb.tag == "Say":
+                self.said.append(verb.text or "")
+            elif verb.tag == "Gather":
+                self.said += [s.text or "" for s in verb.iter("Say")]
+                self.state, self.gather = "menu", (verb.get("action") or "", verb.get("method", "POST"))
+                if self.digits:
+                    self.press(self.digits.pop(0))
+                return
+            elif verb.tag == "Dial":
+                number = verb.find("Number")
+                self.state = "dialing"
+                self.dialing = {"to": (number.text if number is not None else verb.text) or "",
+                                "url": number.get("url") if number is not None else None,
+                                "timeout": int(verb.get("timeout", "30")), "action": verb.get("action")}
+                return
+            elif verb.tag == "Record":
+                self.state = "recording"
+                self.recording = {"action": verb.get("action"),
+                                  "transcribe": verb.get("transcribe") == "true",
+                                  "transcribe_callback": verb.get("transcribeCallback")}
+                return
+            elif verb.tag == "Redirect":
+                self._post(verb.text or "", self._params("in-progress"))
+                return
+            elif verb.tag == "Hangup":
+                break
+        self.state = "ended"
+
+    def press(self, digit: str) -> None:
+        """The caller types a key into the <Gather> waiting."""
+        if self.gather is None:
+            raise RuntimeError(f"no <Gather> is waiting on {self.sid}: {self.twiml[-1:]}")
+        self._post(self.gather[0], self._params("in-progress", Digits=digit))
+
+    def _dial_action(self, status: str, leg: Record, duration: int) -> None:
+        assert self.dialing is not None
+        extra = {"DialCallStatus": status, "DialCallSid": leg["sid"]}
+        if status == "completed":
+            extra["DialCallDuration"] = str(duration)
+        if self.dialing["action"]:
+            self._post(self.dialing["action"], self._params("in-progress", **extra))
+        else:
+            self.state = "ended"
+
+    def answer(self, key: str | None = "1", duration: int = 60) -> Record:
+        """The person rung picks up: their leg fetches the whisper (<Number url>), types `key`
+        (None: nothing) into its <Gather>; bridged unless the answer hangs up.  Then, the call
+        over after `duration` seconds (or the leg gone), the <Dial action> is posted."""
+        if self.dialing is None:
+            raise RuntimeError(f"{self.sid} is not ringing anyone")
+        leg: Record = {"kind": "hotline_leg", "sid": _sid("CA"), "call_sid": self.sid,
+                       "to": self.dialing["to"], "said": [], "key": key, "twiml": []}
+        params = {"CallSid": leg["sid"], "ParentCallSid": self.sid, "To": leg["to"], "From": self.from_,
+                  "AccountSid": self.fake.twilio_account_sid, "CallStatus": "in-progress",
+                  "Direction": "outbound-dial", "ApiVersion": API_VERSION}
+
+        def fetch(url: str, extra: dict[str, str]) -> list[ET.Element]:
+            status, text, _ = self.fake._twilio_webhook(url, {**params, **extra})
+            leg["twiml"].append(text)
+            verbs = list(ET.fromstring(text)) if status < 400 else [ET.Element("Hangup")]
+            leg["said"] += [s.text or "" for v in verbs for s in v.iter("Say")]
+            return verbs
+
+        verbs = fetch(self.dialing["url"], {}) if self.dialing["url"] else []
+        tags = [v.tag for v in verbs]
+        if "Gather" in tags:
+            gather = verbs[tags.index("Gather")]
+            if key is not None:  # the key typed: the action's answer goes on
+                verbs = fetch(gather.get("action") or "", {"Digits": key})
+            else:  # nothing typed: the verbs after the <Gather>
+                verbs = verbs[tags.index("Gather") + 1:]
+        bridged = all(v.tag != "Hangup" for v in verbs)
+        leg["status"] = "bridged" if bridged else "hung-up"
+        self.legs.append(self.fake._record(leg))
+        if bridged:
+            self.state = "bridged"
+        self._dial_action("completed" if bridged else "no-answer", leg, duration)
+        return leg
+
+    def no_answer(self) -> Record:
+        """The phone rings out (the Dial's timeout): the <Dial action> says no-answer."""
+        if self.dialing is None:
+            raise RuntimeError(f"{self.sid} is not ringing anyone")
+        leg = self.fake._record({"kind": "hotline_leg", "sid": _sid("CA"), "call_sid": self.sid,
+                                 "to": self.dialing["to"], "said": [], "key": None, "status": "no-answer"})
+        self.legs.append(leg)
+        self._dial_action("no-answer", leg, 0)
+        return leg
+
+    def record(self, seconds: int = 12, transcription: str | None = None) -> None:
+        """The caller leaves a message: the <Record action>, then its transcription callback."""
+        if self.recording is None:
+            raise RuntimeError(f"{self.sid} is not recording")
+        rec_sid = _sid("RE")
+        url = f"{self.fake.url}/2010-04-01/Accounts/{self.fake.twilio_account_sid}/Recordings/{rec_sid}"
+        recording = dict(self.recording)
+        self.fake._record({"kind": "hotline_recording", "call_sid": self.sid, "sid": rec_sid, "url": url,
+                           "seconds": seconds, "transcription": transcription})
+        self._post(recording["action"], self._params("completed", RecordingUrl=url, RecordingSid=rec_sid,
+                                                      RecordingDuration=str(seconds), Digits="hangup"))
+        if recording["transcribe"] and recording["transcribe_callback"] and transcription is not None:
+            params = self._params("completed", TranscriptionSid=_sid("TR"), TranscriptionText=transcription,
+                                  TranscriptionStatus="completed", RecordingUrl=url, RecordingSid=rec_sid)
+            status, text, _ = self.fake._twilio_webhook(recording["transcribe_callback"], params)
+            self.last = (recording["transcribe_callback"], params)
+
+    def hang_up(self, seconds: int = 30) -> int:
+        """The caller hangs up: the number's status callback (…/hotline/status) says completed."""
+        self.state = "ended"
+        url = self.fake.hotline_url() + "/status"
+        params = self._params("completed", CallDuration=str(seconds))
+        status, _, _ = self.fake._twilio_webhook(url, params)
+        self.last = (url, params)
+        return status
+
+    def again(self) -> tuple[int, str]:
+        """Deliver the last webhook again, as Twilio retries one (the same body, signed)."""
+        assert self.last is not None
+        status, text, _ = self.fake._twilio_webhook(*self.last)
+        return status, text
 
 
 class _SesError(ValueError):

@@ -1,0 +1,301 @@
+"""A hotline call, webhook by webhook.  Every request is signed by Twilio (routes/hotline.py
+verifies it first); a retried one changes nothing twice (idempotency records keyed by the
+caller's CallSid and the step, as the other webhooks).
+
+  incoming    the number is called: office hours -> forwarded; else the menu
+  menu        a key: 9 switches language; a reason opens the incident, held (dedup.Hold:
+              its pages wait while the call is routed live), and rings the first person
+  whisper     the person's leg, before it is bridged: "press 1 to take the call"
+  accept      they pressed 1: answered (the incident is acknowledged by them)
+  dialed      the Dial ended: answered -> its duration, the incident resolved; else the next
+              person, or voicemail when nobody is left
+  voicemail   the message is recorded: on the timeline, and the held pages are released
+  ended       the number's status callback: a caller who hung up before choosing a reason
+              leaves no incident, only a log line (`hotline_abandoned`); one who hangs up
+              while being routed releases the pages
+
+The caller's number is masked (access.mask_phone) in everything a person reads: the
+summary, the timeline, the logs.  Whole only in the incident's event details.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import clock, errors, log
+from ..access import mask_phone
+from ..incidents import dedup, engine, lifecycle
+from ..incidents.records import AlreadyDone, Change, Gone, entry, get, idempotency, mutate, seen
+from ..intake import Event
+from ..model import Hotline, MenuItem, Person, Service
+from ..notify.templates import text
+from ..rotas import directory
+from ..store import Incident
+from . import logic, twiml
+
+SEVERITY = "eleve"
+SOURCE = "hotline"
+
+
+class BadRequest(errors.BadRequest):
+    """A signed hotline request that names no call, incident or person we know."""
+
+
+def _line(number: str) -> tuple[Service, Hotline]:
+    for service in directory.bundle()["services"].values():
+        hotline = service.get("hotline")
+        if hotline and hotline["number"] == number:
+            return service, hotline
+    raise errors.NotFound(f"no service has the hotline {number[:20]!r} / aucun service n'a ce numéro",
+                          code="hotline_not_found")
+
+
+def _opened_key(call_sid: str) -> str:
+    return f"hotline:{call_sid}:opened"
+
+
+# ---------------------------------------------------------------- the caller's side
+
+def incoming(params: dict[str, str]) -> str:
+    service, hotline = _line(params.get("To", ""))
+    if hotline["office_forward"] and logic.in_office_hours(service, clock.now()):
+        log.info("hotline_forwarded", service=service["id"], call_sid=params.get("CallSid"),
+                 caller=params.get("From"))
+        return twiml.forward(hotline["office_forward"], hotline["ring_seconds"])
+    return _menu(service, hotline, hotline["languages"][0])
+
+
+def _menu(service: Service, hotline: Hotline, lang: str) -> str:
+    other = logic.next_language(hotline["languages"], lang)
+    return twiml.menu(service["name"], hotline, lang, other if other != lang else None)
+
+
+def menu(lang: str, params: dict[str, str]) -> str:
+    service, hotline = _line(params.get("To", ""))
+    if lang not in hotline["languages"]:
+        raise BadRequest(f"'{lang[:10]}' is not a language of this hotline")
+    digit = params.get("Digits", "")
+    if digit == logic.SWITCH_KEY:
+        return _menu(service, hotline, logic.next_language(hotline["languages"], lang))
+    item = logic.choice(hotline, digit)
+    if item is None:
+        return _menu(service, hotline, lang)
+    call_sid = params.get("CallSid", "")
+    if not call_sid:
+        raise BadRequest("a hotline call needs its CallSid")
+    opened = seen(_opened_key(call_sid))
+    if opened is not None:  # a retried delivery: the call was routed already
+        inc = get(int(opened["number"]))
+        if inc is None:
+            raise BadRequest("this call's incident is gone")
+        return _route(inc, service, hotline, 0, first=True)
+    inc = _open(service, hotline, item, lang, params)
+    return _route(inc, service, hotline, 0, first=True)
+
+
+def _open(service: Service, hotline: Hotline, item: MenuItem, lang: str, params: dict[str, str]) -> Incident:
+    """The incident for this call, held: its pages wait while the call is routed."""
+    now = clock.now()
+    caller, call_sid = params.get("From", ""), params["CallSid"]
+    default = hotline["languages"][0]
+    policy_id = item["policy"] or service["policies"]["default"]
+    bundle = directory.bundle()
+    people = [] if item["voicemail"] else logic.candidates(bundle["policies"][policy_id], bundle, now)
+    reason = logic.label(item, default, hotline["languages"])
+    masked = mask_phone(caller)
+    event: Event = {
+        "dedup_key": call_sid, "severity": SEVERITY, "source": SOURCE, "via": SOURCE, "actor": "caller",
+        "summary": text(default, "hotline_summary", service=service["name"], reason=reason, caller=masked),
+        "details": {"caller": caller, "call_sid": call_sid, "reason_key": item["key"], "reason": reason,
+                    "language": lang}}
+    events: list[tuple[str, dict[str, Any]]] = [("hotline_call", {
+        "caller": masked, "reason": reason, "key": item["key"], "language": lang,
+        "max_wait_seconds": len(people) * hotline["ring_seconds"], "people": people})]
+    if people:
+        events.append(("hotline_ringing", {"to": people[0], "index": 0,
+                                           "ring_seconds": hotline["ring_seconds"]}))
+    else:
+        events.append(("hotline_voicemail", {"why": "chosen" if item["voicemail"] else "nobody on call"}))
+    hold = dedup.Hold(until=now + logic.hold_seconds(hotline, len(people)), policy=policy_id, events=events)
+    inc, _ = dedup.trigger(service, event, hold)
+    idempotency(_opened_key(call_sid), {"number": inc.number}).save()
+    return get(inc.number) or inc
+
+
+def _people(inc: Incident) -> list[str]:
+    """Who this call rings, as decided when it came in (the rotas at that instant)."""
+    if (inc.details or {}).get("reason_key") is None:
+        return []
+    bundle = directory.bundle()
+    service = bundle["services"].get(inc.service)
+    hotline = service.get("hotline") if service is not None else None
+    item = logic.choice(hotline, inc.details["reason_key"]) if hotline else None
+    policy = bundle["policies"].get(inc.policy)
+    if item is None or item["voicemail"] or policy is None:
+        return []
+    return logic.candidates(policy, bundle, inc.created_at)
+
+
+def _route(inc: Incident, service: Service, hotline: Hotline, index: int | None, first: bool = False) -> str:
+    """Ring person `index` of the call, or voicemail (None, or nobody at that index)."""
+    lang = (inc.details or {}).get("language") or hotline["languages"][0]
+    people = _people(inc)
+    if index is None or index >= len(people):
+        return twiml.voicemail(lang, inc.number, hotline["voicemail_transcription"])
+    person = directory.person(people[index])
+    if person is None or not person["phone"]:
+        raise BadRequest("the person to ring has left the directory")
+    said = text(lang, "hotline_wait", minutes=logic.max_wait_minutes(hotline, len(people))) if first \
+        else text(lang, "hotline_next")
+    return twiml.ring(lang, said, person["phone"], f"{inc.number}.{index}", hotline["ring_seconds"])
+
+
+def _call(ref: str) -> tuple[Incident, Service, Hotline, int]:
+    parsed = logic.parse_ref(ref)
+    inc = get(parsed[0]) if parsed else None
+    service = directory.bundle()["services"].get(inc.service) if inc else None
+    hotline = service.get("hotline") if service else None
+    if parsed is None or inc is None or service is None or not hotline or inc.source != SOURCE:
+        raise BadRequest(f"'{ref[:30]}' is not a hotline call of ours")
+    return inc, service, hotline, parsed[1]
+
+
+def _check_sid(inc: Incident, params: dict[str, str]) -> str:
+    """The caller's CallSid (the parent call's, on the agent's leg) must be this incident's."""
+    sid = params.get("ParentCallSid") or params.get("CallSid", "")
+    if sid != inc.dedup_key:
+        raise BadRequest("this request is about another call")
+    return sid
+
+
+def dialed(ref: str, params: dict[str, str]) -> str:
+    """The Dial ended: taken (the call is over: duration, resolved) or the next person."""
+    inc, service, hotline, index = _call(ref)
+    sid = _check_sid(inc, params)
+    people = _people(inc)
+    person = people[index] if index < len(people) else None
+    taken = seen(f"hotline:{sid}:answered:{index}") is not None
+    nxt = None if taken else logic.next_index(len(people), index)
+    answer: dict[str, Any]
+    items: list[tuple[str, dict[str, Any]]]
+    if taken:
+        seconds = int(params.get("DialCallDuration") or 0)
+        items = [("hotline_call_ended", {"by": person, "duration_seconds": seconds,
+                                         "status": params.get("DialCallStatus")})]
+        answer = {"taken": True}
+    else:
+        items = [("hotline_no_answer", {"to": person, "index": index,
+                                        "status": params.get("DialCallStatus")})]
+        if nxt is not None:
+            items.append(("hotline_ringing", {"to": people[nxt], "index": nxt,
+                                              "ring_seconds": hotline["ring_seconds"]}))
+        else:
+            items.append(("hotline_voicemail", {"why": "nobody answered"}))
+        answer = {"next": nxt}
+    try:
+        _note(inc.number, items, f"hotline:{sid}:dial:{index}", answer)
+    except AlreadyDone as exc:
+        answer = exc.answer
+    if answer.get("taken"):
+        if person is not None:
+            lifecycle.resolve(inc.number, person, SOURCE, idem_key=f"hotline:{sid}:resolve", authorised=True)
+        return twiml.goodbye(hotline["languages"][0], None)
+    return _route(inc, service, hotline, answer.get("next"))
+
+
+def _note(number: int, items: list[tuple[str, dict[str, Any]]], key: str, answer: dict[str, Any]) -> None:
+    """Timeline entries, once for this idempotency key (raises AlreadyDone on a retry)."""
+    def change(inc: Incident) -> Change:
+        now = clock.now()
+        return Change(entries=[entry(number, kind, now, actor="astreinte", channel=SOURCE, detail=d)
+                               for kind, d in items], once=(key, answer), save_incident=False)
+
+    try:
+        mutate(number, change)
+    except Gone:
+        raise BadRequest(f"incident {number} is gone") from None
+
+
+# ---------------------------------------------------------------- the agent's leg
+
+def _agent(inc: Incident, index: int) -> Person:
+    people = _people(inc)
+    person = directory.person(people[index]) if index < len(people) else None
+    if person is None:
+        raise BadRequest("no person at this place of the call")
+    return person
+
+
+def whisper(ref: str, params: dict[str, str]) -> str:
+    inc, service, hotline, index = _call(ref)
+    _check_sid(inc, params)
+    person = _agent(inc, index)
+    lang = person["language"]
+    item = logic.choice(hotline, (inc.details or {}).get("reason_key", ""))
+    reason = logic.label(item, lang, hotline["languages"]) if item else inc.summary
+    return twiml.whisper(lang, text(lang, "hotline_whisper", service=service["name"], reason=reason), ref)
+
+
+def accept(ref: str, params: dict[str, str]) -> str:
+    """Key 1 on the whisper: the person takes the call (acknowledged by them); else their leg
+    hangs up and the Dial goes on to the next person."""
+    inc, _, hotline, index = _call(ref)
+    sid = _check_sid(inc, params)
+    person = _agent(inc, index)
+    if params.get("Digits") != "1":
+        return twiml.goodbye(person["language"], None)
+    waited = round(clock.now() - inc.created_at, 1)
+    try:
+        _note(inc.number, [("hotline_answered", {"by": person["id"], "index": index,
+                                                 "wait_seconds": waited})],
+              f"hotline:{sid}:answered:{index}", {"by": person["id"]})
+    except AlreadyDone:
+        pass
+    lifecycle.acknowledge(inc.number, person["id"], SOURCE, idem_key=f"hotline:{sid}:ack", authorised=True)
+    return twiml.bridge()
+
+
+# ---------------------------------------------------------------- voicemail, hang-ups
+
+def voicemail(number: str, params: dict[str, str]) -> str:
+    """The Record action: the message on the timeline, then the incident pages as any."""
+    inc, _, hotline, _ = _call(f"{number}.0")
+    sid = _check_sid(inc, params)
+    lang = (inc.details or {}).get("language") or hotline["languages"][0]
+    detail = {"recording_url": params.get("RecordingUrl"), "recording_sid": params.get("RecordingSid"),
+              "duration_seconds": int(params.get("RecordingDuration") or 0)}
+    try:
+        _note(inc.number, [("voicemail", detail)], f"hotline:{sid}:voicemail", {})
+    except AlreadyDone:
+        return twiml.goodbye(lang, "hotline_thanks")
+    engine.release(inc.number, {"why": "voicemail",
+                                "note": "nobody took the call / personne n'a pris l'appel"})
+    return twiml.goodbye(lang, "hotline_thanks")
+
+
+def transcription(number: str, params: dict[str, str]) -> None:
+    inc, _, _, _ = _call(f"{number}.0")
+    sid = _check_sid(inc, params)
+    detail = {"text": params.get("TranscriptionText", ""), "status": params.get("TranscriptionStatus"),
+              "recording_url": params.get("RecordingUrl")}
+    try:
+        _note(inc.number, [("voicemail_transcription", detail)], f"hotline:{sid}:transcription", {})
+    except AlreadyDone:
+        pass
+
+
+def ended(params: dict[str, str]) -> None:
+    """The number's status callback: the caller's call is over."""
+    service, _ = _line(params.get("To", ""))
+    sid = params.get("CallSid", "")
+    opened = seen(_opened_key(sid)) if sid else None
+    if opened is None:
+        # No reason chosen (or forwarded to the office), no incident: nothing is paged and
+        # nothing stored but this line.
+        log.info("hotline_abandoned", service=service["id"], call_sid=sid, caller=params.get("From"),
+                 status=params.get("CallStatus"), seconds=params.get("CallDuration"))
+        return
+    released = engine.release(int(opened["number"]), {
+        "why": "caller hung up", "note": "the caller hung up before anyone answered / "
+                                         "l'appelant a raccroché avant toute réponse"})
+    log.info("hotline_call_ended", service=service["id"], incident=opened["number"], released=released,
+             seconds=params.get("CallDuration"))

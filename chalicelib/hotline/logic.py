@@ -1,0 +1,79 @@
+"""The hotline's decisions, pure: no store, no provider, no clock but the instant given.
+
+Who rings, in order: the people each step of the reason's policy reaches at the time of the
+call (step by step, targets in order), each once, those with a phone; Slack channels are
+not people to talk to.  The caller may wait for every one of them to ring out.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..model import Bundle, Hotline, MenuItem, Policy
+from ..rotas.shifts import on_call
+
+SWITCH_KEY = "9"
+VOICEMAIL_SECONDS = 300  # the longest a held incident waits for the caller to leave a message
+HOLD_MARGIN_SECONDS = 15  # per person: the time to dial and to hear the whisper
+
+
+def in_office_hours(service: Mapping[str, Any], now: float) -> bool:
+    """During the service's support_hours (calls go to office_forward); none: never."""
+    hours = service.get("support_hours")
+    return hours is not None and on_call(hours["rota"], "hours", now) is not None
+
+
+def next_language(languages: list[str], current: str) -> str:
+    """Key 9: the hotline's next language, round the list."""
+    if current not in languages:
+        return languages[0]
+    return languages[(languages.index(current) + 1) % len(languages)]
+
+
+def choice(hotline: Hotline, digit: str) -> MenuItem | None:
+    return next((item for item in hotline["menu"] if item["key"] == digit), None)
+
+
+def label(item: MenuItem, lang: str, languages: list[str]) -> str:
+    """The reason in `lang`, or in the hotline's default language."""
+    return item["label"].get(lang) or item["label"][languages[0]]
+
+
+def candidates(policy: Policy, bundle: Bundle, at: float) -> list[str]:
+    """Person ids to ring, in order: each step's on-call people, each once, with a phone."""
+    out: list[str] = []
+    for step in policy["steps"]:
+        for target in step["targets"]:
+            if "rota" in target:
+                who = on_call(bundle["rotas"][target["rota"]], target["layer"], at)
+            else:
+                who = target.get("person")
+            person = bundle["people"].get(who or "")
+            if person is not None and person["phone"] and person["id"] not in out:
+                out.append(person["id"])
+    return out
+
+
+def next_index(count: int, index: int) -> int | None:
+    """After person `index` did not take the call: the next one, or None (voicemail)."""
+    return index + 1 if index + 1 < count else None
+
+
+def max_wait_minutes(hotline: Hotline, count: int) -> int:
+    """What the caller is told: every person ringing out, rounded up to the minute."""
+    return max(1, math.ceil(count * hotline["ring_seconds"] / 60))
+
+
+def hold_seconds(hotline: Hotline, count: int) -> float:
+    """How long the incident's pages wait at most: the longest the call can take before
+    voicemail ends (the backstop if no callback ever releases them)."""
+    return count * (hotline["ring_seconds"] + HOLD_MARGIN_SECONDS) + VOICEMAIL_SECONDS
+
+
+def parse_ref(ref: str) -> tuple[int, int] | None:
+    """'12.1' -> (incident 12, person index 1)."""
+    number, _, index = ref.partition(".")
+    if not (number.isdigit() and index.isdigit()) or len(ref) > 24:
+        return None
+    return int(number), int(index)
