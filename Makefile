@@ -60,6 +60,7 @@ LATENESS_MINUTES ?= 10
 SOAK_MINUTES ?= 30
 bench: setup
 	$(PY) bench/paging_latency.py
+	$(PY) bench/hotline_latency.py
 	$(PY) bench/requests_per_incident.py
 	$(PY) bench/oncall.py
 	$(PY) bench/ical_feed.py

@@ -22,7 +22,7 @@ SECRETS_SECONDS = 300.0
 # Every key of the stage's secret (infra/ creates it with these; `cli secrets set` fills it).
 SECRET_KEYS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "SLACK_BOT_TOKEN",
                "SLACK_SIGNING_SECRET", "ASTREINTE_SIGNING_SECRET", "ASTREINTE_PUBLIC_URL")
-OPTIONAL_KEYS = ("ASTREINTE_EMAIL_FROM",)  # `cli secrets set` takes them too; nothing needs them
+OPTIONAL_KEYS = ("ASTREINTE_EMAIL_FROM", "TWILIO_WHATSAPP_FROM")  # `cli secrets set` takes them; none needed
 LOCAL_URL = "http://127.0.0.1:8000"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import config, errors, incidents, links
+from .hotline import csat
 from .incidents import delivery, flood
 from .incidents.views import view
 from .model import Person
@@ -83,7 +84,9 @@ def sms_received(params: dict[str, str]) -> str:
     """An SMS reply; answers TwiML with one message in the sender's language."""
     person = directory.person_by_phone(params.get("From", ""))
     if person is None:
-        return sms.reply(text("fr", "unknown_person"))
+        # A hotline caller is no person of the rotas: their score of an answered call?
+        said = csat.answer(params)
+        return sms.reply(said if said is not None else text("fr", "unknown_person"))
     lang = person["language"]
     parsed = parse_sms(params.get("Body", ""))
     if parsed is None and _ALL.match(_plain(params.get("Body", ""))):

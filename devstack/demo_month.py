@@ -11,7 +11,11 @@ the PagerDuty intake builds (chalicelib.incidents.trigger), escalation runs by
 incidents.sweep() when steps fall due, people acknowledge and resolve as the SMS, Slack,
 voice-keypad handlers would (incidents.acknowledge / resolve with their channel), sources
 resolve by dedup_key (incidents.source_event), and Twilio's call status callbacks record
-how long each call lasted (Twilio's status callback, through the voice channel).  Every action happens at its
+how long each call lasted (Twilio's status callback, through the voice channel).  Customers
+call the hotline outside office hours (chalicelib.hotline.calls, the handlers behind the signed
+Twilio webhooks, given the parameters Twilio posts and following the TwiML they answer): calls
+taken at night, on a weekend, one passed to the second person, one that goes to voicemail
+(then pages as any incident) and one abandoned in the menu.  Every action happens at its
 own instant, in global time order (a heap), with chalicelib.clock moved to that instant,
 so escalations, acknowledgements and repeats interleave as they would in life.
 
@@ -28,6 +32,7 @@ import os
 import random
 import socket
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +40,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib import clock, incidents
+from chalicelib.hotline import calls as hotline
+from chalicelib.hotline import logic as hotline_logic
 from chalicelib.incidents import delivery, sweeper
 from chalicelib.incidents.records import LATE_REPEATS_SECONDS
 from chalicelib.notify.channels import REGISTRY, PageRef
@@ -63,6 +70,16 @@ CHECKS = (
     ("ticket", "Ticket urgent : paiement impossible pour un client", ("freshdesk",)),
     ("down", "{host} ne répond plus au ping", ("web-1", "lb-1", "db-1")),
 )
+
+
+# The hotline calls of a full month (load_month's default from FULL_MONTH incidents up):
+# (what happens, when, local time).  The small months tests play for the pager have none.
+CALLS = (("answered", "night"), ("answered", "weekend"), ("passed", "evening"), ("voicemail", "night"),
+         ("abandoned", "evening"))
+FULL_MONTH = 100
+_WHEN = {"night": lambda t: t.weekday() < 5 and (t.hour >= 22 or t.hour < 5),
+         "weekend": lambda t: t.weekday() >= 5 and 10 <= t.hour < 20,
+         "evening": lambda t: t.weekday() < 5 and 19 <= t.hour < 22}
 
 
 def local_weight(at: float) -> float:
@@ -116,8 +133,22 @@ class _Plan:
     call_seconds: dict[str, int] = field(default_factory=dict)  # call sid -> planned duration
 
 
+@dataclass
+class _Call:
+    """One customer's call to a hotline, as it will unfold."""
+
+    service: dict[str, Any]
+    what: str  # answered | passed | voicemail | abandoned
+    at: float
+    sid: str
+    caller: str
+    number: int | None = None  # the incident it opened
+    rung: int = 0  # people rung so far
+    plan: _Plan | None = None  # a voicemail's incident, once it pages
+
+
 class _Month:
-    def __init__(self, month_start: float, count: int, seed: int):
+    def __init__(self, month_start: float, count: int, seed: int, calls: int = 0):
         self.rng = random.Random(seed)
         self.start, self.end = month_bounds(month_start)
         self.month = datetime.fromtimestamp(month_start, PARIS).strftime("%Y-%m")
@@ -125,6 +156,9 @@ class _Month:
         self.heap: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
         self.plans = self._plan(count)
+        # Its own generator: the same seed plays the same incidents, with calls or without.
+        self.call_rng = random.Random(f"hotline-{seed}")
+        self.calls = self._plan_calls(calls)
 
     # ------------------------------------------------------------ the plan (pure, seeded)
 
@@ -165,6 +199,23 @@ class _Month:
                                repeats))
         return plans
 
+    def _plan_calls(self, count: int) -> list[_Call]:
+        rng = self.call_rng
+        lines = [self.bundle["services"][k] for k in sorted(self.bundle["services"])
+                 if self.bundle["services"][k].get("hotline")]
+        planned: list[_Call] = []
+        for i in range(count if lines else 0):
+            what, when = CALLS[i % len(CALLS)]
+            service = lines[i % len(lines)]
+            for _ in range(20000):  # rejection sampling: that kind of hour, outside office hours
+                at = round(rng.uniform(self.start, self.end - 4 * 3600), 3)
+                if _WHEN[when](datetime.fromtimestamp(at, PARIS)) and \
+                        not hotline_logic.in_office_hours(service, at):
+                    planned.append(_Call(service, what, at, f"CAdemo{self.month.replace('-', '')}{i:04d}",
+                                         f"+336112233{i % 100:02d}"))
+                    break
+        return sorted(planned, key=lambda c: c.at)
+
     # ------------------------------------------------------------ the run, in time order
 
     def push(self, at: float, action: Callable[[], None]) -> None:
@@ -173,12 +224,16 @@ class _Month:
     def run(self) -> list[int]:
         for p in self.plans:
             self.push(p.at, lambda p=p: self.trigger(p))
+        for c in self.calls:
+            self.push(c.at, lambda c=c: self.call_in(c))
         clock.advance(self.start - clock.now())  # back (or on) to the month's start, once
         while self.heap:
             at, _, action = heapq.heappop(self.heap)
             move_to(at)
             action()
-        return [p.number for p in self.plans if p.number is not None]
+        opened = [(p.at, p.number) for p in self.plans if p.number is not None]
+        opened += [(c.at, c.number) for c in self.calls if c.number is not None]
+        return [number for _, number in sorted(opened)]
 
     def trigger(self, p: _Plan) -> None:
         inc, created = incidents.trigger(p.service, dict(p.event))
@@ -291,6 +346,89 @@ class _Month:
         self.push(due_at, lambda: sweeper.on_timer(json.dumps({"incident": p.number, "due_at": due_at})))
 
 
+    # ------------------------------------------------------------ hotline calls, as Twilio runs them
+
+    def _params(self, c: _Call, **extra: str) -> dict[str, str]:
+        """What Twilio posts about the caller's call."""
+        to = c.service["hotline"]["number"]
+        return {"CallSid": c.sid, "AccountSid": "ACdemo", "From": c.caller, "To": to, "Called": to,
+                "Caller": c.caller, "CallStatus": "in-progress", "Direction": "inbound", **extra}
+
+    def _leg(self, c: _Call, phone: str) -> dict[str, str]:
+        """What Twilio posts about the agent's leg (the whisper and its key)."""
+        return {"CallSid": f"{c.sid}L{c.rung}", "ParentCallSid": c.sid, "AccountSid": "ACdemo",
+                "From": c.caller, "To": phone, "CallStatus": "in-progress", "Direction": "outbound-dial"}
+
+    def call_in(self, c: _Call) -> None:
+        """The number is called: the menu (or the office, whose calls are not ours)."""
+        menu = ET.fromstring(hotline.incoming(self._params(c, CallStatus="ringing")))
+        gather = menu.find("Gather")
+        if gather is None:
+            return
+        if c.what == "abandoned":  # listens to the reasons, hangs up without choosing
+            seconds = self.call_rng.randint(5, 15)
+            self.push(clock.now() + seconds, lambda: hotline.ended(
+                self._params(c, CallStatus="completed", CallDuration=str(seconds))))
+            return
+        items = c.service["hotline"]["menu"]
+        item = next((m for m in items if m["voicemail"] == (c.what == "voicemail")), items[0])
+        lang = (gather.get("action") or "").rsplit("/", 1)[-1]
+        self.push(clock.now() + self.call_rng.uniform(4, 9),
+                  lambda: self.follow(c, hotline.menu(lang, self._params(c, Digits=item["key"]))))
+
+    def follow(self, c: _Call, answer: str) -> None:
+        """What the TwiML says next: ring someone, or record a message."""
+        root = ET.fromstring(answer)
+        dial, record = root.find("Dial"), root.find("Record")
+        number = dial.find("Number") if dial is not None else None
+        if dial is not None and number is not None:
+            ref, phone = (dial.get("action") or "").rsplit("/", 1)[-1], number.text or ""
+            c.number = int(ref.split(".")[0])
+            c.rung += 1
+            if c.what == "passed" and c.rung == 1:  # the first person lets it ring out
+                rang_out = self._params(c, DialCallStatus="no-answer", DialCallSid=f"{c.sid}L1")
+                self.push(clock.now() + float(dial.get("timeout", "20")),
+                          lambda: self.follow(c, hotline.dialed(ref, rang_out)))
+            else:
+                self.push(clock.now() + self.call_rng.uniform(6, 15), lambda: self.pick_up(c, ref, phone))
+        elif record is not None:
+            c.number = int((record.get("action") or "").rsplit("/", 1)[-1])
+            self.push(clock.now() + self.call_rng.uniform(20, 60), lambda: self.leave_message(c))
+
+    def pick_up(self, c: _Call, ref: str, phone: str) -> None:
+        """The person rung hears the reason and presses 1; they talk 10 to 25 minutes."""
+        leg = self._leg(c, phone)
+        hotline.whisper(ref, leg)
+        hotline.accept(ref, {**leg, "Digits": "1"})
+        seconds = self.call_rng.randint(600, 1500)
+        self.push(clock.now() + seconds, lambda: self.hang_up(c, ref, seconds))
+
+    def hang_up(self, c: _Call, ref: str, seconds: int) -> None:
+        """The call is over: the Dial action (resolved, its duration), then the status callback."""
+        hotline.dialed(ref, self._params(c, DialCallStatus="completed", DialCallSid=f"{c.sid}L{c.rung}",
+                                         DialCallDuration=str(seconds)))
+        hotline.ended(self._params(c, CallStatus="completed", CallDuration=str(seconds + 60)))
+
+    def leave_message(self, c: _Call) -> None:
+        """A message, its transcription; the incident pages, and goes on as any."""
+        assert c.number is not None
+        seconds = self.call_rng.randint(10, 40)
+        url = f"https://api.twilio.com/2010-04-01/Accounts/ACdemo/Recordings/RE{c.sid[2:]}"
+        recorded = self._params(c, CallStatus="completed", RecordingUrl=url, RecordingSid=f"RE{c.sid[2:]}",
+                                RecordingDuration=str(seconds))
+        hotline.voicemail(str(c.number), recorded)
+        hotline.transcription(str(c.number), {**recorded, "TranscriptionText": "Bonjour, pouvez-vous me "
+                                              "rappeler ? Je n'arrive plus à me connecter.",
+                                              "TranscriptionStatus": "completed"})
+        hotline.ended(self._params(c, CallStatus="completed", CallDuration=str(seconds + 40)))
+        now = clock.now()
+        p = _Plan(c.service, {"dedup_key": c.sid, "via": "events-api"}, now, "quick",
+                  now + self.call_rng.uniform(1800, 2 * 3600), False, [], number=c.number)
+        c.plan = p
+        self.push(p.resolve_at, lambda: self.resolve(p))
+        self.observe(p)
+
+
 def move_to(at: float) -> None:
     """Put the clock at `at`, never backwards (actions take real time too)."""
     ahead = at - clock.now()
@@ -298,13 +436,17 @@ def move_to(at: float) -> None:
         clock.advance(ahead)
 
 
-def load_month(month_start: float, incidents: int = 120, seed: int = 1) -> list[int]:
+def load_month(month_start: float, incidents: int = 120, seed: int = 1,
+               calls: int | None = None) -> list[int]:
     """Play a month of `incidents` from month_start (the first day of a month, 00:00
-    Europe/Paris) through the real code path; returns the incident numbers created, in
-    the order they opened.  The clock is put back where it was."""
+    Europe/Paris) through the real code path, and `calls` customer calls to the hotlines
+    (None: len(CALLS) from FULL_MONTH incidents up, else none); returns the incident numbers
+    created (the calls' too), in the order they opened.  The clock is put back where it was."""
     offset = clock.now() - time.time()
+    if calls is None:
+        calls = len(CALLS) if incidents >= FULL_MONTH else 0
     try:
-        return _Month(month_start, incidents, seed).run()
+        return _Month(month_start, incidents, seed, calls).run()
     finally:
         clock.reset()
         if abs(offset) > 1e-3:
@@ -331,6 +473,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--month", default=_last_month(), help="YYYY-MM (default: last month)")
     parser.add_argument("--incidents", type=int, default=120)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--calls", type=int, default=None,
+                        help=f"customer calls to the hotlines (default: {len(CALLS)} "
+                             f"from {FULL_MONTH} incidents up)")
     args = parser.parse_args(argv)
     try:
         y, m = (int(x) for x in args.month.split("-"))
@@ -353,7 +498,7 @@ def main(argv: list[str] | None = None) -> None:
     stack.start()
     try:
         began = time.monotonic()
-        numbers = load_month(start, args.incidents, args.seed)
+        numbers = load_month(start, args.incidents, args.seed, args.calls)
         took = time.monotonic() - began
     finally:
         stack.stop()

@@ -26,6 +26,7 @@ def local_env(ddb_endpoint: str, api_port: int, fake_url: str) -> dict[str, str]
         "TWILIO_AUTH_TOKEN": "local-twilio-auth-token",
         "TWILIO_FROM_NUMBER": "+33900000000",
         "TWILIO_API_BASE": fake_url,
+        "TWILIO_WHATSAPP_FROM": "whatsapp:+33900000009",  # the Twilio WhatsApp sender
         "SLACK_BOT_TOKEN": "xoxb-local",
         "SLACK_SIGNING_SECRET": "local-slack-signing-secret",
         "SLACK_API_BASE": fake_url + "/api/",

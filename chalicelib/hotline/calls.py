@@ -11,8 +11,12 @@ caller's CallSid and the step, as the other webhooks).
               person, or voicemail when nobody is left
   voicemail   the message is recorded: on the timeline, and the held pages are released
   ended       the number's status callback: a caller who hung up before choosing a reason
-              leaves no incident, only a log line (`hotline_abandoned`); one who hangs up
-              while being routed releases the pages
+              leaves no incident, only a `hotline_abandoned` item of the service's call log
+              (HOTLINE#<service>, kept ABANDONED_DAYS, for the quality report); one who hangs
+              up while being routed releases the pages
+
+After an answered call, its caller is asked to score it by SMS (csat.py).  `call_records`
+reads the calls back for the quality report (quality.py does the arithmetic).
 
 The caller's number is masked (access.mask_phone) in everything a person reads: the
 summary, the timeline, the logs.  Whole only in the incident's event details.
@@ -20,20 +24,26 @@ summary, the timeline, the logs.  Whole only in the incident's event details.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import TransactWriteError
 
 from .. import clock, errors, log
 from ..access import mask_phone
-from ..incidents import dedup, engine, lifecycle
+from ..incidents import dedup, engine, lifecycle, records
 from ..incidents.records import AlreadyDone, Change, Gone, entry, get, idempotency, mutate, seen
 from ..intake import Event
 from ..model import Hotline, MenuItem, Person, Service
 from ..notify.templates import text
+from ..reports import review
 from ..rotas import directory
-from ..store import Incident
-from . import logic, twiml
+from ..store import Idempotency, Incident, TimelineEntry, conflict, transaction
+from . import csat, logic, quality, twiml
 
 SEVERITY = "eleve"
 SOURCE = "hotline"
+ABANDONED_DAYS = review.MAX_DAYS  # as far back as a report reads
+REPORT_MAX_CALLS = 5000  # one timeline read per answered-or-not call with an incident
 
 
 class BadRequest(errors.BadRequest):
@@ -53,6 +63,14 @@ def _opened_key(call_sid: str) -> str:
     return f"hotline:{call_sid}:opened"
 
 
+def _forwarded_key(call_sid: str) -> str:
+    return f"hotline:{call_sid}:forwarded"
+
+
+def _log_pk(service_id: str) -> str:
+    return f"HOTLINE#{service_id}"
+
+
 # ---------------------------------------------------------------- the caller's side
 
 def incoming(params: dict[str, str]) -> str:
@@ -60,6 +78,8 @@ def incoming(params: dict[str, str]) -> str:
     if hotline["office_forward"] and logic.in_office_hours(service, clock.now()):
         log.info("hotline_forwarded", service=service["id"], call_sid=params.get("CallSid"),
                  caller=params.get("From"))
+        if params.get("CallSid"):  # its status callback is no abandoned call
+            idempotency(_forwarded_key(params["CallSid"]), {}).save()
         return twiml.forward(hotline["office_forward"], hotline["ring_seconds"])
     return _menu(service, hotline, hotline["languages"][0])
 
@@ -191,13 +211,16 @@ def dialed(ref: str, params: dict[str, str]) -> str:
         else:
             items.append(("hotline_voicemail", {"why": "nobody answered"}))
         answer = {"next": nxt}
+    first = True
     try:
         _note(inc.number, items, f"hotline:{sid}:dial:{index}", answer)
     except AlreadyDone as exc:
-        answer = exc.answer
+        answer, first = exc.answer, False
     if answer.get("taken"):
         if person is not None:
             lifecycle.resolve(inc.number, person, SOURCE, idem_key=f"hotline:{sid}:resolve", authorised=True)
+        if first:  # once per call: a retried callback asks nothing twice
+            csat.ask(inc, service["name"])
         return twiml.goodbye(hotline["languages"][0], None)
     return _route(inc, service, hotline, answer.get("next"))
 
@@ -291,6 +314,8 @@ def ended(params: dict[str, str]) -> None:
     if opened is None:
         # No reason chosen (or forwarded to the office), no incident: nothing is paged and
         # nothing stored but this line.
+        if sid and seen(_forwarded_key(sid)) is None:
+            _abandoned(service["id"], sid, params)
         log.info("hotline_abandoned", service=service["id"], call_sid=sid, caller=params.get("From"),
                  status=params.get("CallStatus"), seconds=params.get("CallDuration"))
         return
@@ -299,3 +324,59 @@ def ended(params: dict[str, str]) -> None:
                                          "l'appelant a raccroché avant toute réponse"})
     log.info("hotline_call_ended", service=service["id"], incident=opened["number"], released=released,
              seconds=params.get("CallDuration"))
+
+
+def _abandoned(service_id: str, sid: str, params: dict[str, str]) -> None:
+    """A caller gone before choosing a reason: one item of the service's call log, once."""
+    now = clock.now()
+    duration = params.get("CallDuration") or ""
+    seconds = int(duration) if duration.isascii() and duration.isdigit() else None
+    item = TimelineEntry(_log_pk(service_id), f"T#{clock.iso(now)}#{sid[:64]}", at=now,
+                         kind="hotline_abandoned", actor="caller", channel=SOURCE,
+                         detail={"call_sid": sid[:64], "caller": mask_phone(params.get("From", "")),
+                                 "seconds": seconds},
+                         expires=int(now + ABANDONED_DAYS * 86400))
+    try:
+        with transaction() as tx:
+            tx.save(item)
+            tx.save(idempotency(f"hotline:{sid}:abandoned", {}), condition=Idempotency.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if not conflict(exc):
+            raise  # a retried callback wrote it already: nothing twice
+
+
+# ---------------------------------------------------------------- the calls, for reports
+
+def call_records(start: float, end: float, teams: set[str] | None = None) -> tuple[list[quality.Call], bool]:
+    """The hotline calls that came in during [start, end) (`teams`: of these teams' services;
+    None: all), and whether the list was cut at REPORT_MAX_CALLS."""
+    bundle = directory.bundle()
+
+    def team_of(service_id: str) -> str | None:
+        service = bundle["services"].get(service_id)
+        return service["team"] if service is not None else None
+
+    out: list[quality.Call] = []
+    for f in review.facts_between(start, end):
+        if f["source"] != SOURCE or (teams is not None and f["team"] not in teams):
+            continue
+        if len(out) == REPORT_MAX_CALLS:
+            return out, True
+        rows = [(e.kind, e.at, e.detail) for e in records.timeline(f["number"])]
+        out.append(quality.from_timeline(f["service"], f["team"], f["number"], f["created_at"], rows))
+    for service_id, service in bundle["services"].items():
+        if not service.get("hotline") or (teams is not None and team_of(service_id) not in teams):
+            continue
+        when = TimelineEntry.sk.between(f"T#{clock.iso(start)}", f"T#{clock.iso(end)}")
+        for e in TimelineEntry.query(_log_pk(service_id), when):
+            if e.kind == "hotline_abandoned" and start <= e.at < end:
+                out.append(quality.Call(service=service_id, at=e.at, outcome="abandoned_menu",
+                                        team=team_of(service_id)))
+    return out, False
+
+
+def report(start: float, end: float, zone: ZoneInfo, teams: set[str] | None = None) -> dict[str, Any]:
+    """The quality figures of [start, end): overall, per service, team and agent, by hour of week."""
+    calls, truncated = call_records(start, end, teams)
+    return {"from": clock.iso(start), "to": clock.iso(end), "timezone": str(zone), "truncated": truncated,
+            **quality.report(calls, zone)}

@@ -62,6 +62,15 @@ def twilio_report(params: Mapping[str, str]) -> DeliveryReport:
         permanent=failed and error.isascii() and error.isdigit() and int(error) in TWILIO_NEVER)
 
 
+def page_text(page: Page, lang: str) -> str:
+    """A page as a text message (SMS, WhatsApp): the event's words on one line, cut to
+    Twilio's limit first, then the reply codes and the one-click link, never cut."""
+    one_line = {**page.view, "summary": " ".join(str(page.view.get("summary", "")).split())}
+    body = text(lang, "sms_page", link=page.link.get("ack", ""), **one_line).strip()
+    head, _, tail = body.partition("\n")
+    return escape.sms_fit(head, "\n" + tail if tail else "")
+
+
 class Sms(Channel):
     name = "sms"
     needs = "phone"
@@ -73,11 +82,7 @@ class Sms(Channel):
     def page(self, page: Page, lang: str) -> Sent:
         assert page.person is not None
         phone = self.address(page.person) or ""
-        one_line = {**page.view, "summary": " ".join(str(page.view.get("summary", "")).split())}
-        body = text(lang, "sms_page", link=page.link.get("ack", ""), **one_line).strip()
-        head, _, tail = body.partition("\n")  # the event's words, then the reply codes and the link
-        sid = send(phone, escape.sms_fit(head, "\n" + tail if tail else ""),
-                   twilio_url("status", f"{page.ref}.{self.name}"))
+        sid = send(phone, page_text(page, lang), twilio_url("status", f"{page.ref}.{self.name}"))
         return Sent(self.name, page.to, phone, sid, lang)
 
     def tell(self, person: Person, message: Message) -> Sent:

@@ -150,6 +150,28 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+# The hotline's satisfaction survey (CSAT): asked by SMS after an answered call.
+_HOTLINE_CSAT: dict[str, dict[str, str]] = {
+    "fr": {
+        "hotline_csat_ask": "Merci pour votre appel au support {service}. "
+                            "Comment notez-vous la réponse reçue ? "
+                            "Répondez par un chiffre de 1 (mauvaise) à 5 (excellente).",
+        "hotline_csat_thanks": "Merci pour votre note ({score}/5) !",
+        "hotline_csat_already": "Votre appel est déjà noté : merci, rien n'a été changé.",
+        "hotline_csat_help": "Pour noter votre appel, répondez par un chiffre de 1 (mauvaise) "
+                             "à 5 (excellente).",
+    },
+    "en": {
+        "hotline_csat_ask": "Thank you for calling {service} support. How do you rate the answer you got? "
+                            "Reply with a number from 1 (poor) to 5 (excellent).",
+        "hotline_csat_thanks": "Thank you for your rating ({score}/5)!",
+        "hotline_csat_already": "Your call is already rated: thank you, nothing was changed.",
+        "hotline_csat_help": "To rate your call, reply with a number from 1 (poor) to 5 (excellent).",
+    },
+}
+for _lang, _texts in _HOTLINE_CSAT.items():
+    TEXTS[_lang].update(_texts)
+
 VOICE_LANGUAGE = {"fr": "fr-FR", "en": "en-GB"}
 
 

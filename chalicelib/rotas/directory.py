@@ -167,7 +167,8 @@ def person_by(field: str, value: str) -> Person | None:
 
 
 def person_by_phone(phone: str) -> Person | None:
-    return person_by("phone", phone)
+    """The person of a phone number, as SMS gives it or WhatsApp (`whatsapp:+33…`)."""
+    return person_by("phone", phone.removeprefix("whatsapp:"))
 
 
 def person_by_slack(user_id: str) -> Person | None:

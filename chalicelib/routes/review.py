@@ -7,7 +7,8 @@ from pathlib import Path
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from .. import access, clock
+from .. import access, clock, errors
+from ..hotline import calls as hotline_calls
 from ..reports import review
 from ..rotas import directory
 from .access import require
@@ -33,7 +34,28 @@ def _for_managers() -> tuple[Request, set[str] | None]:
 def kpi_report() -> Response:
     request, teams = _for_managers()
     start, end = review.parse_period(query(request, "from"), query(request, "to"), clock.now())
-    return json_response(200, review.kpi_report(start, end, clock.now(), teams=teams))
+    report = review.kpi_report(start, end, clock.now(), teams=teams)
+    quality = hotline_calls.report(start, end, review.default_zone(), teams)
+    report["hotline"] = {k: quality[k] for k in ("overall", "by", "truncated", "service_level_seconds")}
+    return json_response(200, report)
+
+
+@bp.route("/v1/reports/hotline", methods=["GET"])
+@guarded
+def hotline_report() -> Response:
+    """The hotline's quality figures (calls, service level, abandons, CSAT, first-contact
+    resolution), per service, team and agent and by hour of week; `team`: one team's services."""
+    request, teams = _for_managers()
+    start, end = review.parse_period(query(request, "from"), query(request, "to"), clock.now())
+    team = query(request, "team")
+    if team:
+        if team not in directory.bundle()["teams"]:
+            raise errors.NotFound(f"there is no team '{team[:40]}' / aucune équipe '{team[:40]}'")
+        if teams is not None and team not in teams:
+            raise review.Forbidden(f"the reports of team '{team[:40]}' are for its managers / "
+                                   f"les rapports de l'équipe '{team[:40]}' sont pour ses responsables")
+        teams = {team}
+    return json_response(200, hotline_calls.report(start, end, review.default_zone(), teams))
 
 
 @bp.route("/v1/reports/coverage", methods=["GET"])

@@ -400,6 +400,8 @@ class FakeProviders:
     def _twilio_api(self, method: str, match: re.Match[str], headers: Any, args: dict[str, Any]) -> Response:
         account, resource, sid = match.groups()
         kind = "sms" if resource == "Messages" else "call"
+        if kind == "sms" and str(args.get("To") or "").startswith("whatsapp:"):
+            kind = "whatsapp"  # the same Messages API, to a WhatsApp address
         expected = "Basic " + _b64(f"{self.twilio_account_sid}:{self.twilio_auth_token}")
         if not hmac.compare_digest(headers.get("Authorization", "").encode(), expected.encode()):
             return self._twilio_error(401, 20003)
@@ -426,10 +428,12 @@ class FakeProviders:
             return self._twilio_error(400, 21603)
         common = {"to": to, "from": from_, "status": "queued", "callbacks": [],
                   "status_callback": args.get("StatusCallback")}
-        if kind == "sms":
+        if kind != "call":
             if not args.get("Body") and not args.get("MediaUrl"):
                 return self._twilio_error(400, 21602)
-            rec = {"kind": "sms", "sid": _sid("SM"), "body": args.get("Body", ""),
+            if kind == "whatsapp" and not str(from_ or "").startswith("whatsapp:"):
+                return self._twilio_error(400, 63007)  # no WhatsApp sender with this From
+            rec = {"kind": kind, "sid": _sid("SM"), "body": args.get("Body", ""),
                    "messaging_service_sid": args.get("MessagingServiceSid"), **common}
         else:
             if not args.get("Url") and not args.get("Twiml"):
@@ -449,14 +453,14 @@ class FakeProviders:
     def _resource_json(self, rec: Record) -> dict[str, Any]:
         """The Message or Call resource as Twilio serialises it."""
         created = _rfc2822(rec["received_at"])
-        name = "Messages" if rec["kind"] == "sms" else "Calls"
+        name = "Calls" if rec["kind"] == "call" else "Messages"
         uri = f"/{API_VERSION}/Accounts/{self.twilio_account_sid}/{name}/{rec['sid']}.json"
         base = {
             "account_sid": self.twilio_account_sid, "api_version": API_VERSION, "sid": rec["sid"],
             "to": rec["to"], "from": rec["from"], "status": rec["status"], "direction": "outbound-api",
             "date_created": created, "date_updated": created, "price": None, "price_unit": "USD", "uri": uri,
         }
-        if rec["kind"] == "sms":
+        if rec["kind"] != "call":
             return {**base, "body": rec["body"], "date_sent": None, "error_code": None, "error_message": None,
                     "messaging_service_sid": rec["messaging_service_sid"],
                     "num_media": "0", "num_segments": "1",
@@ -508,6 +512,42 @@ class FakeProviders:
         self._record({"kind": "sms_in", "sid": sid, "from": from_number, "to": to, "body": body, "url": url,
                       "params": params, "signature": signature if sign else None, "status_code": status,
                       "response": text})
+        return status, text
+
+    def whatsapp_status(self, message_sid: str, status: str = "delivered",
+                        error_code: str | None = None) -> int:
+        """Send a WhatsApp message's StatusCallback (Twilio's MessageStatus fields, `whatsapp:`
+        addresses); failed/undelivered carry an ErrorCode (63016: outside the 24-hour window)."""
+        msg = self._get("whatsapp", "sid", message_sid)
+        url = _need(msg["status_callback"], f"StatusCallback of {message_sid}")
+        params = {"MessageSid": message_sid, "SmsSid": message_sid,
+                  "MessageStatus": status, "SmsStatus": status, "AccountSid": self.twilio_account_sid,
+                  "From": msg["from"] or "", "To": msg["to"],
+                  "ChannelPrefix": "whatsapp", "ApiVersion": API_VERSION}
+        if status in ("failed", "undelivered"):
+            params["ErrorCode"] = str(error_code or 63016)
+        code, _ = self._callback("whatsapp", message_sid, url, params)
+        self._mutate("whatsapp", "sid", message_sid, lambda rec: rec.update(status=status))
+        return code
+
+    def reply_whatsapp(self, from_number: str, body: str, to: str | None = None, *,
+                       message_sid: str | None = None, bad_signature: bool = False) -> tuple[int, str]:
+        """Play a person answering on WhatsApp: Twilio posts it, signed, to the SMS webhook with
+        `whatsapp:` addresses (`from_number` is a phone number, with or without the prefix)."""
+        url = _need(self.sms_webhook_url, "sms_webhook_url")
+        sender = from_number if from_number.startswith("whatsapp:") else "whatsapp:" + from_number
+        if to is None:
+            sent = [r for r in self.messages(kind="whatsapp") if r["to"] == sender]
+            to = sent[-1]["from"] if sent and sent[-1]["from"] else "whatsapp:" + DEFAULT_TWILIO_NUMBER
+        sid = message_sid or _sid("SM")
+        params = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid,
+                  "AccountSid": self.twilio_account_sid, "From": sender, "To": to, "Body": body,
+                  "NumMedia": "0", "NumSegments": "1",
+                  "SmsStatus": "received", "MessageType": "text", "ProfileName": "",
+                  "WaId": sender.removeprefix("whatsapp:+"), "ApiVersion": API_VERSION}
+        status, text, signature = self._twilio_webhook(url, params, bad_signature=bad_signature)
+        self._record({"kind": "whatsapp_in", "sid": sid, "from": sender, "to": to, "body": body, "url": url,
+                      "params": params, "signature": signature, "status_code": status, "response": text})
         return status, text
 
     # ------------------------------------------------- twilio: inbound calls
