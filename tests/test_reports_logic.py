@@ -234,3 +234,13 @@ def test_coverage_advisor_by_hour_of_week() -> None:
     assert more["verdict"] == "24/7" and "24/7" in more["advice"]["fr"]
     assert more["by_hour_of_week"][2][20] == 3 and more["by_hour_of_week"][6][3] == 3
     assert more["by_hour_of_week"][0][10] == 19
+
+
+def test_the_coverage_advisor_counts_hotline_calls_as_contacts() -> None:
+    office = [{"created_at": paris(2026, 11, 2 + d, 10)} for d in range(5) for _ in range(19)]  # 95
+    night_calls = [{"created_at": paris(2026, 11, 4, 23), "source": "hotline"}] * 6  # Wednesday 23:00
+    out = kpis.coverage(office + night_calls, CAL, threshold=0.05)
+    # 6 calls of 101 contacts outside office hours: over 5 %, the calls alone justify 24/7.
+    assert out["verdict"] == "24/7" and out["hotline_calls"] == 6 and out["hotline_calls_out_of_hours"] == 6
+    assert "appels hotline" in out["advice"]["fr"] and "hotline calls" in out["advice"]["en"]
+    assert kpis.coverage(office, CAL, threshold=0.05)["verdict"] == "limited"

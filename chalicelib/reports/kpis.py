@@ -156,29 +156,37 @@ def pages_per_person(facts: Iterable[dict[str, Any]],
 
 
 def coverage(facts: Iterable[dict[str, Any]], cal: WorkCalendar, threshold: float) -> dict[str, Any]:
-    """Incidents by hour of week and the share outside office hours: above `threshold`
-    (5 %) round-the-clock on-call pays for itself; below it a limited service (office
-    hours, best effort outside) is enough."""
+    """Contacts (incidents, and the hotline's calls: each call that chose a reason opened
+    one) by hour of week and the share outside office hours: above `threshold` (5 %)
+    round-the-clock on-call pays for itself; below it a limited service (office hours,
+    best effort outside) is enough."""
     grid = [[0] * 24 for _ in range(7)]
-    total = outside = 0
+    total = outside = calls = calls_outside = 0
     zone = ZoneInfo(cal.timezone)
     for f in facts:
         local = datetime.fromtimestamp(f["created_at"], zone)
         grid[local.weekday()][local.hour] += 1
         total += 1
-        outside += cal.category_at(f["created_at"]) != OFFICE
+        out = cal.category_at(f["created_at"]) != OFFICE
+        outside += out
+        if f.get("source") == "hotline":
+            calls += 1
+            calls_outside += out
     share = outside / total if total else 0.0
     round_the_clock = share > threshold
     pct, limit = f"{share * 100:.1f}", f"{threshold * 100:g}"
     return {
-        "incidents": total, "by_hour_of_week": grid, "out_of_hours": outside,
+        "incidents": total, "hotline_calls": calls, "hotline_calls_out_of_hours": calls_outside,
+        "by_hour_of_week": grid, "out_of_hours": outside,
         "out_of_hours_share": round(share, 4), "threshold": threshold,
         "verdict": "24/7" if round_the_clock else "limited",
         "advice": {
-            "fr": (f"{pct} % des incidents arrivent hors heures ouvrées (seuil {limit} %) : "
+            "fr": (f"{pct} % des contacts (incidents et appels hotline) arrivent hors heures ouvrées "
+                   f"(seuil {limit} %) : "
                    + ("une astreinte 24/7 est justifiée." if round_the_clock else
                       "un service limité (heures ouvrées, au mieux en dehors) suffit.")),
-            "en": (f"{pct} % of incidents arrive outside office hours (threshold {limit} %): "
+            "en": (f"{pct} % of contacts (incidents and hotline calls) arrive outside office hours "
+                   f"(threshold {limit} %): "
                    + ("24/7 on-call is justified." if round_the_clock else
                       "a limited service (office hours, best effort outside them) is enough.")),
         },

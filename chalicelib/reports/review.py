@@ -287,7 +287,8 @@ def coverage_report(team_id: str | None, weeks: int, now: float,
     threshold = team["out_of_hours_threshold"] if team else 0.05
     return {"from": clock.iso(start), "to": clock.iso(now), "team": team_id, "timezone": cal.timezone,
             **kpis.coverage(found, cal, threshold),
-            "note": "hotline calls are not counted yet / les appels hotline ne sont pas encore comptés"}
+            "note": "hotline calls are counted as contacts, those abandoned in the menu aside / les appels "
+                    "hotline comptent comme contacts, sauf ceux raccrochés dans le menu"}
 
 
 # ---------------------------------------------------------------- astreinte and fairness
