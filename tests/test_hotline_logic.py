@@ -85,3 +85,27 @@ def test_a_call_reference() -> None:
     assert logic.parse_ref("12.1") == (12, 1)
     assert logic.parse_ref("12") is None and logic.parse_ref("a.1") is None
     assert logic.parse_ref("1.-1") is None
+
+
+# ---------------------------------------------------------------- an agent's callback
+
+def test_the_incident_number_typed_before_hash() -> None:
+    assert logic.incident_number("12") == 12
+    assert logic.incident_number("12#") == 12
+    for typed in ("", "#", "0", "1*2", "１２", "1234567890"):
+        assert logic.incident_number(typed) is None
+
+
+def test_which_incidents_a_service_s_number_calls_back() -> None:
+    day, caller = 86400.0, "+33611223301"
+    assert logic.callback_refusal("helpdesk", "helpdesk", "hotline", caller, None, NOW) is None
+    assert logic.callback_refusal("helpdesk", "helpdesk", "hotline", caller, NOW - 6 * day, NOW) is None
+    assert logic.callback_refusal("helpdesk", "helpdesk", "hotline", caller, NOW - 8 * day, NOW) == "too_old"
+    assert logic.callback_refusal("helpdesk", "billing", "hotline", caller, None, NOW) == "unknown"
+    assert logic.callback_refusal("helpdesk", "helpdesk", "pagerduty", None, None, NOW) == "unknown"
+    assert logic.callback_refusal("helpdesk", None, None, None, None, NOW) == "unknown"
+
+
+def test_one_more_try_then_goodbye() -> None:
+    assert logic.next_try(0) == 1
+    assert logic.next_try(1) is None

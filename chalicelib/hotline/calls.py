@@ -15,6 +15,17 @@ caller's CallSid and the step, as the other webhooks).
               (HOTLINE#<service>, kept ABANDONED_DAYS, for the quality report); one who hangs
               up while being routed releases the pages
 
+An agent's callback: a phone of the rotas (directory.person_by_phone) calling the number
+gets no menu (at any hour) but, in their language, "the incident number, then #":
+  callback    the number typed: a hotline incident of this service (resolved: within
+              logic.CALLBACK_DAYS) -> `hotline_callback_started`, the incident acknowledged
+              by the agent (if nobody had), and the customer dialled with callerId = the
+              hotline number; a wrong one: an error and one more try, then goodbye
+  callback_dialed  the Dial ended: `hotline_callback` (who, how long, status) on the
+              timeline, and an answered callback in the incident's `calls` (intervention
+              time in the astreinte report, as any answered call); the resolution rule is
+              unchanged (a callback resolves nothing, reopens nothing)
+
 After an answered call, its caller is asked to score it by SMS (csat.py).  `call_records`
 reads the calls back for the quality report (quality.py does the arithmetic).
 
@@ -67,6 +78,10 @@ def _forwarded_key(call_sid: str) -> str:
     return f"hotline:{call_sid}:forwarded"
 
 
+def _staff_key(call_sid: str) -> str:
+    return f"hotline:{call_sid}:staff"
+
+
 def _log_pk(service_id: str) -> str:
     return f"HOTLINE#{service_id}"
 
@@ -75,6 +90,13 @@ def _log_pk(service_id: str) -> str:
 
 def incoming(params: dict[str, str]) -> str:
     service, hotline = _line(params.get("To", ""))
+    agent = _staff(params)
+    if agent is not None:  # one of ours, to call a customer back: no menu
+        log.info("hotline_staff_call", service=service["id"], call_sid=params.get("CallSid"),
+                 person=agent["id"])
+        if params.get("CallSid"):  # its status callback is no abandoned call
+            idempotency(_staff_key(params["CallSid"]), {"person": agent["id"]}).save()
+        return twiml.callback_ask(agent["language"], service["name"], 0)
     if hotline["office_forward"] and logic.in_office_hours(service, clock.now()):
         log.info("hotline_forwarded", service=service["id"], call_sid=params.get("CallSid"),
                  caller=params.get("From"))
@@ -225,11 +247,12 @@ def dialed(ref: str, params: dict[str, str]) -> str:
     return _route(inc, service, hotline, answer.get("next"))
 
 
-def _note(number: int, items: list[tuple[str, dict[str, Any]]], key: str, answer: dict[str, Any]) -> None:
+def _note(number: int, items: list[tuple[str, dict[str, Any]]], key: str, answer: dict[str, Any],
+          actor: str = "astreinte") -> None:
     """Timeline entries, once for this idempotency key (raises AlreadyDone on a retry)."""
     def change(inc: Incident) -> Change:
         now = clock.now()
-        return Change(entries=[entry(number, kind, now, actor="astreinte", channel=SOURCE, detail=d)
+        return Change(entries=[entry(number, kind, now, actor=actor, channel=SOURCE, detail=d)
                                for kind, d in items], once=(key, answer), save_incident=False)
 
     try:
@@ -314,7 +337,7 @@ def ended(params: dict[str, str]) -> None:
     if opened is None:
         # No reason chosen (or forwarded to the office), no incident: nothing is paged and
         # nothing stored but this line.
-        if sid and seen(_forwarded_key(sid)) is None:
+        if sid and seen(_forwarded_key(sid)) is None and seen(_staff_key(sid)) is None:
             _abandoned(service["id"], sid, params)
         log.info("hotline_abandoned", service=service["id"], call_sid=sid, caller=params.get("From"),
                  status=params.get("CallStatus"), seconds=params.get("CallDuration"))
@@ -343,6 +366,82 @@ def _abandoned(service_id: str, sid: str, params: dict[str, str]) -> None:
     except TransactWriteError as exc:
         if not conflict(exc):
             raise  # a retried callback wrote it already: nothing twice
+
+
+# ---------------------------------------------------------------- an agent's callback
+
+def _staff(params: dict[str, str]) -> Person | None:
+    """The person of the rotas whose phone calls, or None (a customer)."""
+    person = directory.person_by_phone(params.get("From", ""))
+    return person if person is not None and person["phone"] else None
+
+
+def _callback_key(call_sid: str) -> str:
+    return f"hotline:{call_sid}:callback"
+
+
+def callback(attempt: str, params: dict[str, str]) -> str:
+    """The incident number the agent typed (try `attempt`): the customer dialled, or an error."""
+    service, hotline = _line(params.get("To", ""))
+    agent, sid = _staff(params), params.get("CallSid", "")
+    tries = int(attempt) if attempt.isascii() and attempt.isdigit() and len(attempt) < 3 else -1
+    if agent is None or not sid or not 0 <= tries < logic.CALLBACK_TRIES:
+        raise BadRequest("only people of the rotas call customers back, in their call")
+    lang = agent["language"]
+    number = logic.incident_number(params.get("Digits", ""))
+    inc = get(number) if number is not None else None
+    caller = (inc.details or {}).get("caller") if inc is not None else None
+    why = logic.callback_refusal(service["id"], inc.service if inc else None, inc.source if inc else None,
+                                 caller, inc.resolved_at if inc else None, clock.now())
+    if inc is None or why is not None:
+        log.info("hotline_callback_refused", service=service["id"], call_sid=sid, person=agent["id"],
+                 digits=params.get("Digits", "")[:12], why=why, attempt=tries)
+        said = [text(lang, f"hotline_callback_{why}", days=logic.CALLBACK_DAYS)]
+        nxt = logic.next_try(tries)
+        if nxt is None:
+            return twiml.say_goodbye(lang, [*said, text(lang, "hotline_callback_bye")])
+        return twiml.callback_ask(lang, service["name"], nxt, [*said, text(lang, "hotline_callback_again")])
+    try:
+        _note(inc.number, [("hotline_callback_started", {"by": agent["id"], "to": mask_phone(caller or ""),
+                                                         "call_sid": sid})],
+              _callback_key(sid), {"number": inc.number, "by": agent["id"]}, actor=agent["id"])
+    except AlreadyDone as exc:  # a retried delivery: the same call, the same customer
+        if exc.answer.get("number") != inc.number:
+            raise BadRequest("this call already called another customer back") from None
+    lifecycle.acknowledge(inc.number, agent["id"], SOURCE, idem_key=f"{_callback_key(sid)}:ack",
+                          authorised=True)
+    return twiml.callback_dial(lang, inc.number, caller or "", hotline["number"])
+
+
+def callback_dialed(number: str, params: dict[str, str]) -> str:
+    """The Dial to the customer ended: who called back, how long, on the timeline (once)."""
+    _line(params.get("To", ""))
+    agent, sid = _staff(params), params.get("CallSid", "")
+    started = seen(_callback_key(sid)) if sid else None
+    if agent is None or started is None or str(started.get("number")) != number:
+        raise BadRequest("this request is about another call")
+    status = params.get("DialCallStatus", "")
+    duration = params.get("DialCallDuration") or "0"
+    seconds = int(duration) if duration.isascii() and duration.isdigit() else 0
+    answered = status == "completed" and seconds > 0
+
+    def change(inc: Incident) -> Change:
+        now = clock.now()
+        if answered:  # intervention time, as any answered call (reports.astreinte)
+            inc.calls = [*(inc.calls or []), {"at": now, "to": agent["id"], "seconds": seconds}]
+        detail = {"by": agent["id"], "duration_seconds": seconds, "status": status, "call_sid": sid}
+        return Change(entries=[entry(inc.number, "hotline_callback", now, actor=agent["id"], channel=SOURCE,
+                                     detail=detail)],
+                      once=(f"{_callback_key(sid)}:ended", {"answered": answered}), save_incident=answered)
+
+    try:
+        mutate(int(started["number"]), change)
+    except AlreadyDone:
+        pass
+    except Gone:
+        raise BadRequest(f"incident {number[:12]} is gone") from None
+    over = "hotline_callback_over" if answered else "hotline_callback_no_answer"
+    return twiml.goodbye(agent["language"], over)
 
 
 # ---------------------------------------------------------------- the calls, for reports

@@ -77,3 +77,37 @@ def parse_ref(ref: str) -> tuple[int, int] | None:
     if not (number.isdigit() and index.isdigit()) or len(ref) > 24:
         return None
     return int(number), int(index)
+
+
+# ---------------------------------------------------------------- callbacks by staff
+
+CALLBACK_TRIES = 2  # incident numbers an agent may enter on one call
+CALLBACK_DAYS = 7  # a resolved incident's customer may be called back this long after
+MAX_NUMBER_DIGITS = 9
+
+
+def incident_number(digits: str) -> int | None:
+    """What the agent typed before # ('12', or '12#' when the key came along): the number."""
+    typed = digits.strip().removesuffix("#")
+    if not (typed.isascii() and typed.isdigit()) or len(typed) > MAX_NUMBER_DIGITS or int(typed) == 0:
+        return None
+    return int(typed)
+
+
+def callback_refusal(service_id: str, inc_service: str | None, source: str | None, caller: str | None,
+                     resolved_at: float | None, now: float) -> str | None:
+    """Why this incident's customer may not be called back from `service_id`'s number, or None.
+
+    'unknown': no such incident, not a hotline call, another service's, or no caller number
+    (one answer for all: the line says nothing of other services' incidents); 'too_old':
+    resolved more than CALLBACK_DAYS ago.  Open or acknowledged incidents: always."""
+    if inc_service != service_id or source != "hotline" or not caller:
+        return "unknown"
+    if resolved_at is not None and now - resolved_at > CALLBACK_DAYS * 86400:
+        return "too_old"
+    return None
+
+
+def next_try(attempt: int) -> int | None:
+    """After a wrong number on try `attempt` (0-based): the next try, or None (goodbye)."""
+    return attempt + 1 if attempt + 1 < CALLBACK_TRIES else None

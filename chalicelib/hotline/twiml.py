@@ -1,6 +1,7 @@
 """What Twilio is told to do on a hotline call, built with twilio's VoiceResponse."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .. import config
@@ -11,6 +12,8 @@ from ..text import clean
 MENU_SECONDS = 8  # to choose a reason
 WHISPER_SECONDS = 10  # for the agent to press 1
 VOICEMAIL_MAX_SECONDS = 120
+CALLBACK_DIGITS_SECONDS = 10  # for the agent to type the incident number and #
+CALLBACK_RING_SECONDS = 30  # the customer's phone rings this long
 
 
 def url(path: str) -> str:
@@ -91,4 +94,37 @@ def goodbye(lang: str, key: str | None) -> str:
     if key is not None:
         resp.say(clean(text(lang, key)), language=_voice(lang))
     resp.hangup()
+    return str(resp)
+
+
+# ---------------------------------------------------------------- an agent's callback
+
+def callback_ask(lang: str, service_name: str, attempt: int, before: Sequence[str] = ()) -> str:
+    """An agent's phone called the number: `before` (an error), then the incident number and #."""
+    resp = _response()
+    for said in before:
+        resp.say(clean(said), language=_voice(lang))
+    g = resp.gather(input="dtmf", finish_on_key="#", timeout=CALLBACK_DIGITS_SECONDS,
+                    action=url(f"/callback/{attempt}"), method="POST", language=_voice(lang))
+    g.say(clean(text(lang, "hotline_callback_ask", service=service_name)), language=_voice(lang))
+    resp.say(clean(text(lang, "hotline_callback_none")), language=_voice(lang))
+    resp.hangup()
+    return str(resp)
+
+
+def say_goodbye(lang: str, said: Sequence[str]) -> str:
+    resp = _response()
+    for line in said:
+        resp.say(clean(line), language=_voice(lang))
+    resp.hangup()
+    return str(resp)
+
+
+def callback_dial(lang: str, number: int, customer: str, hotline_number: str) -> str:
+    """Ring the customer with the support number as caller id: never the agent's own."""
+    resp = _response()
+    resp.say(clean(text(lang, "hotline_callback_dialing", number=number)), language=_voice(lang))
+    dial = resp.dial(caller_id=hotline_number, timeout=CALLBACK_RING_SECONDS,
+                     action=url(f"/callback/dial/{number}"), method="POST")
+    dial.number(customer)
     return str(resp)

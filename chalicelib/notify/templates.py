@@ -172,6 +172,38 @@ _HOTLINE_CSAT: dict[str, dict[str, str]] = {
 for _lang, _texts in _HOTLINE_CSAT.items():
     TEXTS[_lang].update(_texts)
 
+# The hotline's callbacks: an agent calls the support number to call a customer back.
+_HOTLINE_CALLBACK: dict[str, dict[str, str]] = {
+    "fr": {
+        "hotline_callback_ask": "Rappel d'un client du support {service}. "
+                                "Tapez le numéro de l'incident, puis dièse.",
+        "hotline_callback_unknown": "Ce numéro n'est pas un appel client de ce support.",
+        "hotline_callback_too_old": "Cet incident est clos depuis plus de {days} jours.",
+        "hotline_callback_again": "Essayez encore une fois.",
+        "hotline_callback_none": "Aucun numéro reçu. Au revoir.",
+        "hotline_callback_bye": "Au revoir.",
+        "hotline_callback_dialing": "Nous appelons le client de l'incident {number}. "
+                                    "Il verra le numéro du support.",
+        "hotline_callback_over": "Rappel terminé. Au revoir.",
+        "hotline_callback_no_answer": "Le client n'a pas répondu. Au revoir.",
+    },
+    "en": {
+        "hotline_callback_ask": "Customer callback for {service} support. "
+                                "Enter the incident number, then the hash key.",
+        "hotline_callback_unknown": "That number is not a customer call of this support line.",
+        "hotline_callback_too_old": "This incident was closed more than {days} days ago.",
+        "hotline_callback_again": "Please try once more.",
+        "hotline_callback_none": "No number received. Goodbye.",
+        "hotline_callback_bye": "Goodbye.",
+        "hotline_callback_dialing": "Calling the customer of incident {number}. "
+                                    "They will see the support number.",
+        "hotline_callback_over": "Callback over. Goodbye.",
+        "hotline_callback_no_answer": "The customer did not answer. Goodbye.",
+    },
+}
+for _lang, _texts in _HOTLINE_CALLBACK.items():
+    TEXTS[_lang].update(_texts)
+
 VOICE_LANGUAGE = {"fr": "fr-FR", "en": "en-GB"}
 
 

@@ -1,6 +1,7 @@
 """The on-call hotline's Twilio webhooks (chalicelib.hotline): the support number's voice URL
-and status callback, and the call's menu, whisper, Dial and Record callbacks.  Each request
-is verified as Twilio signs it before anything else, as in routes/webhooks.py."""
+and status callback, the call's menu, whisper, Dial and Record callbacks, and an agent's
+callback to a customer.  Each request is verified as Twilio signs it before anything else,
+as in routes/webhooks.py."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -67,3 +68,15 @@ def hotline_voicemail(number: str) -> Response:
 def hotline_transcription(number: str) -> Response:
     calls.transcription(number, _twilio_params(f"{BASE}/transcription/{number}"))
     return empty()
+
+
+@bp.route(BASE + "/callback/{attempt}", methods=["POST"], content_types=[FORM])
+@guarded
+def hotline_callback(attempt: str) -> Response:
+    return xml(calls.callback(attempt, _twilio_params(f"{BASE}/callback/{attempt}")))
+
+
+@bp.route(BASE + "/callback/dial/{number}", methods=["POST"], content_types=[FORM])
+@guarded
+def hotline_callback_dial(number: str) -> Response:
+    return xml(calls.callback_dialed(number, _twilio_params(f"{BASE}/callback/dial/{number}")))

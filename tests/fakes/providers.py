@@ -562,7 +562,10 @@ class FakeProviders:
         """Play a customer calling a Twilio number: the signed voice webhook to the hotline URL,
         then the TwiML followed (Say heard, `digits` typed into Gathers one each) until it
         rings someone (<Dial>), records (<Record>), hangs up, or waits for a key the caller has
-        not typed.  The returned call goes on with answer()/no_answer()/record()/press()/hang_up()."""
+        not typed.  The returned call goes on with answer()/no_answer()/record()/press()/hang_up().
+        From a staff phone (an agent calling a customer back), `digits` such as ["12#"] type the
+        incident number into the <Gather finishOnKey="#">; `dialing["caller_id"]` is what the
+        customer's phone shows."""
         call = HotlineCall(self, _sid("CA"), from_, to, list(digits))
         with self._lock:
             self._hotline_calls[call.sid] = call
@@ -1069,6 +1072,7 @@ class HotlineCall:
         self.status_code = 0
         self.state = "ringing"
         self.gather: tuple[str, str] | None = None  # (action, method) of the <Gather> waiting for a key
+        self.finish_key = ""  # that <Gather>'s finishOnKey (Twilio's default: #)
         self.dialing: dict[str, Any] | None = None
         self.recording: dict[str, Any] | None = None
         self.legs: list[Record] = []
@@ -1099,6 +1103,7 @@ class HotlineCall:
             elif verb.tag == "Gather":
                 self.said += [s.text or "" for s in verb.iter("Say")]
                 self.state, self.gather = "menu", (verb.get("action") or "", verb.get("method", "POST"))
+                self.finish_key = verb.get("finishOnKey", "#")
                 if self.digits:
                     self.press(self.digits.pop(0))
                 return
@@ -1108,6 +1113,8 @@ class HotlineCall:
                 self.dialing = {"to": (number.text if number is not None else verb.text) or "",
                                 "url": number.get("url") if number is not None else None,
                                 "timeout": int(verb.get("timeout", "30")), "action": verb.get("action")}
+                if verb.get("callerId"):  # what the callee's phone shows (else the caller's number)
+                    self.dialing["caller_id"] = verb.get("callerId")
                 return
             elif verb.tag == "Record":
                 self.state = "recording"
@@ -1123,10 +1130,14 @@ class HotlineCall:
         self.state = "ended"
 
     def press(self, digit: str) -> None:
-        """The caller types a key into the <Gather> waiting."""
+        """The caller types a key (or keys: "12#") into the <Gather> waiting; as Twilio, the
+        Gather's finishOnKey ends the input and is not part of Digits."""
         if self.gather is None:
             raise RuntimeError(f"no <Gather> is waiting on {self.sid}: {self.twiml[-1:]}")
-        self._post(self.gather[0], self._params("in-progress", Digits=digit))
+        extra = {"Digits": digit}
+        if self.finish_key and self.finish_key in digit:
+            extra = {"Digits": digit.split(self.finish_key, 1)[0], "FinishedOnKey": self.finish_key}
+        self._post(self.gather[0], self._params("in-progress", **extra))
 
     def _dial_action(self, status: str, leg: Record, duration: int) -> None:
         assert self.dialing is not None
@@ -1144,9 +1155,11 @@ class HotlineCall:
         over after `duration` seconds (or the leg gone), the <Dial action> is posted."""
         if self.dialing is None:
             raise RuntimeError(f"{self.sid} is not ringing anyone")
+        # The callee's phone shows the <Dial callerId>, else the caller's own number.
+        shown = self.dialing.get("caller_id") or self.from_
         leg: Record = {"kind": "hotline_leg", "sid": _sid("CA"), "call_sid": self.sid,
-                       "to": self.dialing["to"], "said": [], "key": key, "twiml": []}
-        params = {"CallSid": leg["sid"], "ParentCallSid": self.sid, "To": leg["to"], "From": self.from_,
+                       "to": self.dialing["to"], "from": shown, "said": [], "key": key, "twiml": []}
+        params = {"CallSid": leg["sid"], "ParentCallSid": self.sid, "To": leg["to"], "From": shown,
                   "AccountSid": self.fake.twilio_account_sid, "CallStatus": "in-progress",
                   "Direction": "outbound-dial", "ApiVersion": API_VERSION}
 
