@@ -95,6 +95,9 @@ class Stack:
             sms_webhook_url=f"{self.api_url}/webhooks/twilio/sms",
             slack_interactivity_url=f"{self.api_url}/webhooks/slack/interactivity",
             auto_message_status=self.auto_status,
+            # The services' support numbers: the outbox's "call the hotline" form offers them.
+            hotline_numbers=[s["hotline"]["number"] for s in directory.bundle()["services"].values()
+                             if s.get("hotline")],
         )
         self.fake.start()
         self._start_api()

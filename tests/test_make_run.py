@@ -11,9 +11,21 @@ import time
 import urllib.request
 from pathlib import Path
 
+from chalicelib.hotline import logic
+from chalicelib.rotas import load
 from devstack.dynamodb import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+CALLER = "+33611223301"
+
+
+def control(outbox: str, name: str, args: dict) -> dict:
+    """One of the outbox's control endpoints, as the README's curl calls it."""
+    req = urllib.request.Request(f"{outbox}/_control/{name}", data=json.dumps(args).encode(),
+                                 headers={"Content-Type": "application/json"})
+    answer = json.load(urllib.request.urlopen(req, timeout=30))
+    assert answer["ok"], answer
+    return answer["result"]
 
 
 def test_the_printed_curl_pages_the_agent_on_call_in_the_outbox(tmp_path: Path) -> None:
@@ -76,6 +88,36 @@ def test_the_printed_curl_pages_the_agent_on_call_in_the_outbox(tmp_path: Path) 
         assert emails[0]["subject"].startswith("[Astreinte] #1 CRITIQUE Helpdesk")  # Gilles reads French
         assert re.search(r"Prendre en charge : http://127\.0\.0\.1:\d+/l/\S+", emails[0]["text"])
         assert "Disque plein sur db-1" in urllib.request.urlopen(f"{outbox}/", timeout=5).read().decode()
+
+        # A customer calls the hotline through the outbox, as the README's curl does (key 2:
+        # incident technique), and the agent rung answers and presses 1.
+        helpdesk = next(s for s in load.load_dir(ROOT / "rotas")["services"].values() if s.get("hotline"))
+        office = logic.in_office_hours(helpdesk, time.time())  # then forwarded: no menu, no incident
+        call = control(outbox, "call_hotline", {"from": CALLER, "to": helpdesk["hotline"]["number"],
+                                                "digits": "2"})
+        assert call["state"] == "dialing", call
+        if office:
+            assert call["dialing"]["to"] == helpdesk["hotline"]["office_forward"]
+            return
+        call = control(outbox, "hotline", {"call_sid": call["call_sid"], "action": "answer", "key": "1"})
+        assert call["state"] == "ended" and call["legs"][-1]["status"] == "bridged", call
+        page = urllib.request.urlopen(f"{outbox}/", timeout=5).read().decode()
+        assert call["call_sid"] in page and "ended (taken by" in page
+
+        req = urllib.request.Request(f"http://127.0.0.1:{ports['ASTREINTE_PORT']}/v1/incidents/2",
+                                     headers={"Authorization": f"Bearer {token}"})
+        incident = json.load(urllib.request.urlopen(req, timeout=5))
+        assert incident["source"] == "hotline" and incident["state"] == "resolved"
+        kinds = [e["kind"] for e in incident["timeline"]]
+        for kind in ("hotline_call", "hotline_ringing", "hotline_answered", "hotline_call_ended"):
+            assert kind in kinds, kinds
+        deadline = time.monotonic() + 10  # the caller is asked to rate the answer
+        csat: list[dict] = []
+        while time.monotonic() < deadline and not csat:
+            sent = json.load(urllib.request.urlopen(f"{outbox}/outbox.json", timeout=5))
+            csat = [m for m in sent if m["kind"] == "sms" and m["to"] == CALLER]
+            time.sleep(0.05)
+        assert csat, [m["kind"] for m in sent]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

@@ -42,6 +42,8 @@ Response = tuple[int, dict[str, str], bytes]
 API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_TWILIO_NUMBER = "+15005550006"  # Twilio's documented "valid" test number
+EXAMPLE_HOTLINE = "+33900000100"  # rotas/policies.yaml's support number: the outbox form's default
+EXAMPLE_CALLER = "+33611223301"  # a customer, for the outbox's "call the hotline" form
 TEAM_ID, TEAM_DOMAIN, APP_ID, BOT_USER, BOT_ID = "T0FAKE", "astreinte-test", "A0FAKE", "U0FAKEBOT", "B0FAKE"
 TERMINAL_CALL = {"completed", "busy", "failed", "no-answer", "canceled"}
 TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/(Messages|Calls)(?:/([^/]+))?\.json$")
@@ -175,6 +177,7 @@ class FakeProviders:
         hotline_webhook_url: str | None = None,
         fail_numbers: set[str] | frozenset[str] | list[str] = frozenset(),
         log_requests: bool = False,
+        hotline_numbers: list[str] | tuple[str, ...] = (),
     ) -> None:
         self.port = port
         self.twilio_account_sid = twilio_account_sid
@@ -186,6 +189,7 @@ class FakeProviders:
         self.auto_message_status = auto_message_status
         # The voice URL of the support number (inbound calls); by default beside the SMS webhook.
         self.hotline_webhook_url = hotline_webhook_url
+        self.hotline_numbers = list(hotline_numbers)  # the services' support numbers, for the outbox form
         self.log_requests = log_requests
         self._initial_fail_numbers = set(fail_numbers)
         self.fail_numbers: set[str] = set(fail_numbers)
@@ -937,6 +941,10 @@ class FakeProviders:
                     setattr(self, key, a[key] or None)
             if "auto_message_status" in a:
                 self.auto_message_status = _truthy(a["auto_message_status"])
+            if "hotline_numbers" in a:
+                numbers = a["hotline_numbers"]
+                numbers = numbers.split(",") if isinstance(numbers, str) else numbers
+                self.hotline_numbers = [str(n).strip() for n in numbers if str(n).strip()]
             return {"sms_webhook_url": self.sms_webhook_url,
                     "slack_interactivity_url": self.slack_interactivity_url}
         if name == "call_hotline":  # digits: "2" or "9,1"
@@ -993,7 +1001,28 @@ setInterval(function () {{
 <p class=muted>Fake Twilio + Slack + SES at {html.escape(self.url)}. Newest first. Act as the recipient below.
 SMS replies go to {html.escape(self.sms_webhook_url or "(no sms_webhook_url)")}, button clicks to
 {html.escape(self.slack_interactivity_url or "(no slack_interactivity_url)")}.</p>{notice}
+{self._hotline_html()}
 {items}</body></html>"""
+
+    def _hotline_html(self) -> str:
+        """The "call the hotline as a customer" form, then each call with the buttons of its
+        next step: the caller's keys in the menu, the agent's phone while it rings."""
+        e = html.escape
+        with self._lock:
+            calls = list(self._hotline_calls.values())
+            numbers = list(self.hotline_numbers) or [EXAMPLE_HOTLINE]
+        options = "".join(f'<option value="{e(n)}">' for n in numbers)
+        inner = (f'from <input name=from value="{e(EXAMPLE_CALLER)}" size=14 required> '
+                 f'to <input name=to value="{e(numbers[0])}" list=hotline-numbers size=14 required>'
+                 f'<datalist id=hotline-numbers>{options}</datalist> '
+                 'keys <input name=digits size=6 placeholder="e.g. 2 or 9,1"> ')
+        form = _form("call_hotline", {}, inner, "Call")
+        hook = (self.hotline_url() if self.hotline_webhook_url or self.sms_webhook_url
+                else "(no hotline_webhook_url)")
+        out = [f"<div class=item><span class=kind>hotline</span> <b>Call the hotline as a customer</b>"
+               f" (voice webhook {e(hook)})<br>{form}</div>"]
+        out += [_render_hotline_call(call) for call in reversed(calls)]
+        return "\n".join(out)
 
 
 def _form(action: str, hidden: dict[str, str], inner: str, label: str) -> str:
@@ -1046,6 +1075,10 @@ def _render(r: Record) -> str:
             body += "".join(f'<p>link: <a href="{e(u)}" target=_blank rel=noopener>{e(u)}</a></p>'
                             for u in links)
             body += f"<details><summary>HTML part</summary><pre>{e(r['html'])}</pre></details>"
+    elif kind == "hotline_webhook":
+        head = f"call {e(r['call_sid'])} → {e(r['url'])} → app answered {r['status_code']}"
+        params = {k: v for k, v in r["params"].items() if k in ("Digits", "DialCallStatus", "CallStatus")}
+        body = f"<pre>{e(json.dumps(params))}</pre><pre>{e(r['response'])}</pre>"
     elif kind == "sms_in":
         head = f"reply from {e(r['from'])} to {e(r['to'])} → app answered {r['status_code']}"
         body = f"<pre>{e(r['body'])}</pre><pre>{e(r['response'])}</pre>"
@@ -1057,6 +1090,53 @@ def _render(r: Record) -> str:
         head, body = "", f"<pre>{e(json.dumps(r, indent=1, default=str)[:2000])}</pre>"
     label = f"<span class=kind>{e(kind)}</span> <span class=muted>{when}</span>"
     return f"<div class=item>{label} {head}{body}</div>"
+
+
+def _hotline_state_text(call: HotlineCall) -> str:
+    taken = [leg["to"] for leg in call.legs if leg.get("status") == "bridged"]
+    if call.state == "menu":
+        return "in the menu, waiting for the caller's key"
+    if call.state == "dialing" and call.dialing is not None:
+        return f"ringing {call.dialing['to']} ({call.dialing['timeout']} s)"
+    if call.state == "recording":
+        return "leaving a voicemail"
+    if call.state == "bridged":
+        return f"taken by {taken[-1]}" if taken else "taken"
+    if call.state == "ended":
+        return f"ended (taken by {taken[-1]})" if taken else "ended"
+    return call.state
+
+
+def _render_hotline_call(call: HotlineCall) -> str:
+    """One hotline call: where it is, what the caller heard, the agents' legs, the TwiML
+    followed, and the buttons of its next step (posting to /_control/hotline)."""
+    e = html.escape
+    said, twiml, legs = list(call.said), list(call.twiml), list(call.legs)
+    head = (f"<span class=kind>hotline call</span> {e(call.sid)} from {e(call.from_)} to {e(call.to)}"
+            f" · <b>{e(_hotline_state_text(call))}</b> · app answered {call.status_code}")
+    body = f"<pre>{e(chr(10).join(said))}</pre>" if said else ""
+    for leg in legs:
+        heard = " ".join(leg.get("said") or [])
+        key = f", pressed {leg['key']}" if leg.get("key") else ""
+        body += f"<p>leg to {e(str(leg['to']))}: {e(str(leg.get('status')))}{e(key)} {e(heard)}</p>"
+    if twiml:
+        steps = "".join(f"<pre>{e(t)}</pre>" for t in twiml)
+        body += f"<details><summary>TwiML followed ({len(twiml)} steps)</summary>{steps}</details>"
+    sid = {"call_sid": call.sid}
+    if call.state == "menu":
+        body += _form("hotline", {**sid, "action": "press"}, "<input name=digits size=4 required> ",
+                      "Press keys (caller)")
+    if call.state == "dialing":
+        body += _form("hotline", {**sid, "action": "answer", "key": "1"}, "", "Answer and press 1 (agent)")
+        body += _form("hotline", {**sid, "action": "answer", "key": ""}, "", "Answer, press nothing")
+        body += _form("hotline", {**sid, "action": "no_answer"}, "", "Let it ring out")
+    if call.state == "recording":
+        body += _form("hotline", {**sid, "action": "record"},
+                      '<input name=transcription placeholder="the message (transcription)" size=30> ',
+                      "Leave a voicemail (caller)")
+    if call.state != "ended":
+        body += _form("hotline", {**sid, "action": "hang_up"}, "", "Caller hangs up")
+    return f"<div class=item>{head}{body}</div>"
 
 
 class HotlineCall:
