@@ -132,3 +132,16 @@ def test_an_unknown_caller_still_gets_the_customer_menu(api: Api, fresh) -> None
     call = fresh.fake.call_hotline("+33699999999", HOTLINE, [])
     assert call.said[0] == "Bonjour, vous êtes au support Helpdesk, en dehors des heures de bureau."
     assert "Pour : carte bloquée, tapez 1." in call.said and call.state == "menu"
+
+
+def test_a_customer_number_outside_the_hotlines_country_is_never_dialled_back(api: Api, fresh) -> None:
+    """A spoofed call can leave any number as its caller: a premium or foreign one is refused."""
+    call = fresh.fake.call_hotline("+882345678901", HOTLINE, ["3"])
+    call.record(seconds=9)
+    fresh.fake.wait_for(kind="sms", to=ALICE)
+    number = last_number()
+
+    agent = fresh.fake.call_hotline(BOB, HOTLINE, [f"{number}#"])
+
+    assert WRONG in agent.said and agent.state != "dialing"
+    assert "hotline_callback_started" not in kinds(api.incident(number))

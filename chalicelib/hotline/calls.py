@@ -37,12 +37,23 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from .. import clock, errors, log
+from .. import text as inbound
 from ..access import mask_phone
 from ..incidents import dedup, engine, lifecycle, records
-from ..incidents.records import AlreadyDone, Change, Gone, entry, get, idempotency, mutate, seen
+from ..incidents.records import (
+    AlreadyDone,
+    Change,
+    Gone,
+    entry,
+    get,
+    idempotency,
+    mutate,
+    seen,
+    timeline_since,
+)
 from ..intake import Event
 from ..model import Hotline, MenuItem, Person, Service
 from ..notify.templates import text
@@ -53,6 +64,8 @@ from . import csat, logic, quality, twiml
 
 SEVERITY = "eleve"
 SOURCE = "hotline"
+CALLER_PK = "HOTLINE#CALLER#{}"  # the caller's whole number, one item per incident (never shown)
+CALLER_DAYS = 60
 ABANDONED_DAYS = review.MAX_DAYS  # as far back as a report reads
 REPORT_MAX_CALLS = 5000  # one timeline read per answered-or-not call with an incident
 
@@ -147,7 +160,7 @@ def _open(service: Service, hotline: Hotline, item: MenuItem, lang: str, params:
     event: Event = {
         "dedup_key": call_sid, "severity": SEVERITY, "source": SOURCE, "via": SOURCE, "actor": "caller",
         "summary": text(default, "hotline_summary", service=service["name"], reason=reason, caller=masked),
-        "details": {"caller": caller, "call_sid": call_sid, "reason_key": item["key"], "reason": reason,
+        "details": {"caller": masked, "call_sid": call_sid, "reason_key": item["key"], "reason": reason,
                     "language": lang}}
     events: list[tuple[str, dict[str, Any]]] = [("hotline_call", {
         "caller": masked, "reason": reason, "key": item["key"], "language": lang,
@@ -159,6 +172,8 @@ def _open(service: Service, hotline: Hotline, item: MenuItem, lang: str, params:
         events.append(("hotline_voicemail", {"why": "chosen" if item["voicemail"] else "nobody on call"}))
     hold = dedup.Hold(until=now + logic.hold_seconds(hotline, len(people)), policy=policy_id, events=events)
     inc, _ = dedup.trigger(service, event, hold)
+    TimelineEntry(CALLER_PK.format(inc.number), "CALLER", at=now, kind="hotline_caller", actor="caller",
+                  detail={"caller": caller}, expires=int(now + CALLER_DAYS * 86400)).save()
     idempotency(_opened_key(call_sid), {"number": inc.number}).save()
     return get(inc.number) or inc
 
@@ -188,7 +203,8 @@ def _route(inc: Incident, service: Service, hotline: Hotline, index: int | None,
         raise BadRequest("the person to ring has left the directory")
     said = text(lang, "hotline_wait", minutes=logic.max_wait_minutes(hotline, len(people))) if first \
         else text(lang, "hotline_next")
-    return twiml.ring(lang, said, person["phone"], f"{inc.number}.{index}", hotline["ring_seconds"])
+    return twiml.ring(lang, said, person["phone"], f"{inc.number}.{index}", hotline["ring_seconds"],
+                      caller_id=hotline["number"])
 
 
 def _call(ref: str) -> tuple[Incident, Service, Hotline, int]:
@@ -220,7 +236,7 @@ def dialed(ref: str, params: dict[str, str]) -> str:
     answer: dict[str, Any]
     items: list[tuple[str, dict[str, Any]]]
     if taken:
-        seconds = int(params.get("DialCallDuration") or 0)
+        seconds = inbound.whole_number(params.get("DialCallDuration") or "0") or 0
         items = [("hotline_call_ended", {"by": person, "duration_seconds": seconds,
                                          "status": params.get("DialCallStatus")})]
         answer = {"taken": True}
@@ -242,7 +258,7 @@ def dialed(ref: str, params: dict[str, str]) -> str:
         if person is not None:
             lifecycle.resolve(inc.number, person, SOURCE, idem_key=f"hotline:{sid}:resolve", authorised=True)
         if first:  # once per call: a retried callback asks nothing twice
-            csat.ask(inc, service["name"])
+            csat.ask(inc, service["name"], _caller(inc) or "")
         return twiml.goodbye(hotline["languages"][0], None)
     return _route(inc, service, hotline, answer.get("next"))
 
@@ -308,11 +324,11 @@ def voicemail(number: str, params: dict[str, str]) -> str:
     sid = _check_sid(inc, params)
     lang = (inc.details or {}).get("language") or hotline["languages"][0]
     detail = {"recording_url": params.get("RecordingUrl"), "recording_sid": params.get("RecordingSid"),
-              "duration_seconds": int(params.get("RecordingDuration") or 0)}
+              "duration_seconds": inbound.whole_number(params.get("RecordingDuration") or "0") or 0}
     try:
         _note(inc.number, [("voicemail", detail)], f"hotline:{sid}:voicemail", {})
     except AlreadyDone:
-        return twiml.goodbye(lang, "hotline_thanks")
+        pass  # a retried delivery: releasing again is safe (nothing twice), and may be needed
     engine.release(inc.number, {"why": "voicemail",
                                 "note": "nobody took the call / personne n'a pris l'appel"})
     return twiml.goodbye(lang, "hotline_thanks")
@@ -376,6 +392,32 @@ def _staff(params: dict[str, str]) -> Person | None:
     return person if person is not None and person["phone"] else None
 
 
+def _may_call_back(person: str, inc: Incident) -> bool:
+    """Caller ID can be spoofed: a staff number alone must not dial any customer.  Only who
+    was rung or paged for this call, or is a member or manager of the service's team, calls
+    its customer back."""
+    if person in (inc.paged or []) or person == inc.acknowledged_by:
+        return True
+    rung = [e.detail.get("to") for e in timeline_since(inc.number, inc.created_at)
+            if e.kind == "hotline_ringing" and e.detail]
+    if person in rung:
+        return True
+    bundle = directory.bundle()
+    service = bundle["services"].get(inc.service)
+    team = bundle["teams"].get(service.get("team") or "") if service is not None else None
+    return team is not None and (person in team["members"] or person in team["managers"])
+
+
+def _caller(inc: Incident) -> str | None:
+    """The customer's whole number: kept out of the incident (people read it) in an item of
+    its own that only the callback and the CSAT SMS read."""
+    try:
+        item = TimelineEntry.get(CALLER_PK.format(inc.number), "CALLER", consistent_read=True)
+    except DoesNotExist:
+        return None
+    return str((item.detail or {}).get("caller") or "") or None
+
+
 def _callback_key(call_sid: str) -> str:
     return f"hotline:{call_sid}:callback"
 
@@ -390,9 +432,10 @@ def callback(attempt: str, params: dict[str, str]) -> str:
     lang = agent["language"]
     number = logic.incident_number(params.get("Digits", ""))
     inc = get(number) if number is not None else None
-    caller = (inc.details or {}).get("caller") if inc is not None else None
+    caller = _caller(inc) if inc is not None else None
     why = logic.callback_refusal(service["id"], inc.service if inc else None, inc.source if inc else None,
-                                 caller, inc.resolved_at if inc else None, clock.now())
+                                 caller, inc.resolved_at if inc else None, clock.now(), hotline["number"],
+                                 allowed=inc is not None and _may_call_back(agent["id"], inc))
     if inc is None or why is not None:
         log.info("hotline_callback_refused", service=service["id"], call_sid=sid, person=agent["id"],
                  digits=params.get("Digits", "")[:12], why=why, attempt=tries)

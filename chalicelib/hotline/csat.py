@@ -36,11 +36,12 @@ def _caller_key(phone: str) -> str:
     return f"hotline-caller:{sha256_hex(phone.strip())}"
 
 
-def ask(inc: Incident, service_name: str) -> None:
-    """The answered call is over: ask its caller for a score.  Never fails the call's webhook:
-    a number that cannot receive SMS (a landline, a hidden number) is only logged."""
+def ask(inc: Incident, service_name: str, caller: str) -> None:
+    """The answered call is over: ask its caller (their whole number, which the incident does
+    not show) for a score.  Never fails the call's webhook: a number that cannot receive SMS
+    (a landline, a hidden number) is only logged."""
     details = inc.details or {}
-    caller, lang = str(details.get("caller") or ""), str(details.get("language") or "fr")
+    lang = str(details.get("language") or "fr")
     if not caller.startswith("+") or sms.twilio_missing():
         return
     now = clock.now()

@@ -7,6 +7,7 @@ not people to talk to.  The caller may wait for every one of them to ring out.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,14 +95,37 @@ def incident_number(digits: str) -> int | None:
     return int(typed)
 
 
+def same_country(caller: str, hotline_number: str) -> bool:
+    """A customer number we may dial back: a whole E.164 number with the hotline's own country
+    calling code (never 'anonymous', nor a premium or foreign number a spoofed call left)."""
+    if not re.fullmatch(r"\+[1-9][0-9]{7,14}", caller or "") or not hotline_number.startswith("+"):
+        return False
+    return caller[1:1 + _code_length(hotline_number)] == hotline_number[1:1 + _code_length(hotline_number)]
+
+
+# ITU-T E.164 country codes: 1 and 7 are one digit; these prefixes begin three-digit codes.
+_THREE_DIGITS = ("21", "22", "23", "24", "25", "26", "29", "35", "37", "38", "42", "50", "59", "67", "68",
+                 "69", "80", "85", "87", "88", "96", "97", "99")
+
+
+def _code_length(number: str) -> int:
+    if number[1] in "17":
+        return 1
+    return 3 if number[1:3] in _THREE_DIGITS else 2
+
+
 def callback_refusal(service_id: str, inc_service: str | None, source: str | None, caller: str | None,
-                     resolved_at: float | None, now: float) -> str | None:
+                     resolved_at: float | None, now: float, hotline_number: str = "",
+                     allowed: bool = True) -> str | None:
     """Why this incident's customer may not be called back from `service_id`'s number, or None.
 
-    'unknown': no such incident, not a hotline call, another service's, or no caller number
-    (one answer for all: the line says nothing of other services' incidents); 'too_old':
-    resolved more than CALLBACK_DAYS ago.  Open or acknowledged incidents: always."""
-    if inc_service != service_id or source != "hotline" or not caller:
+    'unknown': no such incident, not a hotline call, another service's, no caller number, a
+    number outside the hotline's country, or an agent who was neither rung nor paged for it
+    nor manages its team (one answer for all: the line says nothing of other incidents — a
+    spoofed staff number learns nothing); 'too_old': resolved more than CALLBACK_DAYS ago."""
+    if inc_service != service_id or source != "hotline" or not caller or not allowed:
+        return "unknown"
+    if hotline_number and not same_country(caller, hotline_number):
         return "unknown"
     if resolved_at is not None and now - resolved_at > CALLBACK_DAYS * 86400:
         return "too_old"

@@ -14,6 +14,7 @@ WHISPER_SECONDS = 10  # for the agent to press 1
 VOICEMAIL_MAX_SECONDS = 120
 CALLBACK_DIGITS_SECONDS = 10  # for the agent to type the incident number and #
 CALLBACK_RING_SECONDS = 30  # the customer's phone rings this long
+CALLBACK_MAX_SECONDS = 3600  # a callback lasts at most an hour (a call we pay for)
 
 
 def url(path: str) -> str:
@@ -54,12 +55,15 @@ def forward(number: str, ring_seconds: float) -> str:
     return str(resp)
 
 
-def ring(lang: str, said: str, phone: str, ref: str, ring_seconds: float) -> str:
+def ring(lang: str, said: str, phone: str, ref: str, ring_seconds: float,
+         caller_id: str | None = None) -> str:
     """Tell the caller, then ring one person; their leg hears the whisper first (Number url)
-    and Twilio posts the outcome to the Dial action."""
+    and Twilio posts the outcome to the Dial action.  The person's phone shows the support
+    number (`caller_id`), not the customer's."""
     resp = _response()
     resp.say(clean(said), language=_voice(lang))
-    dial = resp.dial(timeout=int(ring_seconds), action=url(f"/dial/{ref}"), method="POST")
+    dial = resp.dial(timeout=int(ring_seconds), action=url(f"/dial/{ref}"), method="POST",
+                     caller_id=caller_id)
     dial.number(phone, url=url(f"/whisper/{ref}"), method="POST")
     return str(resp)
 
@@ -124,7 +128,7 @@ def callback_dial(lang: str, number: int, customer: str, hotline_number: str) ->
     """Ring the customer with the support number as caller id: never the agent's own."""
     resp = _response()
     resp.say(clean(text(lang, "hotline_callback_dialing", number=number)), language=_voice(lang))
-    dial = resp.dial(caller_id=hotline_number, timeout=CALLBACK_RING_SECONDS,
+    dial = resp.dial(caller_id=hotline_number, timeout=CALLBACK_RING_SECONDS, time_limit=CALLBACK_MAX_SECONDS,
                      action=url(f"/callback/dial/{number}"), method="POST")
     dial.number(customer)
     return str(resp)

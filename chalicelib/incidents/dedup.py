@@ -104,8 +104,9 @@ def _open_once(service: Service, event: Event,
 
 def _first_decision(service: Service, policy: Policy, severity: str, now: float,
                     hold: Hold | None = None) -> escalation.Decision:
-    """Page now, or not at all (maintenance), or when held (Hold) or support hours end."""
-    window = service_hours.maintenance_at(service, now)
+    """Page now, or not at all (maintenance), or when held (Hold) or support hours end.  A
+    held incident is a customer on the line: maintenance does not silence it."""
+    window = service_hours.maintenance_at(service, now) if hold is None else None
     if window is not None:
         return escalation.Decision(state=escalation.initial_state(), events=[(
             "maintenance", {"until": clock.iso(window["end"]), "reason": window["reason"],
