@@ -213,8 +213,13 @@ def test_in_office_hours_the_call_is_forwarded_to_the_office(api: Api, fresh, tm
 
     call = fresh.fake.call_hotline(CALLER, "+33900000200", ["1"])
 
-    assert call.dialing == {"to": "+33100000000", "url": None, "timeout": 20, "action": None}
-    assert call.said == []
+    assert call.dialing is not None and call.dialing["to"] == "+33100000000"
+    assert call.dialing["timeout"] == 20 and call.said == []
+    # Nobody at the office picks up: the caller is not dropped, the on-call menu answers (and
+    # the caller's 1 there rings the on-call person).
+    call.no_answer()
+    assert "Pour : panne, tapez 1." in call.said
+    assert call.state == "dialing" and call.dialing is not None and call.dialing["to"] != "+33100000000"
 
     clock.advance(12 * 3600)  # 22:00: the menu
     call = fresh.fake.call_hotline(CALLER, "+33900000200", [])

@@ -119,6 +119,16 @@ def incoming(params: dict[str, str]) -> str:
     return _menu(service, hotline, hotline["languages"][0])
 
 
+def forwarded(params: dict[str, str]) -> str:
+    """The office's Dial ended: taken there (goodbye), or not (the menu, as out of hours)."""
+    service, hotline = _line(params.get("To", ""))
+    if params.get("DialCallStatus") == "completed":
+        return twiml.goodbye(hotline["languages"][0], None)
+    log.info("hotline_office_no_answer", service=service["id"], call_sid=params.get("CallSid"),
+             status=params.get("DialCallStatus"))
+    return _menu(service, hotline, hotline["languages"][0])
+
+
 def _menu(service: Service, hotline: Hotline, lang: str) -> str:
     other = logic.next_language(hotline["languages"], lang)
     return twiml.menu(service["name"], hotline, lang, other if other != lang else None)
@@ -161,7 +171,7 @@ def _open(service: Service, hotline: Hotline, item: MenuItem, lang: str, params:
         "dedup_key": call_sid, "severity": SEVERITY, "source": SOURCE, "via": SOURCE, "actor": "caller",
         "summary": text(default, "hotline_summary", service=service["name"], reason=reason, caller=masked),
         "details": {"caller": masked, "call_sid": call_sid, "reason_key": item["key"], "reason": reason,
-                    "language": lang}}
+                    "language": lang, "people": people}}
     events: list[tuple[str, dict[str, Any]]] = [("hotline_call", {
         "caller": masked, "reason": reason, "key": item["key"], "language": lang,
         "max_wait_seconds": len(people) * hotline["ring_seconds"], "people": people})]
@@ -179,9 +189,13 @@ def _open(service: Service, hotline: Hotline, item: MenuItem, lang: str, params:
 
 
 def _people(inc: Incident) -> list[str]:
-    """Who this call rings, as decided when it came in (the rotas at that instant)."""
+    """Who this call rings, as decided when it came in (the rotas at that instant): the list
+    kept with the call, so that a sync of the rotas during the call changes nobody's place."""
     if (inc.details or {}).get("reason_key") is None:
         return []
+    kept = (inc.details or {}).get("people")
+    if isinstance(kept, list):
+        return [str(p) for p in kept]
     bundle = directory.bundle()
     service = bundle["services"].get(inc.service)
     hotline = service.get("hotline") if service is not None else None
@@ -231,7 +245,9 @@ def dialed(ref: str, params: dict[str, str]) -> str:
     sid = _check_sid(inc, params)
     people = _people(inc)
     person = people[index] if index < len(people) else None
-    taken = seen(f"hotline:{sid}:answered:{index}") is not None
+    # Taken: the person pressed 1 (recorded) and Twilio bridged the call (DialBridged, when
+    # Twilio says it): a leg that failed after the key press is no call taken.
+    taken = seen(f"hotline:{sid}:answered:{index}") is not None and params.get("DialBridged") != "false"
     nxt = None if taken else logic.next_index(len(people), index)
     answer: dict[str, Any]
     items: list[tuple[str, dict[str, Any]]]
@@ -306,13 +322,15 @@ def accept(ref: str, params: dict[str, str]) -> str:
     if params.get("Digits") != "1":
         return twiml.goodbye(person["language"], None)
     waited = round(clock.now() - inc.created_at, 1)
+    # Acknowledged first: "answered" is what the Dial's end reads as taken, so it is written
+    # only once the incident is theirs (a failure in between leaves the call to the next).
+    lifecycle.acknowledge(inc.number, person["id"], SOURCE, idem_key=f"hotline:{sid}:ack", authorised=True)
     try:
         _note(inc.number, [("hotline_answered", {"by": person["id"], "index": index,
                                                  "wait_seconds": waited})],
               f"hotline:{sid}:answered:{index}", {"by": person["id"]})
     except AlreadyDone:
         pass
-    lifecycle.acknowledge(inc.number, person["id"], SOURCE, idem_key=f"hotline:{sid}:ack", authorised=True)
     return twiml.bridge()
 
 

@@ -49,9 +49,10 @@ def menu(service_name: str, hotline: Hotline, lang: str, other: str | None) -> s
 
 
 def forward(number: str, ring_seconds: float) -> str:
-    """Office hours: the call goes to the office's number."""
+    """Office hours: the call goes to the office's number; if nobody there answers, the Dial
+    action brings the caller back to the menu (the on-call people), never to silence."""
     resp = _response()
-    resp.dial(number, timeout=int(ring_seconds))
+    resp.dial(number, timeout=int(ring_seconds), action=url("/forwarded"), method="POST")
     return str(resp)
 
 

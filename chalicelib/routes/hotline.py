@@ -26,6 +26,12 @@ def hotline_incoming() -> Response:
     return xml(calls.incoming(_twilio_params(BASE)))
 
 
+@bp.route(f"{BASE}/forwarded", methods=["POST"], content_types=[FORM])
+@guarded
+def hotline_forwarded() -> Response:
+    return xml(calls.forwarded(_twilio_params(f"{BASE}/forwarded")))
+
+
 @bp.route(f"{BASE}/status", methods=["POST"], content_types=[FORM])
 @guarded
 def hotline_status() -> Response:
