@@ -36,6 +36,17 @@ STACK_FILE = Path(os.environ.get("ASTREINTE_STACK_FILE")
                   or Path(__file__).resolve().parent.parent / ".localdata" / "stack.json")
 
 
+LOCAL_SETTINGS = ("DYNAMODB_ENDPOINT", "AWS_", "ASTREINTE_", "TWILIO_", "SLACK_")  # what a local stack sets
+
+
+def save_local_stack() -> Path:
+    """`make run` leaves its settings (loopback endpoints, dummy keys) where the CLI finds them."""
+    env = {k: v for k, v in os.environ.items() if k.startswith(LOCAL_SETTINGS)}
+    STACK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    STACK_FILE.write_text(json.dumps(env, indent=1))
+    return STACK_FILE
+
+
 def use_local_stack() -> bool:
     """While `make run` is up and no other target is named, talk to it: its endpoints and
     dummy keys, as if they were in this shell's environment."""

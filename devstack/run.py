@@ -6,21 +6,9 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 
 from .dynamodb import ROOT
 from .stack import EXAMPLE_ROUTING_KEY, Stack
-
-STACK_FILE = ROOT / ".localdata" / "stack.json"  # read by chalicelib.cli while this runs
-
-
-def write_stack_file() -> Path:
-    """Where the CLI finds this stack: its local settings (loopback endpoints, dummy keys)."""
-    keep = ("DYNAMODB_ENDPOINT", "AWS_", "ASTREINTE_", "TWILIO_", "SLACK_")
-    env = {k: v for k, v in os.environ.items() if k.startswith(keep)}
-    STACK_FILE.parent.mkdir(parents=True, exist_ok=True)
-    STACK_FILE.write_text(json.dumps(env, indent=1))
-    return STACK_FILE
 
 
 def main() -> None:
@@ -32,7 +20,9 @@ def main() -> None:
                                                             str(ROOT / ".localdata" / "dynamodb")),
                   timer_interval=0.25, auto_status=True, quiet=False)
     stack.start()
-    found = write_stack_file()
+    from chalicelib.cli import save_local_stack
+
+    found = save_local_stack()  # the CLI talks to this stack while it runs
     from chalicelib import tokens
     from chalicelib.rotas import directory
 

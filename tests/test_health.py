@@ -153,7 +153,7 @@ def test_health_is_not_for_everyone(api: Api, fresh) -> None:  # noqa: ANN001
 
 
 def test_the_cli_finds_make_runs_stack_by_itself(fresh, tmp_path: Path) -> None:  # noqa: ANN001
-    keep = ("DYNAMODB_ENDPOINT", "AWS_", "ASTREINTE_", "TWILIO_", "SLACK_")
+    keep = cli.LOCAL_SETTINGS
     stack_file = tmp_path / "stack.json"
     stack_file.write_text(json.dumps({k: v for k, v in os.environ.items() if k.startswith(keep)}))
     shell = {k: v for k, v in os.environ.items() if not k.startswith(keep)}  # a new terminal

@@ -38,10 +38,11 @@ def test_a_repeat_of_an_open_incident_costs_the_store_one_write(api: Api, fresh,
         assert api.trigger(dedup="storm-1")["incident_number"] == number
 
     spent = proxy.snapshot()
-    # One PutItem per event; the rate limit's reservation (one UpdateItem per 50 events) may
-    # fall in these 20; nothing else: no read of the pointer, no transaction.
+    # One PutItem per event; the rate limit's reservation (one UpdateItem per 50 events, and a
+    # new one when the minute turns, which may happen within these 20) may fall in them;
+    # nothing else: no read of the pointer, no transaction.
     assert spent["PutItem"] == 20, spent
-    assert set(spent) <= {"PutItem", "UpdateItem"} and spent["UpdateItem"] <= 1, spent
+    assert set(spent) <= {"PutItem", "UpdateItem"} and spent["UpdateItem"] <= 2, spent
     assert incidents.as_json(incidents.get(number), incidents.timeline(number))["event_count"] == 22
 
 

@@ -387,7 +387,7 @@ def _abandoned(service_id: str, sid: str, params: dict[str, str]) -> None:
     """A caller gone before choosing a reason: one item of the service's call log, once."""
     now = clock.now()
     duration = params.get("CallDuration") or ""
-    seconds = int(duration) if duration.isascii() and duration.isdigit() else None
+    seconds = inbound.whole_number(duration) if duration else None
     item = TimelineEntry(_log_pk(service_id), f"T#{clock.iso(now)}#{sid[:64]}", at=now,
                          kind="hotline_abandoned", actor="caller", channel=SOURCE,
                          detail={"call_sid": sid[:64], "caller": mask_phone(params.get("From", "")),
@@ -444,8 +444,8 @@ def callback(attempt: str, params: dict[str, str]) -> str:
     """The incident number the agent typed (try `attempt`): the customer dialled, or an error."""
     service, hotline = _line(params.get("To", ""))
     agent, sid = _staff(params), params.get("CallSid", "")
-    tries = int(attempt) if attempt.isascii() and attempt.isdigit() and len(attempt) < 3 else -1
-    if agent is None or not sid or not 0 <= tries < logic.CALLBACK_TRIES:
+    tries = inbound.whole_number(attempt, 0, logic.CALLBACK_TRIES - 1)
+    if agent is None or not sid or tries is None:
         raise BadRequest("only people of the rotas call customers back, in their call")
     lang = agent["language"]
     number = logic.incident_number(params.get("Digits", ""))
@@ -483,7 +483,7 @@ def callback_dialed(number: str, params: dict[str, str]) -> str:
         raise BadRequest("this request is about another call")
     status = params.get("DialCallStatus", "")
     duration = params.get("DialCallDuration") or "0"
-    seconds = int(duration) if duration.isascii() and duration.isdigit() else 0
+    seconds = inbound.whole_number(duration) or 0
     answered = status == "completed" and seconds > 0
 
     def change(inc: Incident) -> Change:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..model import Bundle, Hotline, MenuItem, Policy
 from ..rotas.shifts import on_call
+from ..text import whole_number
 
 SWITCH_KEY = "9"
 VOICEMAIL_SECONDS = 300  # the longest a held incident waits for the caller to leave a message
@@ -89,10 +90,7 @@ MAX_NUMBER_DIGITS = 9
 
 def incident_number(digits: str) -> int | None:
     """What the agent typed before # ('12', or '12#' when the key came along): the number."""
-    typed = digits.strip().removesuffix("#")
-    if not (typed.isascii() and typed.isdigit()) or len(typed) > MAX_NUMBER_DIGITS or int(typed) == 0:
-        return None
-    return int(typed)
+    return whole_number(digits.strip().removesuffix("#"), 1, 10**MAX_NUMBER_DIGITS - 1)
 
 
 def same_country(caller: str, hotline_number: str) -> bool:

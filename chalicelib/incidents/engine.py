@@ -181,8 +181,8 @@ def send_and_record(inc: Incident, decision: escalation.Decision,
         done = [(pages[i], r) for i, r in sorted(results.items()) if isinstance(r, notify.Delivery)]
         if raised:  # (the store, in flood.held): that page stays leased and goes again later, but
             if done:  # the pages that did go out are recorded first, not sent twice
-                _record(inc.number, inc, done, pages, bundle, late=[p for p in pages if p not in
-                                                                    [d[0] for d in done]])
+                gone_out = [page for page, _ in done]
+                _record(inc.number, inc, done, pages, bundle, late=[p for p in pages if p not in gone_out])
             raise raised[0]
         if late:
             sending.late_at = clock.now() + late_lease()

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from .. import errors
 from ..model import Person
+from ..text import whole_number
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,11 @@ class PageRef:
     def parse(ref: str, with_channel: bool = True) -> PageRef:
         number, _, rest = ref.partition(".")
         person, _, channel = rest.rpartition(".") if with_channel else (rest, "", "")
-        if not (number.isascii() and number.isdigit()) or len(number) > 12 or not person \
-                or (with_channel and channel not in REGISTRY):
+        incident = whole_number(number, 0, 10**12 - 1)
+        if incident is None or not person or (with_channel and channel not in REGISTRY):
             shape = "number.person.channel" if with_channel else "number.person"
             raise errors.BadRequest(f"'{ref[:80]}' is not a page reference ({shape})")
-        return PageRef(int(number), person, channel or None)
+        return PageRef(incident, person, channel or None)
 
 
 @dataclass

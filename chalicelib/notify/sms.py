@@ -1,11 +1,12 @@
 """SMS through Twilio's Messages API (the real twilio client), and the TwiML of replies."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
 from .. import config, escape
 from ..model import Person
+from ..text import whole_number
 from .channels import Channel, DeliveryReport, Message, Page, Sent, register
 from .templates import text
 
@@ -49,17 +50,17 @@ def twilio_missing() -> str | None:
     return "Twilio is not configured (TWILIO_ACCOUNT_SID/AUTH_TOKEN/FROM_NUMBER)"
 
 
-def twilio_report(params: Mapping[str, str]) -> DeliveryReport:
-    """A Twilio status callback (messages and calls share its fields)."""
+def twilio_report(params: Mapping[str, str], never: Set[int] = TWILIO_NEVER) -> DeliveryReport:
+    """A Twilio status callback (messages and calls share its fields); `never`: the error codes
+    that mean this address cannot receive (each channel's own)."""
     duration = params.get("CallDuration") or ""
     status = params.get("MessageStatus") or params.get("CallStatus") or "unknown"
     error = params.get("ErrorCode") or ""
     failed = status in ("undelivered", "failed")  # a call that rang out is "no-answer": escalation's business
     return DeliveryReport(
         status=status, provider_id=params.get("MessageSid") or params.get("CallSid") or "",
-        duration_seconds=int(duration) if duration.isascii() and duration.isdigit() else None,
-        error_code=error or None, failed=failed,
-        permanent=failed and error.isascii() and error.isdigit() and int(error) in TWILIO_NEVER)
+        duration_seconds=whole_number(duration) if duration else None,
+        error_code=error or None, failed=failed, permanent=failed and whole_number(error) in never)
 
 
 def page_text(page: Page, lang: str) -> str:

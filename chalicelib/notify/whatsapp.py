@@ -75,11 +75,7 @@ class WhatsApp(Channel):
         return _never(getattr(exc, "code", None))
 
     def delivery_report(self, params: Mapping[str, str]) -> DeliveryReport:
-        report = twilio_report(params)
-        error = report.error_code or ""
-        never = report.failed and error.isascii() and error.isdigit() and _never(int(error))
-        return DeliveryReport(report.status, report.provider_id, report.duration_seconds, report.error_code,
-                              report.answered, report.failed, never)
+        return twilio_report(params, WHATSAPP_NEVER)
 
 
 CHANNEL = register(WhatsApp())
