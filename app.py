@@ -8,6 +8,7 @@ from chalice import Chalice
 
 from chalicelib import metrics
 from chalicelib.routes import (
+    details,
     docs,
     health,
     hotline,
@@ -15,17 +16,19 @@ from chalicelib.routes import (
     intake,
     integrations,
     jobs,
+    me,
     review,
     rotas,
     tokens,
     webhooks,
 )
-from chalicelib.routes.http import learn_public_url
+from chalicelib.routes.http import learn_public_url, remember_language
 
 app = Chalice(app_name="astreinte")
 
 for surface in (intake, webhooks, hotline, incidents, rotas, integrations, review, jobs, docs, tokens,
-                health):
+                health, me, details):
     app.register_blueprint(surface.bp)
 app.register_middleware(learn_public_url, "http")
+app.register_middleware(remember_language, "http")
 app.register_middleware(metrics.per_invocation, "all")  # metrics flushed once per invocation

@@ -104,9 +104,21 @@ HTTP_STATUS: dict[type[ServiceError], int] = {
 }
 
 
-def http_answer(exc: ServiceError) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """(status, JSON body, extra headers) for a failure: the one mapping to HTTP."""
+def http_answer(exc: ServiceError, lang: str | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(status, JSON body, extra headers) for a failure: the one mapping to HTTP.  `lang`:
+    the caller's language when known (their token's person, Accept-Language)."""
     status = next((s for kind, s in HTTP_STATUS.items() if isinstance(exc, kind)), 500)
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-    return status, {"error": exc.code, "message": str(exc), **exc.extra}, headers
+    return status, {"error": exc.code, **worded(str(exc), lang), **exc.extra}, headers
+
+
+def worded(message: str, lang: str | None) -> dict[str, Any]:
+    """A message written "in English / en français": `message` in the caller's language
+    (both when it is not known: a monitoring tool reads no French), and `messages` with each.
+    A message in one language only is that message for everyone."""
+    english, sep, french = message.partition(" / ")
+    if not sep or not french:
+        return {"message": message}
+    return {"message": {"en": english, "fr": french}.get(lang or "", message),
+            "messages": {"en": english, "fr": french}}

@@ -21,7 +21,7 @@ from typing import Any, cast
 from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist
 
-from . import clock, config, errors, hashing, incidents, metrics, ratelimit
+from . import changes, clock, config, errors, hashing, incidents, metrics, ratelimit
 from .intake import Event, InvalidEvent, pagerduty
 from .intake.options import problems as option_problems
 from .model import Service
@@ -208,6 +208,23 @@ def enqueue(raw: bytes) -> dict[str, Any]:
             answer["incident_number"] = outcome.number
     metrics.count("EventsAccepted")
     return answer
+
+
+def change_event(raw: bytes) -> dict[str, Any]:
+    """PagerDuty's change events (POST /v2/change/enqueue): the key in the body, as for
+    enqueue; stored on the key's service (chalicelib.changes), paging nobody.  The answer is
+    PagerDuty's 202 body (a retried delivery gets the same); InvalidEvent names each bad field."""
+    with _refusals_counted():
+        parsed = pagerduty.parse_change(raw)
+        routing_key = parsed.pop("routing_key")
+        service = directory.service_for_key(routing_key)
+        if service is None:
+            raise InvalidEvent(["'routing_key' is not the integration key of any service"])
+        ratelimit.take(hashing.sha256_hex(routing_key))
+    stored = changes.record(service["id"], parsed)
+    if stored:
+        metrics.count("EventsAccepted")
+    return {"status": "success", "message": "Change event processed"}
 
 
 @contextlib.contextmanager

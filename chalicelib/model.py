@@ -116,6 +116,9 @@ class Service(TypedDict):
     maintenance: list[dict[str, Any]]
     support_hours: dict[str, Any] | None
     hotline: NotRequired[Hotline | None]  # (absent from bundles stored before it existed)
+    # message kind (acknowledgement, first_answer, closure) -> language -> template
+    # (chalicelib.ticketing; absent or None: the built-in messages)
+    customer_messages: NotRequired[dict[str, dict[str, str]] | None]
 
 
 class Team(TypedDict):

@@ -2,8 +2,9 @@
 
 Every inbound webhook is verified first (Twilio X-Twilio-Signature, Slack signing secret)
 and carries an idempotency key, so a retried delivery changes nothing twice.  Whatever the
-channel, the action is one of incidents.acknowledge / resolve / escalate and the answer
-is the same sentence, in the person's language.
+channel, the action is one of incidents.acknowledge / resolve / escalate, or a responder's
+other action (incidents.actions: note, reassign, snooze, add responders, merge), and the
+answer is the same sentence, in the person's language.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import config, errors, incidents, links
+from . import config, errors, incidents, links, ticketing
 from .hotline import csat
 from .incidents import delivery, flood
 from .incidents.views import view
@@ -25,6 +26,7 @@ from .notify.templates import text
 from .rotas import directory
 from .text import BadJson, clean, parse_json, whole_number
 
+SLACK_SNOOZE_MINUTES = 60
 ACTIONS = {"acknowledge": incidents.acknowledge, "resolve": incidents.resolve,
            "escalate": incidents.escalate}
 _WORDS = {
@@ -37,7 +39,13 @@ _WORDS = {
 _SMS = re.compile(r"^([A-Z]+|[456])\s*[#:]?\s*(\d+)$")
 _RESULT_KEYS = {"acknowledged": "ok_ack", "resolved": "ok_resolve", "escalated": "ok_escalate",
                 "already_acknowledged": "already_ack", "already_resolved": "already_resolved",
-                "not_paged": "not_paged", "no_incident": "no_incident"}
+                "not_paged": "not_paged", "no_incident": "no_incident", "noted": "ok_note",
+                "reassigned": "ok_reassign", "snoozed": "ok_snooze", "responders_added": "ok_responders",
+                "merged": "ok_merge", "not_acknowledged": "not_acknowledged",
+                "customer_replied": "ok_customer_reply"}
+# The API's actions: POST /v1/incidents/{n}/{action} with a JSON body (api_action).
+API_ACTIONS = ("acknowledge", "resolve", "escalate", "note", "reassign", "snooze", "add_responders", "merge",
+               "customer_reply")
 
 
 class Forbidden(errors.BadSignature):
@@ -61,11 +69,30 @@ def parse_sms(body: str) -> tuple[str, int] | None:
     return _WORDS[m.group(1)], number
 
 
+_NOTE = re.compile(r"^\s*(NOTE|N)\s*[#:]?\s*(\d+)\s*[:\-]?\s+(\S.*)$", re.IGNORECASE | re.DOTALL)
+_SNOOZE = re.compile(r"^(SNOOZE|Z)\s*[#:]?\s*(\d+)(?:\s+(\d+)\s*(?:MIN|MINUTES|M)?)?$")
+
+
+def parse_command(body: str) -> tuple[str, int, Any] | None:
+    """'NOTE 12 disque remplacé' / 'N 12 …' -> ("note", 12, the text as typed);
+    'SNOOZE 12 30' / 'Z 12' -> ("snooze", 12, minutes or None)."""
+    note = _NOTE.match(body)
+    if note:
+        number = whole_number(note.group(2), 1)
+        return ("note", number, note.group(3).strip()) if number is not None else None
+    snooze = _SNOOZE.match(_plain(body))
+    if snooze:
+        number = whole_number(snooze.group(2), 1)
+        minutes = whole_number(snooze.group(3), 0, 10**6) if snooze.group(3) else None
+        return ("snooze", number, minutes) if number is not None else None
+    return None
+
+
 def answer(outcome: incidents.Outcome, lang: str) -> str:
     by = outcome.by
     person = directory.person(by) if by else None
-    return text(lang, _RESULT_KEYS[outcome.result], number=outcome.number,
-                by=person["name"] if person else (by or "?"))
+    return text(lang, _RESULT_KEYS[outcome.result], **{**outcome.words, "number": outcome.number,
+                                                       "by": person["name"] if person else (by or "?")})
 
 
 # ---------------------------------------------------------------- Twilio
@@ -88,6 +115,9 @@ def sms_received(params: dict[str, str]) -> str:
         said = csat.answer(params)
         return sms.reply(said if said is not None else text("fr", "unknown_person"))
     lang = person["language"]
+    command = parse_command(params.get("Body", ""))
+    if command is not None:
+        return sms.reply(_command(command, person, f"twilio-sms:{params.get('MessageSid', '')}"))
     parsed = parse_sms(params.get("Body", ""))
     if parsed is None and _ALL.match(_plain(params.get("Body", ""))):
         numbers = flood.last(person["id"])  # "4" alone: every incident of the last bundle
@@ -102,6 +132,19 @@ def sms_received(params: dict[str, str]) -> str:
     outcome = ACTIONS[action](number, person["id"], "sms",
                               idem_key=f"twilio-sms:{params.get('MessageSid', '')}")
     return sms.reply(answer(outcome, lang))
+
+
+def _command(command: tuple[str, int, Any], person: Person, idem_key: str) -> str:
+    """An SMS NOTE or SNOOZE, answered in the sender's language (a bad duration or note: why)."""
+    action, number, arg = command
+    try:
+        if action == "note":
+            outcome = incidents.note(number, person["id"], "sms", arg, idem_key)
+        else:
+            outcome = incidents.snooze(number, person["id"], "sms", arg, idem_key)
+    except errors.BadRequest as exc:
+        return f"{exc} — {text(person['language'], 'help')}"
+    return answer(outcome, person["language"])
 
 
 class BadRequest(errors.BadRequest):
@@ -139,6 +182,9 @@ def voice_key(ref: str, params: dict[str, str]) -> str:
     number, person = _call_ref(ref)
     lang = person["language"]
     digit = params.get("Digits", "")
+    if digit == "2":  # the details link by SMS; the call goes on, waiting for a key
+        return voice.gather(sms.send_details(number, person), lang, sms.twilio_url("gather", ref),
+                            text(lang, "voice_goodbye"))
     action = {"4": "acknowledge", "6": "resolve", "5": "escalate"}.get(digit)
     if action is None:
         return voice_answered(ref)
@@ -193,7 +239,7 @@ def slack_clicked(payload: dict[str, Any]) -> str:
     if payload.get("type") != "block_actions" or not actions:
         return "ignored"
     act = _obj(actions[0])
-    buttons = {"ack": "acknowledge", "resolve": "resolve", "escalate": "escalate"}
+    buttons = {"ack": "acknowledge", "resolve": "resolve", "escalate": "escalate", "snooze": "snooze"}
     action = buttons.get(str(act.get("action_id")))
     channel = _obj(payload.get("channel")).get("id") or _obj(payload.get("container")).get("channel_id")
     person = directory.person_by_slack(user)
@@ -205,10 +251,14 @@ def slack_clicked(payload: dict[str, Any]) -> str:
     inc = incidents.get(number)
     # A page posted in a team channel may be taken by anyone in the directory.
     via_channel = inc is not None and f"slack:{channel}" in (inc.paged or [])
-    outcome = ACTIONS[action](number, person["id"], "slack",
-                              idem_key=f"slack:{user}:{act.get('action_ts', '')}:{act.get('action_id')}",
-                              authorised=via_channel)
-    if not outcome.changed and channel:
+    idem_key = f"slack:{user}:{act.get('action_ts', '')}:{act.get('action_id')}"
+    if action == "snooze":  # the page's button: an hour
+        outcome = incidents.snooze(number, person["id"], "slack", SLACK_SNOOZE_MINUTES, idem_key,
+                                   authorised=via_channel)
+    else:
+        outcome = ACTIONS[action](number, person["id"], "slack", idem_key=idem_key, authorised=via_channel)
+    # Taken, closed or escalated: the page changes in place; anything else is said privately.
+    if outcome.result not in ("acknowledged", "resolved", "escalated") and channel:
         slack_notify.ephemeral(channel, user, answer(outcome, person["language"]))
     return outcome.result
 
@@ -261,6 +311,47 @@ def link_clicked(token: str) -> tuple[incidents.Outcome, str, str]:
     return outcome, answer(outcome, lang), lang
 
 
-def api_action(number: int, person_id: str, action: str) -> incidents.Outcome:
-    """The API acts for the token's owner; any directory member may take an incident."""
-    return ACTIONS[action](number, person_id, "api", authorised=True)
+def customer_reply(number: int, person_id: str, body: dict[str, Any]) -> incidents.Outcome:
+    """The support team's first technical answer (or another of the service's customer
+    messages) posted on the ticket that opened the incident; the tool refusing it is a 502
+    naming the tool's answer (the attempt is on the timeline)."""
+    inc = incidents.get(number)
+    if inc is None:
+        return incidents.Outcome("no_incident", number)
+    kind = body.get("kind", "first_answer")
+    record = ticketing.customer_reply(inc, person_id, str(kind)[:40], body)
+    if not record["ok"]:
+        error = str(record["reply"].get("error") or record["reply"].get("status") or "?")[:200]
+        ticket = record["ticket"]
+        raise errors.UpstreamFailed(f"{ticket} did not take the reply: {error} / "
+                                    f"{ticket} n'a pas accepté la réponse : {error}", code="ticket_refused")
+    return incidents.Outcome("customer_replied", number, person_id, inc,
+                             words={"ticket": record["ticket"], "kind": record["message"]})
+
+
+def api_action(number: int, person_id: str, action: str, body: dict[str, Any],
+               idem_key: str | None = None) -> tuple[incidents.Outcome, str]:
+    """The API acts for the token's owner (any directory member may act on an incident);
+    returns the outcome and its sentence in the caller's language.  `idem_key`: the caller's
+    Idempotency-Key, if any."""
+    if action not in API_ACTIONS:
+        names = ", ".join(API_ACTIONS)
+        raise errors.NotFound(f"action must be one of {names} / l'action doit être l'une de : {names}",
+                              code="unknown_action", actions=list(API_ACTIONS))
+    key = f"api:{person_id}:{idem_key}" if idem_key else None
+    if action in ACTIONS:
+        outcome = ACTIONS[action](number, person_id, "api", key, authorised=True)
+    elif action == "note":
+        outcome = incidents.note(number, person_id, "api", body.get("text"), key)
+    elif action == "reassign":
+        outcome = incidents.reassign(number, person_id, "api", body.get("to"), body.get("policy"), key)
+    elif action == "snooze":
+        outcome = incidents.snooze(number, person_id, "api", body.get("minutes"), key, authorised=True)
+    elif action == "add_responders":
+        outcome = incidents.add_responders(number, person_id, "api", body.get("people"), key)
+    elif action == "customer_reply":
+        outcome = customer_reply(number, person_id, body)
+    else:
+        outcome = incidents.merge(number, person_id, "api", body.get("into"), key)
+    person = directory.person(person_id)
+    return outcome, answer(outcome, person["language"] if person else "en")

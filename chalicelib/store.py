@@ -127,6 +127,22 @@ REPORT_FIELDS = ("number", "service", "severity", "state", "unanswered", "summar
                  "pages", "calls", "dedup_key")
 
 
+class OpenIndex(GlobalSecondaryIndex["Incident"]):
+    """Incidents not resolved yet (triggered or acknowledged), whatever the month they opened,
+    oldest first: the responders' list of what is open.  Sparse: `open_shard` is set while
+    the incident is open (Incident.serialize)."""
+
+    class Meta:
+        index_name = "open"
+        projection = IncludeProjection(["line"])
+
+    open_shard = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+OPEN_SHARD = "open"
+
+
 class MonthIndex(GlobalSecondaryIndex["Incident"]):
     """Incidents by the month they opened ("2026-11"), oldest first."""
 
@@ -171,9 +187,13 @@ class Incident(_Table):
     line = UnicodeAttribute(null=True)  # the report fields as one JSON string (see serialize)
     due_shard = UnicodeAttribute(null=True)
     due_at = NumberAttribute(null=True)
+    open_shard = UnicodeAttribute(null=True)  # OPEN_SHARD while not resolved (the `open` index)
+    snoozed_until = NumberAttribute(null=True)  # acknowledged, triggered again then (snooze)
+    merged_into = IntegerAttribute(null=True)  # a duplicate merged into that incident
     version = VersionAttribute()
     due_index = DueIndex()
     month_index = MonthIndex()
+    open_index = OpenIndex()
 
     def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
         """Every write refreshes `line`: the fields reports need, in one string, so a month
@@ -181,6 +201,7 @@ class Incident(_Table):
         twenty attributes per item, not DynamoDB, is what a month's report would wait on)."""
         if self.created_at is not None:  # the index's key: the UTC month the incident opened
             self.month = datetime.fromtimestamp(self.created_at, UTC).strftime("%Y-%m")
+        self.open_shard = OPEN_SHARD if self.state in ("triggered", "acknowledged") else None
         state = self.escalation or {}
         fields = {f: getattr(self, f, None) for f in REPORT_FIELDS}
         fields.update(step=state.get("step", -1), loop=state.get("loop", 0))
@@ -401,6 +422,15 @@ MODELS: tuple[type[Model], ...] = (
     FeedToken, FloodWindow, PageBundle,
 )
 
+
+def register(model: type[Model]) -> None:
+    """A model of the table defined in its own module (chalicelib.changes), which imports this
+    one (so it cannot be listed above without a cycle): on MODELS, and configured now."""
+    global MODELS
+    MODELS += (model,)
+    s = config.settings()
+    model.Meta.table_name, model.Meta.host, model.Meta.region = s.table_name, s.dynamodb_endpoint, s.region
+
 TABLE_DEFINITION: dict[str, Any] = {
     "AttributeDefinitions": [
         {"AttributeName": "pk", "AttributeType": "S"},
@@ -409,6 +439,7 @@ TABLE_DEFINITION: dict[str, Any] = {
         {"AttributeName": "due_at", "AttributeType": "N"},
         {"AttributeName": "month", "AttributeType": "S"},
         {"AttributeName": "created_at", "AttributeType": "N"},
+        {"AttributeName": "open_shard", "AttributeType": "S"},
     ],
     "KeySchema": [
         {"AttributeName": "pk", "KeyType": "HASH"},
@@ -427,6 +458,14 @@ TABLE_DEFINITION: dict[str, Any] = {
             "IndexName": "month",
             "KeySchema": [
                 {"AttributeName": "month", "KeyType": "HASH"},
+                {"AttributeName": "created_at", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["line"]},
+        },
+        {
+            "IndexName": "open",
+            "KeySchema": [
+                {"AttributeName": "open_shard", "KeyType": "HASH"},
                 {"AttributeName": "created_at", "KeyType": "RANGE"},
             ],
             "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["line"]},

@@ -48,7 +48,8 @@ def check_days(days: Any) -> int:
     """A lifetime in whole days, 1 to MAX_DAYS (400 otherwise)."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise errors.BadRequest(f"'expires_in_days' must be a whole number from 1 to {MAX_DAYS}, "
-                                f"not {days!r} / durée de validité : un nombre de jours de 1 à {MAX_DAYS}")
+                                f"not {days!r} / 'expires_in_days' (durée de validité) : un nombre de jours "
+                                f"de 1 à {MAX_DAYS}")
     return days
 
 

@@ -1,6 +1,7 @@
 """Start the whole service on loopback: store, fake providers, API server, timer runner."""
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ from .dynamodb import ROOT, DynamoDBLocal, free_port
 
 EXAMPLE_ROUTING_KEY = "R0UT1NGKEYHELPDESKEXAMPLE0000001"
 LISTEN_BACKLOG = 128  # the local API's and the outbox's listen queue
+NO_ROUTE_BODY = b'{"message": "Missing Authentication Token"}'  # chalice.local's (and API Gateway's) 403
 
 
 def local_env(ddb_endpoint: str, api_port: int, fake_url: str) -> dict[str, str]:
@@ -116,6 +118,7 @@ class Stack:
 
         import app as app_module
         from chalicelib import log
+        from chalicelib.routes import http
 
         quiet = self.quiet
 
@@ -127,6 +130,17 @@ class Stack:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
                 if not quiet:  # the request line's tokens (feeds, links, keys) masked
                     super().log_message(format, *(log.mask_secrets(str(a)) for a in args))
+
+            def _send_http_response(self, code: int, headers: Any, body: Any) -> None:
+                """No route for this path, or not this method: our JSON, as behind API Gateway
+                (its gateway responses), rather than the local gateway's 403."""
+                if (code == 403 and body == NO_ROUTE_BODY) or (code == 405 and b"MethodNotAllowedError" in (
+                        body if isinstance(body, bytes) else str(body).encode())):
+                    lang = http.asked_language(self.headers.get("accept-language"))
+                    code, answer, extra = http.no_route(self.command, self.path, app_module.app.routes, lang)
+                    headers = {"Content-Type": "application/json; charset=utf-8", **extra}
+                    body = json.dumps(answer, ensure_ascii=False).encode()
+                super()._send_http_response(code, headers, body)
 
         class Server(ThreadedHTTPServer):
             request_queue_size = LISTEN_BACKLOG  # a burst of senders waits, not reset (5 by default)

@@ -7,7 +7,9 @@
 - gives each function its log group, `/aws/lambda/<function>`, kept LogRetentionDays (a
   parameter, 90 by default) and created before the function (so Lambda never creates one
   that keeps logs forever);
-- names the REST API `astreinte-{stage}`;
+- names the REST API `astreinte-{stage}` and gives it our JSON for what API Gateway answers
+  itself (a path or a method no route takes: 404 naming them, as the local server's
+  chalicelib.routes.http.no_route; its other refusals as `{"error", "message"}`);
 - makes the SQS timer source report partial batch failures (`ReportBatchItemFailures`: the
   handler returns `{"batchItemFailures": [...]}`), so one bad message is retried alone;
 - checks that the package is the stage's: its functions' environment and the timer queue
@@ -25,6 +27,21 @@ from typing import Any
 APP = "astreinte"
 RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                   2922, 3288, 3653]
+
+
+_JSON = "application/json"
+# API Gateway answers these without calling the app (its default: 403 "Missing Authentication
+# Token" for a route that does not exist).  Gateway responses take $context variables only.
+GATEWAY_RESPONSES: dict[str, Any] = {
+    "MISSING_AUTHENTICATION_TOKEN": {"statusCode": 404, "responseTemplates": {_JSON: (
+        '{"error": "no_route", "message": "there is no route $context.httpMethod $context.path: the API\'s '
+        'routes and their methods are in /openapi.json / aucune route $context.httpMethod $context.path : '
+        'les routes de l\'API et leurs méthodes sont dans /openapi.json"}')}},
+    "DEFAULT_4XX": {"responseTemplates": {_JSON: '{"error": "refused_by_gateway", "message": '
+                                                 '$context.error.messageString}'}},
+    "DEFAULT_5XX": {"responseTemplates": {_JSON: '{"error": "gateway_error", "message": '
+                                                 '$context.error.messageString}'}},
+}
 
 
 def function_name(logical_id: str, handler: str, stage: str) -> str:
@@ -81,6 +98,8 @@ def finish(sam: dict[str, Any], stage: str) -> dict[str, Any]:
     for resource in resources.values():
         if resource["Type"] == "AWS::Serverless::Api":  # named per stage, not after the app only
             resource["Properties"]["Name"] = f"{APP}-{stage}"
+            swagger = resource["Properties"]["DefinitionBody"]
+            swagger["x-amazon-apigateway-gateway-responses"] = GATEWAY_RESPONSES
     sam["Description"] = f"Astreinte {stage}: the Chalice app (API, jobs, timer consumer)"
     return sam
 

@@ -26,7 +26,8 @@ SERVER_FIXTURES = {"stack", "fresh", "api"}
 # Chromium, `make run`, `chalice package`, Alertmanager): not `unit`, even without the stack.
 OWN_SERVERS = {"test_dashboard", "test_deploy", "test_fakes", "test_fakes_ses", "test_intake_alertmanager",
                "test_intake_cloudwatch", "test_integrations", "test_make_run", "test_rotas_api",
-               "test_sqs_timers", "test_email", "test_package", "test_sqs_batch", "test_openapi"}
+               "test_sqs_timers", "test_email", "test_package", "test_sqs_batch", "test_openapi",
+               "test_me_page"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

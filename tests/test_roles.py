@@ -32,10 +32,11 @@ def call(api: Api, method: str, path: str, token: str | None, body: Any = None) 
 
 
 def forbidden(r: requests.Response, role: str) -> bool:
-    """A 403 that names the role needed, in English and French."""
+    """A 403 that names the role needed, in English and French (`message`: the caller's)."""
     body = r.json()
     return (r.status_code == 403 and body["error"] == "forbidden" and body["role_needed"] == role
-            and "this needs" in body["message"] and "réservé à" in body["message"])
+            and "this needs" in body["messages"]["en"] and "réservé à" in body["messages"]["fr"]
+            and body["message"] in body["messages"].values())
 
 
 def sync(folder: Path, team: str = TEAM, night: bool = True) -> None:
@@ -86,7 +87,7 @@ def test_integration_keys_are_for_admins_only(api: Api, who: dict[str, str]) -> 
 
 def test_an_agent_cannot_put_herself_in_the_manager_layer(api: Api, who: dict[str, str]) -> None:
     r = call(api, "POST", "/v1/rotas/support/overrides", who["alice"], override("manager", "alice", "carol"))
-    assert forbidden(r, "manager") and "'manager'" in r.json()["message"]
+    assert forbidden(r, "manager") and "'manager'" in r.json()["messages"]["en"]
     assert on_call(api, who["alice"])["manager"] == "carol"
     # Nor put someone else on call, even in her own layer.
     assert forbidden(call(api, "POST", "/v1/rotas/support/overrides", who["alice"],

@@ -54,6 +54,14 @@ def process_due(number: int, first: Incident | None = None, within: float | None
         decided.clear()
         lateness.clear()
         now = clock.now()
+        woke: list[TimelineEntry] = []
+        if inc.state == "acknowledged" and inc.snoozed_until is not None:
+            if inc.snoozed_until > now:  # snoozed: due then (a timer or the sweeper comes back)
+                if inc.due_at == inc.snoozed_until:
+                    return None
+                set_due(inc, inc.snoozed_until)
+                return Change()
+            woke.append(unsnooze(inc, now))
         if inc.state != "triggered":
             if inc.due_at is None or (inc.state == "resolved" and inc.due_at > now):
                 return None  # (a resolved incident's look for late repeats is not due yet)
@@ -64,18 +72,18 @@ def process_due(number: int, first: Incident | None = None, within: float | None
         bundle = directory.bundle()
         policy = bundle["policies"].get(inc.policy)
         if policy is None:
-            return None
+            return Change(entries=woke) if woke else None
         step_due = inc.escalation.get("next_step_at")
         decision = escalation.tick(inc.escalation, policy, inc.severity, bundle, now)
         if not decision.pages and not decision.events and decision.state == inc.escalation:
             set_due(inc, escalation.next_due(inc.escalation))
-            return Change()
+            return Change(entries=woke)
         claim(inc, decision, now)
         decided.append(decision)
         if step_due is not None and step_due <= now and any(k == "escalated" for k, _ in decision.events):
             lateness.append(now - step_due)
-        return Change(entries=[entry(number, kind, now, actor="astreinte", detail=d)
-                               for kind, d in decision.events])
+        return Change(entries=[*woke, *(entry(number, kind, now, actor="astreinte", detail=d)
+                                         for kind, d in decision.events)])
 
     try:
         done = mutate(number, change, first)
@@ -87,6 +95,18 @@ def process_due(number: int, first: Incident | None = None, within: float | None
         metrics.seconds("EscalationLateness", late)
     send_and_record(done[0], decided[0], within=within)
     return len(decided[0].pages)
+
+
+def unsnooze(inc: Incident, now: float) -> TimelineEntry:
+    """A snooze ran out (chalicelib.incidents.actions.snooze): the incident is unacknowledged
+    again and its escalation starts over from step 1, due now."""
+    until = inc.snoozed_until
+    inc.state, inc.acknowledged_at, inc.acknowledged_by = "triggered", None, None
+    inc.snoozed_until = None
+    inc.escalation = escalation.initial_state()
+    set_due(inc, now)
+    return entry(inc.number, "unsnoozed", now, actor="astreinte",
+                 detail={"snoozed_until": clock.iso(until) if until is not None else None})
 
 
 def release(number: int, detail: dict[str, Any]) -> bool:

@@ -22,8 +22,8 @@ def after_change(inc: Incident, actor: str, how: str, target: str, now: float) -
     """Tell the world about an acknowledgement or a resolution; returns the notices sent."""
     bundle = directory.bundle()
     records = tell_others(inc, actor, how, target, now, bundle)
-    if target == "acknowledged":
-        tell_ticket(inc, actor, now)
+    if target in ("acknowledged", "resolved"):
+        tell_ticket(inc, actor, how, target, now)
     return records
 
 
@@ -106,13 +106,20 @@ def _older_slack_pages(inc: Incident) -> list[Sent]:
     return [Sent("slack", "", str(ch), str(ts), str(lang)) for ch, ts, lang in inc.slack_messages or []]
 
 
-def tell_ticket(inc: Incident, actor: str, now: float) -> None:
-    """An incident opened by a ticket: an internal note on it, and the requester told."""
+def tell_ticket(inc: Incident, actor: str, how: str, target: str, now: float) -> None:
+    """An incident opened by a ticket, acknowledged or resolved from our side (SMS, Slack, the
+    API, …): an internal note on it, and the requester told with the service's message
+    (acknowledgement, closure).  A ticket the support team closed in its tool (the webhook
+    resolving the incident) is told nothing: they are the ones who closed it."""
     ticket = inc.details.get("ticket") if isinstance(inc.details, dict) else None
-    if not isinstance(ticket, dict):
+    if not isinstance(ticket, dict) or (target == "resolved" and how == ticket.get("tool")):
         return
     options = ticketing.integration_options(inc.service, ticket["tool"], ticket.get("api_base"))
-    if options:
-        record = ticketing.on_acknowledged(inc.details, directory.name_of(actor), clock.iso(now), options)
-        entry(inc.number, "notified", clock.now(), actor="astreinte", channel=ticket["tool"],
-              detail=record).save()
+    if not options:
+        return
+    service = directory.bundle()["services"].get(inc.service)
+    messages = service.get("customer_messages") if service else None
+    tell = ticketing.on_acknowledged if target == "acknowledged" else ticketing.on_resolved
+    record = tell(inc.details, directory.name_of(actor), clock.iso(now), options, messages)
+    entry(inc.number, "notified", clock.now(), actor="astreinte", channel=ticket["tool"],
+          detail=record).save()

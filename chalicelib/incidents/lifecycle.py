@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pynamodb.exceptions import DeleteError
+
 from .. import clock
 from ..store import DedupKey, Incident, TimelineEntry
 from . import engine, escalation, followups, timers
@@ -31,8 +33,11 @@ from .records import (
     timeline_since,
 )
 
-RESULTS = ("acknowledged", "resolved", "escalated", "already_acknowledged", "already_resolved",
-           "not_paged", "no_incident")
+# What an action did (the first ones change the incident), or why it changed nothing.
+CHANGED = ("acknowledged", "resolved", "escalated", "noted", "reassigned", "snoozed", "responders_added",
+           "merged", "customer_replied")
+RESULTS = (*CHANGED, "already_acknowledged", "already_resolved", "not_paged", "no_incident",
+           "not_acknowledged")
 
 
 @dataclass
@@ -44,10 +49,11 @@ class Outcome:
     by: str | None = None
     incident: Incident | None = None
     notices: list[dict[str, Any]] = field(default_factory=list)
+    words: dict[str, Any] = field(default_factory=dict)  # more for the answer: until, to, into…
 
     @property
     def changed(self) -> bool:
-        return self.result in ("acknowledged", "resolved", "escalated")
+        return self.result in CHANGED
 
     def as_dict(self) -> dict[str, Any]:
         return {"result": self.result, "number": self.number, "by": self.by}
@@ -97,6 +103,7 @@ def act(number: int, actor: str, how: str, target: str, idem_key: str | None = N
         if target == "resolved":  # the next trigger with this dedup_key opens anew
             done.deletes.append(DedupKey(dedup_pk(inc.service, inc.dedup_key)))
             remember_pointer(inc.service, inc.dedup_key, None)
+            done.deletes += merged_pointers(number)  # and with those of the duplicates merged into it
         return done
 
     try:
@@ -111,6 +118,8 @@ def act(number: int, actor: str, how: str, target: str, idem_key: str | None = N
             return Outcome(answer.get("result", target), number, answer.get("by"), refused[0].incident)
         return refused[0]
     inc = written[0]
+    if target == "resolved":  # a merge that wrote its pointers while this was being resolved
+        forget_merged(number)
     outcome = Outcome(target, number, actor, inc)
     if target == "escalated":
         engine.process_due(number, within=engine.TRIGGER_SECONDS)  # a person waits (Slack: 3 s)
@@ -127,6 +136,7 @@ def apply(inc: Incident, actor: str, how: str, target: str, now: float) -> list[
         set_due(inc, now)
         return [entry(inc.number, "escalate_requested", now, actor=actor, channel=how)]
     inc.escalation = escalation.stopped(inc.escalation)
+    inc.snoozed_until = None  # taken or closed: no snooze to run out
     set_due(inc, None)
     if target == "acknowledged":
         inc.state, inc.acknowledged_at, inc.acknowledged_by = "acknowledged", now, actor
@@ -139,3 +149,44 @@ def apply(inc: Incident, actor: str, how: str, target: str, now: float) -> list[
     inc.state, inc.resolved_at, inc.resolved_by = "resolved", now, actor
     return [entry(inc.number, "resolved", now, actor=actor, channel=how,
                   detail={"ttr_seconds": round(now - inc.created_at, 3)})]
+
+
+# ---------------------------------------------------------------- merged duplicates
+# A duplicate merged into incident N (chalicelib.incidents.actions.merge) leaves its dedup
+# pointer pointing to N, so that its source's later events count on N; N keeps a note of each
+# such pointer (pk INC#N, sk MERGED#<pointer's pk>) so that resolving N deletes them too:
+# otherwise the duplicate's next events would be counted on a resolved incident for ever.
+
+MERGED = "MERGED#"
+
+
+def merged_note(into: int, pointer_pk: str, duplicate: int) -> DedupKey:
+    """The note on N that the pointer `pointer_pk` now points to it (from `duplicate`)."""
+    return DedupKey(f"INC#{into}", f"{MERGED}{pointer_pk}", number=duplicate)
+
+
+def merged_notes(number: int) -> list[DedupKey]:
+    return list(DedupKey.query(f"INC#{number}", DedupKey.sk.startswith(MERGED), consistent_read=True))
+
+
+def merged_pointers(number: int) -> list[DedupKey]:
+    """The dedup pointers that duplicates merged into this incident left pointing to it."""
+    pointers = []
+    for note in merged_notes(number):
+        pointer_pk = note.sk[len(MERGED):]
+        _, service, key = pointer_pk.split("#", 2)
+        remember_pointer(service, key, None)
+        pointers.append(DedupKey(pointer_pk))
+    return pointers
+
+
+def forget_merged(number: int) -> None:
+    """Delete the merged duplicates' pointers that still point to this (resolved) incident:
+    run after the resolution is stored, so a merge written meanwhile is not missed."""
+    for pointer in merged_pointers(number):
+        try:
+            pointer.delete(condition=DedupKey.number == number)
+        except DeleteError as exc:
+            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+            # gone already, or pointing to an incident opened since: theirs

@@ -6,6 +6,7 @@ from typing import Any
 from .. import clock
 from ..model import Bundle
 from ..store import Incident
+from .details import highlights
 from .records import timeline
 
 
@@ -13,7 +14,8 @@ def view(inc: Incident, bundle: Bundle) -> dict[str, Any]:
     """The fields message templates use."""
     svc = bundle["services"].get(inc.service)
     return {"number": inc.number, "service": svc["name"] if svc else inc.service, "sev": inc.severity,
-            "summary": inc.summary, "source": inc.source or "-", "at": clock.iso(inc.created_at)[11:19]}
+            "summary": inc.summary, "source": inc.source or "-", "at": clock.iso(inc.created_at)[11:19],
+            "highlights": highlights(inc.details)}
 
 
 def as_json(inc: Incident, with_timeline: bool = True) -> dict[str, Any]:
@@ -33,7 +35,11 @@ def as_json(inc: Incident, with_timeline: bool = True) -> dict[str, Any]:
                        "repeat": state.get("loop", 0),
                        "next_step_at": t(state.get("next_step_at"))},
         "paged": inc.paged or [],
+        "snoozed_until": t(inc.snoozed_until), "merged_into": inc.merged_into,
+        "highlights": highlights(inc.details),
     }
+    from ..changes import before as changes_before  # what changed on the service (chalicelib.changes)
+    body["changes"] = changes_before(inc.service, inc.created_at)
     entries = timeline(inc.number)
     body["event_count"] = 1 + sum(1 for e in entries if e.kind == "repeated")
     if with_timeline:

@@ -46,10 +46,11 @@ def send(to: str, subject: str, body: str, body_html: str) -> str:
     return str(resp["MessageId"])
 
 
-def as_html(text: str, links: dict[str, str] | None = None, markup: bool = True) -> str:
+def as_html(text: str, links: dict[str, str] | None = None, markup: bool = True, extra: str = "") -> str:
     """The text escaped, paragraphs kept, the action links as buttons, and with `markup` its
     *bold* and ``` blocks rendered (fixed-width tables): only for texts our templates
-    write; a page carries the source's words, which are data, asterisks and all."""
+    write; a page carries the source's words, which are data, asterisks and all.  `extra`:
+    HTML built here from escaped parts (a page's details), put before the buttons."""
     parts = []
     for i, part in enumerate(text.split("```") if markup else [text]):
         if i % 2:  # inside a ``` block: columns stay aligned
@@ -63,7 +64,8 @@ def as_html(text: str, links: dict[str, str] | None = None, markup: bool = True)
     paragraphs = "".join(parts)
     buttons = "".join(f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>'
                       for label, url in (links or {}).items())
-    return f'<!doctype html><html><body style="font-family:sans-serif">{paragraphs}{buttons}</body></html>'
+    return (f'<!doctype html><html><body style="font-family:sans-serif">{paragraphs}{extra}{buttons}'
+            "</body></html>")
 
 
 def page_text(lang: str, page: Page) -> tuple[str, str, str]:
@@ -73,9 +75,44 @@ def page_text(lang: str, page: Page) -> tuple[str, str, str]:
     actions = {text(lang, label): page.link[action]
                for action, label in (("ack", "btn_ack"), ("resolve", "btn_resolve")) if page.link.get(action)}
     colon = " : " if lang == "fr" else ": "
-    links = "\n".join(f"{label}{colon}{url}" for label, url in actions.items())
-    plain = text(lang, "email_page", links=links, **v).strip()
-    return subject, plain, as_html(text(lang, "email_page", links="", **v).strip(), actions, markup=False)
+    buttons = "\n".join(f"{label}{colon}{url}" for label, url in actions.items())
+    details = details_text(lang, v.get("highlights") or {})
+    plain = text(lang, "email_page", links="\n\n".join(p for p in (details, buttons) if p), **v).strip()
+    return subject, plain, as_html(text(lang, "email_page", links="", **v).strip(), actions, markup=False,
+                                   extra=details_html(lang, v.get("highlights") or {}))
+
+
+def _items(highlights: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    return ([*highlights.get("links", []), *highlights.get("images", [])], highlights.get("fields", []))
+
+
+def details_text(lang: str, highlights: dict[str, Any]) -> str:
+    """The event's links, images and fields as plain text lines ('' when it has none)."""
+    colon = " : " if lang == "fr" else ": "
+    linked, fields = _items(highlights)
+    parts = []
+    if linked:
+        parts.append(text(lang, "details_links") + colon + "\n" +
+                     "\n".join(f"- {i['label']}{colon}{i['url']}" for i in linked))
+    if fields:
+        parts.append(text(lang, "details_fields") + colon + "\n" +
+                     "\n".join(f"- {f['label']}{colon}{f['value']}" for f in fields))
+    return "\n\n".join(parts)
+
+
+def details_html(lang: str, highlights: dict[str, Any]) -> str:
+    """The same as HTML: links clickable (http(s) only, escaped), fields in a list."""
+    linked, fields = _items(highlights)
+    out = ""
+    if linked:
+        out += f"<p><strong>{html.escape(text(lang, 'details_links'))}</strong></p><ul>" + "".join(
+            f'<li><a href="{html.escape(i["url"], quote=True)}" rel="noopener noreferrer">'
+            f'{html.escape(i["label"])}</a></li>' for i in linked) + "</ul>"
+    if fields:
+        out += f"<p><strong>{html.escape(text(lang, 'details_fields'))}</strong></p><ul>" + "".join(
+            f"<li>{html.escape(f['label'])} : {html.escape(f['value'])}</li>" if lang == "fr" else
+            f"<li>{html.escape(f['label'])}: {html.escape(f['value'])}</li>" for f in fields) + "</ul>"
+    return out
 
 
 class Email(Channel):

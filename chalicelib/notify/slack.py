@@ -23,6 +23,7 @@ def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
         {"type": "section", "text": {"type": "mrkdwn", "text": headline, "verbatim": True}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": source, "verbatim": True}]},
     ]
+    blocks += detail_blocks(lang, view.get("highlights") or {})
     if footer:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape.slack_fit(footer),
                                                    "verbatim": True}})
@@ -33,6 +34,8 @@ def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
         buttons.append(("resolve", "btn_resolve", None))
     if state == "triggered":
         buttons.append(("escalate", "btn_escalate", "danger"))
+    if state == "acknowledged":  # 60 minutes, then triggered again (chalicelib.replies.slack_clicked)
+        buttons.append(("snooze", "btn_snooze", None))
     if buttons:
         elements = []
         for action, label, style in buttons:
@@ -43,6 +46,42 @@ def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
             elements.append(el)
         blocks.append({"type": "actions", "block_id": f"incident-{view['number']}", "elements": elements})
     return headline, blocks
+
+
+MAX_SHOWN_FIELDS = 6  # of the event's fields on a page; the details page has them all
+_LINK_TEXT_MAX = 2900  # a links section stays within a text object's 3,000 characters
+
+
+def link(url: str, label: str) -> str:
+    """`<url|label>` for mrkdwn: the label escaped (it cannot close the link or mention
+    anyone), the URL with the characters that would end the link percent-encoded (the
+    highlights' URLs already are: chalicelib.incidents.details.safe_url)."""
+    for char, code in (("|", "%7C"), (">", "%3E"), ("<", "%3C"), (" ", "%20")):
+        url = url.replace(char, code)
+    return f"<{url}|{escape.slack_fit(label, 200)}>"
+
+
+def detail_blocks(lang: str, highlights: dict[str, Any]) -> list[dict[str, Any]]:
+    """The event's links (runbook and dashboard first) and images as clickable links, and a few
+    of its fields, as blocks; none when the event says nothing more than its summary."""
+    blocks: list[dict[str, Any]] = []
+    shown: list[str] = []
+    for item in [*highlights.get("links", []), *highlights.get("images", [])]:
+        one = link(str(item["url"]), str(item["label"]))
+        if sum(len(s) + 3 for s in shown) + len(one) > _LINK_TEXT_MAX:
+            break
+        shown.append(one)
+    if shown:
+        colon = " : " if lang == "fr" else ": "
+        line = f"*{text(lang, 'details_links')}*{colon}" + " · ".join(shown)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line, "verbatim": True}})
+    fields = [{"type": "mrkdwn", "verbatim": True,
+               "text": f"*{escape.slack_fit(str(f['label']), 100)}*\n"
+                       f"{escape.slack_fit(str(f['value']), 300)}"}
+              for f in highlights.get("fields", [])[:MAX_SHOWN_FIELDS]]
+    if fields:
+        blocks.append({"type": "section", "fields": fields})
+    return blocks
 
 
 def post(channel: str, message: str, blocks: list[dict[str, Any]] | None = None) -> tuple[str, str]:

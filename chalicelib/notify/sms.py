@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Set
 from typing import Any
 
-from .. import config, escape
+from .. import config, escape, links, log
 from ..model import Person
 from ..text import whole_number
 from .channels import Channel, DeliveryReport, Message, Page, Sent, register
@@ -63,13 +63,40 @@ def twilio_report(params: Mapping[str, str], never: Set[int] = TWILIO_NEVER) -> 
         error_code=error or None, failed=failed, permanent=failed and whole_number(error) in never)
 
 
+def details_link(page: Page) -> str:
+    """The short signed link to the incident's details page, for a person's page ('' for a team
+    channel, or when links are off)."""
+    if page.person is None or not config.settings().signing_secret:
+        return ""
+    return links.details(page.number, page.to)
+
+
 def page_text(page: Page, lang: str) -> str:
     """A page as a text message (SMS, WhatsApp): the event's words on one line, cut to
-    Twilio's limit first, then the reply codes and the one-click link, never cut."""
+    Twilio's limit first, then the reply codes, the one-click link and the details link
+    ("détails : …"), never cut."""
     one_line = {**page.view, "summary": " ".join(str(page.view.get("summary", "")).split())}
     body = text(lang, "sms_page", link=page.link.get("ack", ""), **one_line).strip()
     head, _, tail = body.partition("\n")
+    url = details_link(page)
+    if url:
+        tail = f"{tail}\n{text(lang, 'sms_details', url=url)}" if tail else text(lang, "sms_details", url=url)
     return escape.sms_fit(head, "\n" + tail if tail else "")
+
+
+def send_details(number: int, person: Person) -> str:
+    """Pressed 2 on a call: the details link by SMS to the person's phone; returns what the call
+    says next (sent, or why not), in their language."""
+    lang = person["language"]
+    phone = CHANNEL.address(person)
+    if not config.settings().signing_secret or phone is None or twilio_missing():
+        return text(lang, "voice_details_off")
+    try:
+        send(phone, text(lang, "details_sms", number=number, url=links.details(number, person["id"])))
+    except Exception as exc:  # noqa: BLE001 - the call goes on; the page itself is not at stake
+        log.warning("details_sms_failed", incident=number, person=person["id"], error=str(exc)[:200])
+        return text(lang, "voice_details_off")
+    return text(lang, "voice_details_sent")
 
 
 class Sms(Channel):

@@ -15,7 +15,8 @@ TEXTS: dict[str, dict[str, str]] = {
                     "Répondez 4 {number} pour prendre en charge, 6 {number} pour clore. {link}",
         "voice_page": "Bonjour {name}. Ici Astreinte. Incident {number}, gravité {sev}, "
                       "service {service} : {summary}. Appuyez sur 4 pour prendre en charge, "
-                      "6 pour clore, 5 pour escalader, 1 pour réécouter.",
+                      "6 pour clore, 5 pour escalader, 2 pour recevoir les détails par SMS, "
+                      "1 pour réécouter.",
         "voice_goodbye": "Aucune touche reçue. L'escalade continue. Au revoir.",
         "voice_done": "C'est noté. {result} Au revoir.",
         "slack_page": ":rotating_light: *#{number} {sev_upper}* — {service}\n{summary}",
@@ -85,7 +86,7 @@ TEXTS: dict[str, dict[str, str]] = {
                     "Reply 4 {number} to acknowledge, 6 {number} to resolve. {link}",
         "voice_page": "Hello {name}. This is Astreinte. Incident {number}, severity {sev}, "
                       "service {service}: {summary}. Press 4 to acknowledge, 6 to resolve, "
-                      "5 to escalate, 1 to hear this again.",
+                      "5 to escalate, 2 to get the details by text message, 1 to hear this again.",
         "voice_goodbye": "No key received. Escalation continues. Goodbye.",
         "voice_done": "Done. {result} Goodbye.",
         "slack_page": ":rotating_light: *#{number} {sev_upper}* — {service}\n{summary}",
@@ -202,6 +203,108 @@ _HOTLINE_CALLBACK: dict[str, dict[str, str]] = {
     },
 }
 for _lang, _texts in _HOTLINE_CALLBACK.items():
+    TEXTS[_lang].update(_texts)
+
+# The responders' page (GET /me): the test page a person sends themself on one channel.
+_ME: dict[str, dict[str, str]] = {
+    "fr": {
+        "me_test": "[Astreinte] Page de test pour {name} par {channel}, envoyée depuis votre page /me. "
+                   "Si vous la recevez, ce canal fonctionne : rien d'autre à faire.",
+        "me_test_subject": "[Astreinte] Page de test ({channel})",
+        "me_test_voice": "Bonjour {name}. Ici Astreinte. Ceci est un appel de test, demandé depuis "
+                         "votre page. Ce canal fonctionne : rien d'autre à faire. Au revoir.",
+        "me_test_sent": "Page de test envoyée par {channel} à {address}.",
+    },
+    "en": {
+        "me_test": "[Astreinte] Test page for {name} by {channel}, sent from your /me page. "
+                   "If you get it, this channel works: nothing else to do.",
+        "me_test_subject": "[Astreinte] Test page ({channel})",
+        "me_test_voice": "Hello {name}. This is Astreinte. This is a test call, asked for from your page. "
+                         "This channel works: nothing else to do. Goodbye.",
+        "me_test_sent": "Test page sent by {channel} to {address}.",
+    },
+}
+for _lang, _texts in _ME.items():
+    TEXTS[_lang].update(_texts)
+
+# The event's details in the page (links, fields, images) and the short signed details link
+# (chalicelib.links.details): in the SMS, by SMS when 2 is pressed on a call, and its page.
+_DETAILS: dict[str, dict[str, str]] = {
+    "fr": {
+        "sms_details": "détails : {url}",
+        "details_sms": "[Astreinte] #{number} détails : {url}",
+        "voice_details_sent": "Le lien des détails vous est envoyé par SMS. Appuyez sur 4 pour prendre en "
+                              "charge, 6 pour clore, 5 pour escalader, 1 pour réécouter.",
+        "voice_details_off": "Les détails ne peuvent pas être envoyés par SMS pour le moment. Appuyez sur 4 "
+                             "pour prendre en charge, 6 pour clore, 5 pour escalader, 1 pour réécouter.",
+        "btn_snooze": "Reporter d'une heure",
+        "details_links": "Liens", "details_fields": "Détails", "details_images": "Images",
+        "details_timeline": "Derniers événements",
+        "details_title": "Incident #{number} — {service}",
+        "details_meta": "Gravité {sev} · {state} · source {source} · déclenché le {at} UTC",
+        "details_state_triggered": "déclenché", "details_state_acknowledged": "pris en charge",
+        "details_state_resolved": "clos",
+        "details_gone": "Aucun incident #{number}.",
+    },
+    "en": {
+        "sms_details": "details: {url}",
+        "details_sms": "[Astreinte] #{number} details: {url}",
+        "voice_details_sent": "The details link is on its way by text message. Press 4 to acknowledge, "
+                              "6 to resolve, 5 to escalate, 1 to hear this again.",
+        "voice_details_off": "The details cannot be sent by text message right now. Press 4 to "
+                             "acknowledge, 6 to resolve, 5 to escalate, 1 to hear this again.",
+        "btn_snooze": "Snooze 1 hour",
+        "details_links": "Links", "details_fields": "Details", "details_images": "Images",
+        "details_timeline": "Latest events",
+        "details_title": "Incident #{number} — {service}",
+        "details_meta": "Severity {sev} · {state} · source {source} · triggered {at} UTC",
+        "details_state_triggered": "triggered", "details_state_acknowledged": "acknowledged",
+        "details_state_resolved": "resolved",
+        "details_gone": "There is no incident #{number}.",
+    },
+}
+for _lang, _texts in _DETAILS.items():
+    TEXTS[_lang].update(_texts)
+
+# Responders' actions (chalicelib.incidents.actions): answers, notices, the SMS help.
+_ACTIONS: dict[str, dict[str, str]] = {
+    "fr": {
+        "ok_note": "#{number} : note ajoutée.",
+        "ok_reassign": "#{number} : réassigné à {to}, appelé maintenant.",
+        "ok_snooze": "#{number} : en pause jusqu'à {until} UTC ; s'il n'est pas clos d'ici là, "
+                     "il sonnera de nouveau.",
+        "ok_responders": "#{number} : {people} appelé(s) en renfort.",
+        "ok_merge": "#{number} : fusionné dans #{into} (clos ici, la suite sur #{into}).",
+        "ok_customer_reply": "#{number} : réponse envoyée au demandeur sur {ticket}.",
+        "not_acknowledged": "#{number} n'est pas pris en charge : seul un incident pris en charge "
+                            "peut être mis en pause.",
+        "note_notice": "[Astreinte] #{number} note de {by} : {text}",
+        "note_notice_subject": "[Astreinte] #{number} : note de {by}",
+        "reassigned_notice": "[Astreinte] #{number} réassigné à {to} par {by}.",
+        "reassigned_notice_subject": "[Astreinte] #{number} réassigné à {to}",
+        "help": "Astreinte : répondez 4 <n°> pour prendre en charge, 6 <n°> pour clore, "
+                "5 <n°> pour escalader (ex. 4 12), NOTE <n°> <texte> pour une note, "
+                "Z <n°> [minutes] pour mettre en pause (60 par défaut). "
+                "ACQ/ACK, CLOS/RES, ESC, N et SNOOZE marchent aussi.",
+    },
+    "en": {
+        "ok_note": "#{number}: note added.",
+        "ok_reassign": "#{number}: reassigned to {to}, paged now.",
+        "ok_snooze": "#{number}: snoozed until {until} UTC; unless resolved by then, it will page again.",
+        "ok_responders": "#{number}: paging {people} as well.",
+        "ok_merge": "#{number}: merged into #{into} (resolved here, followed on #{into}).",
+        "ok_customer_reply": "#{number}: reply sent to the requester on {ticket}.",
+        "not_acknowledged": "#{number} is not acknowledged: only an acknowledged incident can be snoozed.",
+        "note_notice": "[Astreinte] #{number} note from {by}: {text}",
+        "note_notice_subject": "[Astreinte] #{number}: note from {by}",
+        "reassigned_notice": "[Astreinte] #{number} reassigned to {to} by {by}.",
+        "reassigned_notice_subject": "[Astreinte] #{number} reassigned to {to}",
+        "help": "Astreinte: reply 4 <n> to acknowledge, 6 <n> to resolve, 5 <n> to escalate (e.g. 4 12), "
+                "NOTE <n> <text> to add a note, Z <n> [minutes] to snooze (60 by default). "
+                "ACK/ACQ, RES/CLOS, ESC, N and SNOOZE work too.",
+    },
+}
+for _lang, _texts in _ACTIONS.items():
     TEXTS[_lang].update(_texts)
 
 VOICE_LANGUAGE = {"fr": "fr-FR", "en": "en-GB"}

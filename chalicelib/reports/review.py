@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from .. import clock, errors, escape, incidents
 from ..rotas import directory, shifts
 from ..severity import normalise
-from ..store import Incident
+from ..store import OPEN_SHARD, Incident
 from . import astreinte, kpis
 from .calendar import CATEGORIES, WorkCalendar
 
@@ -87,25 +87,35 @@ def report_lines(start: float, end: float) -> list[str]:
     """The report line of each incident opened in [start, end), oldest first, from the
     `month` index.  Read through pynamodb's connection, not Model.query: building 5,000
     models only to read one attribute each was half of a month report's time."""
-    conn = Incident._get_connection()
     when = Incident.created_at.between(start, end - 1e-6)
     out: list[str] = []
     month = datetime.fromtimestamp(start, UTC).date().replace(day=1)
     while month <= datetime.fromtimestamp(end, UTC).date():
-        last = None
-        while True:
-            page = conn.query(f"{month.year:04d}-{month.month:02d}", range_key_condition=when,
-                              index_name="month", exclusive_start_key=last)
-            for item in page.get("Items", []):
-                line = item.get("line", {}).get("S")
-                if line is None:  # written before report lines existed: read it whole once
-                    line = Incident.get(item["pk"]["S"], "META").serialize()["line"]["S"]
-                out.append(line)
-            last = page.get("LastEvaluatedKey")
-            if not last:
-                break
+        out += _index_lines("month", f"{month.year:04d}-{month.month:02d}", when)
         month = (month + timedelta(days=32)).replace(day=1)
     return out
+
+
+def open_lines() -> list[str]:
+    """The report line of each incident still open (triggered or acknowledged), whatever the
+    month it opened, oldest first, from the sparse `open` index."""
+    return _index_lines("open", OPEN_SHARD, None)
+
+
+def _index_lines(index: str, key: str, when: Any) -> list[str]:
+    conn = Incident._get_connection()
+    out: list[str] = []
+    last = None
+    while True:
+        page = conn.query(key, range_key_condition=when, index_name=index, exclusive_start_key=last)
+        for item in page.get("Items", []):
+            line = item.get("line", {}).get("S")
+            if line is None:  # written before report lines existed: read it whole once
+                line = Incident.get(item["pk"]["S"], "META").serialize()["line"]["S"]
+            out.append(line)
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            return out
 
 
 def facts(line: str, bundle: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,35 +144,49 @@ def facts_between(start: float, end: float) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- the incident list
 
+STATES = ("open", "triggered", "acknowledged", "resolved", "unanswered")
+RECENT_DAYS = 7  # the list's default: what is open, and what opened in the last week
+
+
 def list_incidents(start: float, end: float, filters: dict[str, str | None],
-                   limit: int = 1000) -> dict[str, Any]:
+                   limit: int = 1000, with_open: bool = False) -> dict[str, Any]:
+    """The incidents opened in [start, end), newest first, filtered; `with_open`: and every
+    incident still open whenever it opened (state=open reads only those)."""
     sev = filters.get("severity")
     if sev and normalise(sev) is None:
-        raise errors.BadRequest(f"'severity' is not one of critique, eleve, moyen, faible: {sev!r}")
+        raise errors.BadRequest(f"'severity' is not one of critique, eleve, moyen, faible: {sev!r} / "
+                                f"'severity' n'est pas l'une de critique, eleve, moyen, faible")
     state = filters.get("state")
-    if state and state not in ("triggered", "acknowledged", "resolved", "unanswered"):
-        raise errors.BadRequest("'state' is not one of triggered, acknowledged, resolved, unanswered: "
-                                f"{state!r}")
+    if state and state not in STATES:
+        raise errors.BadRequest(f"'state' is not one of {', '.join(STATES)}: {state[:20]!r} / "
+                                f"'state' n'est pas l'un de {', '.join(STATES)}")
     if not 1 <= limit <= 5000:
-        raise errors.BadRequest("'limit' must be between 1 and 5000")
+        raise errors.BadRequest("'limit' must be between 1 and 5000 / 'limit' doit être entre 1 et 5000")
     rows: list[dict[str, Any]] = []
     b = directory.bundle()
-    for f in reversed(facts_between(start, end)):
+    lines = [] if state == "open" else report_lines(start, end)
+    if with_open or state == "open":
+        lines += open_lines()
+    by_number = {f["number"]: f for f in (facts(line, b) for line in lines)}  # (both indexes: once)
+    found = sorted(by_number.values(), key=lambda f: (f["created_at"], f["number"]))
+    answer = {"from": clock.iso(start), "to": clock.iso(end), "open": with_open or state == "open"}
+    for f in reversed(found):
         if filters.get("service") and f["service"] != filters["service"]:
             continue
         if sev and f["severity"] != normalise(sev):
             continue
-        if state and not (f["state"] == state or (state == "unanswered" and f["unanswered"])):
+        if state == "open" and f["state"] not in ("triggered", "acknowledged"):
+            continue
+        if state not in (None, "", "open") and not (
+                f["state"] == state or (state == "unanswered" and f["unanswered"])):
             continue
         person = filters.get("person")
         if person and person not in {*f["paged"], f["acknowledged_by"], f["resolved_by"]}:
             continue
         if len(rows) == limit:
-            return {"from": clock.iso(start), "to": clock.iso(end), "count": len(rows), "truncated": True,
-                    "incidents": rows}
+            return {**answer, "count": len(rows), "truncated": True, "incidents": rows}
         rows.append(_row(f, b))
-    return {"from": clock.iso(start), "to": clock.iso(end), "count": len(rows), "truncated": False,
-            "incidents": rows}
+    return {**answer, "count": len(rows), "truncated": False, "incidents": rows}
 
 
 def _row(f: dict[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,7 +200,7 @@ def _row(f: dict[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
             "acknowledged_at": t(f["acknowledged_at"]), "acknowledged_by": f["acknowledged_by"],
             "resolved_at": t(f["resolved_at"]), "resolved_by": f["resolved_by"],
             "tta_seconds": _r(kpis.tta(f)), "ttr_seconds": _r(kpis.ttr(f)), "escalated": f["escalated"],
-            "pages": len(f["pages"])}
+            "pages": len(f["pages"]), "paged": [p for p in f["paged"] if not p.startswith("slack:")]}
 
 
 def escalation_log(start: float, end: float, filters: dict[str, str | None],

@@ -159,6 +159,12 @@ def name_of(pid: str) -> str:
     return found["name"] if found else pid
 
 
+def language_of(pid: str) -> str | None:
+    """The language the person reads (fr, en), None when they are not in rotas/."""
+    found = person(pid)
+    return found["language"] if found else None
+
+
 def person_by(field: str, value: str) -> Person | None:
     """The person whose phone or slack id this is (how a reply is traced to someone)."""
     b, idx = _loaded()

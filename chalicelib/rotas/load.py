@@ -24,6 +24,7 @@ from ..notify import channels
 from ..severity import normalise
 from ..text import clean, clean_tree
 from . import shifts
+from .messages import MESSAGE_PLACEHOLDERS, template_problems
 
 SEVERITIES = ("critique", "eleve", "moyen", "faible")
 LANGUAGES = ("fr", "en")
@@ -272,7 +273,8 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
                          "team": svc.get("team"),
                          "integrations": keys, "maintenance": _maintenance(svc, where, problems),
                          "support_hours": _support_hours(svc, where, people, problems),
-                         "hotline": _hotline(svc, where, raw["policies"], hotline_numbers, problems)}
+                         "hotline": _hotline(svc, where, raw["policies"], hotline_numbers, problems),
+                         "customer_messages": _customer_messages(svc, where, problems)}
     bundle = {"people": people, "rotas": rotas, "policies": policies, "services": services}
     bundle["teams"] = _teams(raw["teams"], origin, bundle, problems)
     return bundle
@@ -592,6 +594,38 @@ def _hotline(svc: dict[str, Any], where: str, policies: dict[str, Any], numbers:
                      "policy": None if voicemail is True else policy, "voicemail": voicemail is True})
     return {"number": number, "languages": languages, "office_forward": forward, "ring_seconds": ring,
             "voicemail_transcription": transcription is True, "menu": menu}
+
+
+def _customer_messages(svc: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any] | None:
+    """The service's customer message templates, French and English (chalicelib.ticketing);
+    a message not given is the built-in one."""
+    given = svc.get("customer_messages")
+    if given is None:
+        return None
+    cw = f"{where}.customer_messages"
+    if not isinstance(given, dict):
+        problems.append(f"{cw}: expected {', '.join(MESSAGE_PLACEHOLDERS)}, each with fr and en")
+        return None
+    messages: dict[str, dict[str, str]] = {}
+    for kind, texts in given.items():
+        kw = f"{cw}.{kind}"
+        if kind not in MESSAGE_PLACEHOLDERS:
+            problems.append(f"{kw}: unknown message; one of {', '.join(MESSAGE_PLACEHOLDERS)}")
+            continue
+        if not isinstance(texts, dict):
+            problems.append(f"{kw}: expected a text per language ({', '.join(LANGUAGES)})")
+            continue
+        for lang in texts:
+            if lang not in LANGUAGES:
+                problems.append(f"{kw}.{lang}: unknown language; one of {', '.join(LANGUAGES)}")
+        for lang in LANGUAGES:
+            if lang not in texts:
+                problems.append(f"{kw}.{lang}: missing; every message needs {' and '.join(LANGUAGES)} "
+                                f"/ texte manquant")
+                continue
+            problems += [f"{kw}.{lang}: {p}" for p in template_problems(kind, texts[lang])]
+        messages[kind] = {lang: str(texts.get(lang) or "") for lang in LANGUAGES}
+    return messages
 
 
 def _severity(value: Any) -> str | None:

@@ -3,6 +3,7 @@ errors services raise (chalicelib.errors) into 4xx JSON bodies, so that no route
 them one by one and the service never answers a traceback."""
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 from collections.abc import Callable, Mapping
@@ -14,6 +15,7 @@ from chalice.app import Request
 from pynamodb.exceptions import PynamoDBException
 
 from .. import config, errors, log, metrics, store, text, tokens
+from ..rotas import directory
 
 FORM = "application/x-www-form-urlencoded"
 JSON_TYPES = ["application/json", "text/plain", FORM, "application/octet-stream"]
@@ -43,14 +45,43 @@ def csv(body: str, filename: str) -> Response:
                              "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+# The request's language, for its error messages: Accept-Language (remember_language), else
+# the language of the person its token acts for (caller()).
+_asked_language: contextvars.ContextVar[str | None] = contextvars.ContextVar("asked_language", default=None)
+_caller_language: contextvars.ContextVar[str | None] = contextvars.ContextVar("caller_language", default=None)
+
+
+def language() -> str | None:
+    """The language to answer this request in, or None when nothing says."""
+    return _asked_language.get() or _caller_language.get()
+
+
+def asked_language(header: str | None) -> str | None:
+    """The first of fr or en an Accept-Language header names ("fr-FR,fr;q=0.9,en;q=0.8": fr)."""
+    for tag in (header or "").lower().split(","):
+        code = tag.split(";")[0].strip()[:2]
+        if code in ("fr", "en"):
+            return code
+    return None
+
+
+def remember_language(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Chalice middleware: each request starts knowing only its Accept-Language."""
+    headers: Mapping[str, str] = event.headers or {}
+    _asked_language.set(asked_language(headers.get("accept-language")))
+    _caller_language.set(None)
+    return get_response(event)
+
+
 def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
-    """Answer every known failure as JSON, from the one table in chalicelib.errors."""
+    """Answer every known failure as JSON, from the one table in chalicelib.errors, in the
+    caller's language when it is known."""
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
             return fn(*args, **kwargs)
         except errors.ServiceError as exc:
-            status, body, headers = errors.http_answer(exc)
+            status, body, headers = errors.http_answer(exc, language())
             return json_response(status, body, headers)
         except (PynamoDBException, BotoCoreError) as exc:
             if store.too_large(exc):
@@ -62,7 +93,7 @@ def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
                 _unexpected(fn.__name__, exc)
                 raise  # a refusal we did not expect is a bug: a 500, and its traceback in the logs
             log.error("store_unavailable", route=fn.__name__, error=f"{type(exc).__name__}: {exc}"[:300])
-            status, answer, headers = errors.http_answer(STORE_DOWN)
+            status, answer, headers = errors.http_answer(STORE_DOWN, language())
             return json_response(status, answer, headers)
         except Exception as exc:
             _unexpected(fn.__name__, exc)
@@ -133,7 +164,9 @@ def caller(request: Request) -> str:
     token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
     person = tokens.person_for(token) if token else None
     if person is None:
-        raise errors.Unauthorised("send 'Authorization: Bearer <token>' with a valid API token")
+        raise errors.Unauthorised("send 'Authorization: Bearer <token>' with a valid API token / "
+                                  "envoyez 'Authorization: Bearer <jeton>' avec un jeton d'API valide")
+    _caller_language.set(directory.language_of(person))
     return person
 
 
@@ -169,3 +202,32 @@ def incident_number(value: str) -> int:
         raise errors.NotFound(f"there is no incident #{value[:20]} / aucun incident #{value[:20]}",
                               code="no_incident")
     return number
+
+
+def no_route(method: str, path: str, routes: Mapping[str, Mapping[str, Any]],
+             lang: str | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Our answer to a request no route takes (status, JSON body, headers): 405 naming the
+    methods when the path is a route's, 404 naming the path otherwise.  The local server
+    answers with it; behind API Gateway its gateway responses say the same
+    (scripts/finish_template.py)."""
+    path = text.clean(path.split("?", 1)[0])[:200]
+    parts = path.rstrip("/").split("/") if path != "/" else [""]
+    allowed = sorted({m for pattern, methods in routes.items() if _matches(pattern, parts) for m in methods})
+    method, takes = method[:10], ", ".join(allowed)
+    if allowed:
+        error = errors.ServiceError(f"{path} takes {takes}, not {method} (see /openapi.json) / "
+                                    f"{path} accepte {takes}, pas {method} (voir /openapi.json)",
+                                    code="method_not_allowed")
+        _, body, _ = errors.http_answer(error, lang)
+        return 405, body, {"Allow": takes}
+    error = errors.ServiceError(f"there is no route {method} {path}: the API's routes are in /openapi.json / "
+                                f"aucune route {method} {path} : les routes de l'API sont dans /openapi.json",
+                                code="no_route")
+    _, body, _ = errors.http_answer(error, lang)
+    return 404, body, {}
+
+
+def _matches(pattern: str, parts: list[str]) -> bool:
+    want = pattern.rstrip("/").split("/") if pattern != "/" else [""]
+    return len(want) == len(parts) and all(w == p or (w.startswith("{") and w.endswith("}") and p != "")
+                                           for w, p in zip(want, parts, strict=True))

@@ -9,12 +9,12 @@ from .. import clock, errors, incidents, replies
 from ..reports import review
 from .http import (
     JSON_TYPES,
-    body,
     caller,
     csv,
     guarded,
     incident_number,
     int_query,
+    json_body,
     json_response,
     query,
     wants_csv,
@@ -41,14 +41,14 @@ def get_incident(number: str) -> Response:
 @bp.route("/v1/incidents/{number}/{action}", methods=["POST"], content_types=JSON_TYPES)
 @guarded
 def act_on_incident(number: str, action: str) -> Response:
+    """Any action of replies.API_ACTIONS, its JSON body as documented; answered in the
+    caller's language.  An Idempotency-Key header makes a retried request act once."""
     request = bp.current_request
     person = caller(request)
-    body(request)
-    if action not in replies.ACTIONS:
-        raise errors.NotFound("action must be acknowledge, resolve or escalate", code="unknown_action")
-    outcome = replies.api_action(incident_number(number), person, action)
+    outcome, message = replies.api_action(incident_number(number), person, action, json_body(request),
+                                          request.headers.get("idempotency-key"))
     status = 200 if outcome.changed else (404 if outcome.result == "no_incident" else 409)
-    return json_response(status, {**outcome.as_dict(), "message": replies.answer(outcome, "en")})
+    return json_response(status, {**outcome.as_dict(), "message": message})
 
 
 _PAGE = ("<!doctype html><html lang={lang}><meta charset=utf-8>"
@@ -97,9 +97,14 @@ def press_link(token: str) -> Response:
 def list_incidents() -> Response:
     request = bp.current_request
     caller(request)
-    start, end = review.parse_period(query(request, "from"), query(request, "to"), clock.now())
     filters = {k: query(request, k) for k in ("service", "severity", "state", "person")}
     rows = query(request, "rows") or "incidents"
+    # By default what is open (whenever it opened) and the last days; a period given: that period.
+    chosen = query(request, "from") or query(request, "to")
+    recent = rows == "incidents" and not chosen
+    start, end = review.parse_period(
+        query(request, "from") or (clock.iso(clock.now() - review.RECENT_DAYS * 86400) if recent else None),
+        query(request, "to"), clock.now())
     if rows not in ("incidents", "timeline"):
         raise errors.BadRequest(f"'rows' is incidents or timeline, not {rows[:20]!r}")
     if rows == "timeline":  # the escalation log: every entry of every incident listed
@@ -108,7 +113,8 @@ def list_incidents() -> Response:
         if wants_csv(request):
             return csv(review.to_csv(found["timeline"], review.CSV_TIMELINE_FIELDS), "escalation-log.csv")
         return json_response(200, found)
-    found = review.list_incidents(start, end, filters, limit=int_query(request, "limit", 1000))
+    found = review.list_incidents(start, end, filters, limit=int_query(request, "limit", 1000),
+                                  with_open=recent)
     if wants_csv(request):
         return csv(review.to_csv(found["incidents"], review.CSV_INCIDENT_FIELDS), "incidents.csv")
     return json_response(200, found)

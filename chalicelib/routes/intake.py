@@ -26,6 +26,18 @@ def enqueue() -> Response:
                                           "errors": exc.errors})
 
 
+@bp.route("/v2/change/enqueue", methods=["POST"], content_types=JSON_TYPES)
+@guarded
+def change_enqueue() -> Response:
+    """PagerDuty's change events (a deploy, a configuration applied), answered as PagerDuty
+    answers; shown on the service's incidents that open within the hour."""
+    try:
+        return json_response(202, integrations.change_event(body(bp.current_request)))
+    except InvalidEvent as exc:
+        return json_response(exc.status, {"status": "invalid event", "message": "Event object is invalid",
+                                          "errors": exc.errors})
+
+
 @bp.route("/v1/integrations/{key}", methods=["POST"], content_types=JSON_TYPES)
 @guarded
 def integration(key: str) -> Response:

@@ -1,0 +1,285 @@
+"""Customer messages on tickets, both ways: resolving from our side (SMS, API) posts an internal
+note and the closure message to the requester; the support team's templates per service
+(rotas/ `customer_messages`, checked by the loader and `rotas-check`); the first technical
+answer an agent sends (ticketing.customer_reply).  Against the loopback fake of the three
+ticketing APIs (tests/fakes/ticketing.py)."""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from conftest import Api
+from fakes.ticketing import FakeTicketing
+
+from chalicelib import errors, ticketing
+from chalicelib.rotas import directory, load
+from chalicelib.rotas.messages import template_problems
+
+ROOT = Path(__file__).resolve().parent.parent
+PAYLOADS = Path(__file__).parent / "payloads"
+ALICE = "+33600000001"
+ZENDESK = {"api_user": "agent@example.com", "api_token": "zd-token"}
+REOPEN_FR = "réouvrez le ticket si le problème persiste"
+
+SERVICE_MESSAGES = {
+    "acknowledgement": {"fr": "Bonjour {name}, {agent} s'occupe du ticket {ticket}.",
+                        "en": "Hi {name}, {agent} is on ticket {ticket}."},
+    "first_answer": {"fr": "Ticket {ticket} : il nous faut {need}. {agent} vous rappelle sous {delay}.",
+                     "en": "Ticket {ticket}: we need {need}. {agent} calls you back within {delay}."},
+    "closure": {"fr": "Ticket {ticket} clos par {agent}. Réouvrez-le si le problème persiste.",
+                "en": "Ticket {ticket} closed by {agent}. Reopen it if the problem persists."},
+}
+
+
+# ---------------------------------------------------------------- templates (pure)
+
+def test_a_template_may_use_only_the_placeholders_of_its_kind() -> None:
+    assert template_problems("first_answer", "{name}: {need}, {agent} sous {delay} (#{ticket}, {at})") == []
+    assert template_problems("closure", "Réouvrez le ticket {{#{ticket}}} si besoin") == []
+    [unknown] = template_problems("acknowledgement", "Bonjour {nom}")
+    assert unknown.startswith("unknown placeholder {nom}; acknowledgement may use {ticket}, {name}")
+    assert "unknown placeholder {need}" in template_problems("closure", "Il faut {need}")[0]
+    assert "unknown placeholder {}" in template_problems("closure", "Bonjour {}")[0]
+    assert "unknown placeholder {name.upper}" in template_problems("closure", "{name.upper}")[0]
+    assert template_problems("closure", "{agent!r} {ticket:>10}") == [
+        "{agent}: a placeholder takes no format (write {agent})",
+        "{ticket}: a placeholder takes no format (write {ticket})"]
+    assert "not a valid template" in template_problems("closure", "Bonjour {name")[0]
+    assert "not a valid template" in template_problems("closure", "accolade } seule")[0]
+    assert template_problems("closure", "  ") == ["needs a text"]
+    assert template_problems("closure", "x" * 2001) == ["longer than 2000 characters"]
+
+
+def test_render_leaves_out_what_is_not_known_and_reads_well() -> None:
+    text = ticketing.render(ticketing.MESSAGES["closure"]["fr"],
+                            {"ticket": "35436", "name": "", "agent": "Alice"})
+    assert text.startswith("Bonjour, votre demande #35436 est résolue (Alice, équipe d'astreinte).")
+    assert REOPEN_FR in text
+    assert ticketing.template(None, "closure", "en") == ticketing.MESSAGES["closure"]["en"]
+    assert ticketing.template(SERVICE_MESSAGES, "closure", "en") == SERVICE_MESSAGES["closure"]["en"]
+    assert ticketing.template({"closure": SERVICE_MESSAGES["closure"]}, "first_answer", "fr") == \
+        ticketing.MESSAGES["first_answer"]["fr"]
+
+
+def test_every_built_in_message_passes_the_loaders_check() -> None:
+    for kind, texts in ticketing.MESSAGES.items():
+        for text in texts.values():
+            assert template_problems(kind, text) == [], (kind, text)
+
+
+def _rotas_with(tmp_path: Path, block: str) -> Path:
+    """tests/rotas with a customer_messages block added to the helpdesk service."""
+    shutil.copytree(ROOT / "tests" / "rotas", tmp_path / "rotas")
+    team = tmp_path / "rotas" / "team.yaml"
+    text = team.read_text()
+    anchor = "  - id: quickdesk\n"
+    assert anchor in text
+    team.write_text(text.replace(anchor, block + anchor))
+    return tmp_path / "rotas"
+
+
+def test_the_loader_names_each_bad_message_with_its_file_and_line(tmp_path: Path) -> None:
+    block = ("    customer_messages:\n"
+             "      acknowledgement: {fr: 'Bonjour {nom}', en: 'Hello {name}'}\n"
+             "      closure: {fr: 'Résolu, réouvrez si besoin'}\n"
+             "      survey: {fr: x, en: y}\n"
+             "      first_answer: {fr: 'Il faut {need}', en: 'We need {need}', de: 'Wir brauchen {need}'}\n")
+    with pytest.raises(load.RotaError) as exc:
+        load.load_dir(_rotas_with(tmp_path, block))
+    problems = [p for p in exc.value.problems if "customer_messages" in p]
+    line = next(i for i, t in enumerate((tmp_path / "rotas" / "team.yaml").read_text().splitlines(), 1)
+                if t.strip() == "customer_messages:")
+    at = "services[0].customer_messages"
+    assert problems == [
+        f"team.yaml:{line + 1}: {at}.acknowledgement.fr: unknown placeholder {{nom}}; "
+        "acknowledgement may use {ticket}, {name}, {agent}, {agent_name}, {at} / variable inconnue",
+        f"team.yaml:{line + 2}: {at}.closure.en: missing; every message needs fr and en / texte manquant",
+        f"team.yaml:{line + 3}: {at}.survey: unknown message; one of acknowledgement, first_answer, closure",
+        f"team.yaml:{line + 4}: {at}.first_answer.de: unknown language; one of fr, en",
+    ]
+
+
+def test_good_messages_load_into_the_service_and_the_schema_agrees(tmp_path: Path) -> None:
+    block = "    customer_messages:\n" + "".join(
+        f"      {kind}: {json.dumps(texts, ensure_ascii=False)}\n"
+        for kind, texts in SERVICE_MESSAGES.items())
+    bundle = load.load_dir(_rotas_with(tmp_path, block))
+    assert bundle["services"]["helpdesk"]["customer_messages"] == SERVICE_MESSAGES
+    assert bundle["services"]["quickdesk"]["customer_messages"] is None
+    schema = json.loads((ROOT / "rotas" / "schema.json").read_text())
+    doc = yaml.safe_load((tmp_path / "rotas" / "team.yaml").read_text())
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(doc)) == []
+    doc["services"][0]["customer_messages"]["closure"].pop("en")
+    [error] = jsonschema.Draft202012Validator(schema).iter_errors(doc)
+    assert "'en' is a required property" in error.message
+
+
+def test_the_example_service_in_rotas_sets_its_messages() -> None:
+    bundle = load.load_dir(ROOT / "rotas")
+    messages = bundle["services"]["helpdesk"]["customer_messages"]
+    assert set(messages or {}) == {"acknowledgement", "first_answer", "closure"}
+    assert "réouvrez le ticket si le problème persiste" in (messages or {})["closure"]["fr"].lower()
+
+
+# ---------------------------------------------------------------- over HTTP
+
+@pytest.fixture()
+def tools() -> Iterator[FakeTicketing]:
+    fake = FakeTicketing().start()
+    yield fake
+    fake.stop()
+
+
+def _auth(api: Api) -> dict:
+    return {"Authorization": f"Bearer {api.token}"}
+
+
+def _ticket(api: Api, tools: FakeTicketing, locale: str = "Français", ticket_id: str = "35436",
+            urls: list[str] | None = None) -> int:
+    """A Zendesk ticket that pages Alice; the incident's number (the key's URL added to urls)."""
+    r = api.http.post(f"{api.base}/v1/services/helpdesk/integrations", headers=_auth(api), timeout=10,
+                      json={"source": "zendesk", "label": "tests",
+                            "options": {**ZENDESK, "api_base": tools.base("zendesk")}})
+    assert r.status_code == 201, r.text
+    doc = json.loads((PAYLOADS / "zendesk_ticket.json").read_text())
+    doc["ticket"]["requester"]["locale"] = locale
+    doc["ticket"]["id"] = ticket_id
+    if urls is not None:
+        urls.append(r.json()["url"])
+    r = api.http.post(r.json()["url"], json=doc, timeout=10)
+    assert r.status_code == 202, r.text
+    return int(r.json()["events"][0]["incident_number"])
+
+
+def _comment(call: dict[str, Any]) -> tuple[str, bool]:
+    comment = call["json"]["ticket"]["comment"]
+    return comment["body"], comment["public"]
+
+
+def _told(api: Api, number: int) -> list[dict[str, Any]]:
+    return [e for e in api.incident(number)["timeline"]
+            if e["kind"] == "notified" and e["channel"] == "zendesk"]
+
+
+def _with_service_messages() -> None:
+    bundle = copy.deepcopy(directory.bundle())
+    bundle["services"]["helpdesk"]["customer_messages"] = SERVICE_MESSAGES
+    directory.sync(bundle)
+    directory.invalidate()
+
+
+def test_resolving_by_sms_posts_a_note_and_tells_the_requester_once(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    number = _ticket(api, tools)
+    fresh.fake.wait_for(kind="sms", to=ALICE)
+    status, _ = fresh.fake.reply_sms(ALICE, f"6 {number}", message_sid="SMres1")
+    assert status == 200
+    assert api.incident(number)["state"] == "resolved"
+    note, reply = tools.calls_to("zendesk")
+    body, public = _comment(note)
+    assert not public and body.startswith("[Astreinte] Résolu par Alice Martin le ")
+    body, public = _comment(reply)
+    assert public and body.startswith("Bonjour Camille Dupont, votre demande #35436 est résolue (Alice,")
+    assert REOPEN_FR in body
+
+    fresh.fake.reply_sms(ALICE, f"6 {number}", message_sid="SMres1")  # Twilio retried
+    assert len(tools.calls_to("zendesk")) == 2
+    [told] = _told(api, number)
+    assert told["detail"]["message"] == "closure" and told["detail"]["note"]["ok"]
+    assert told["detail"]["reply"] == {"ok": True, "status": 200, "language": "fr"}
+
+
+def test_the_services_own_messages_are_used_and_an_english_requester_reads_english(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    _with_service_messages()
+    number = _ticket(api, tools, locale="en-GB")
+    fresh.fake.wait_for(kind="sms", to=ALICE)
+    fresh.fake.reply_sms(ALICE, f"4 {number}", message_sid="SMack1")
+    r = api.http.post(f"{api.base}/v1/incidents/{number}/resolve", headers=_auth(api), json={}, timeout=10)
+    assert r.status_code == 200, r.text
+    texts = [_comment(c) for c in tools.calls_to("zendesk")]
+    assert [public for _, public in texts] == [False, True, False, True]
+    assert texts[1][0] == "Hi Camille Dupont, Alice is on ticket 35436."
+    assert texts[2][0].startswith("[Astreinte] Résolu par ")  # the note: the team's language
+    assert texts[3][0] == "Ticket 35436 closed by Carol. Reopen it if the problem persists."
+    assert [t["detail"]["message"] for t in _told(api, number)] == ["acknowledgement", "closure"]
+
+
+def test_a_ticket_closed_in_its_tool_is_not_told_again(api: Api, fresh, tools: FakeTicketing) -> None:
+    urls: list[str] = []
+    number = _ticket(api, tools, urls=urls)
+    fresh.fake.wait_for(kind="sms", to=ALICE)
+    doc = json.loads((PAYLOADS / "zendesk_ticket.json").read_text())
+    doc["ticket"]["status"] = "Solved"
+    r = api.http.post(urls[0], json=doc, timeout=10)
+    assert r.status_code == 202 and r.json()["events"][0]["action"] == "resolve"
+    assert api.incident(number)["state"] == "resolved"
+    assert tools.calls_to("zendesk") == []
+    assert _told(api, number) == []
+
+
+def test_the_first_answer_says_what_we_need_and_when_we_call_back(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    from chalicelib.incidents.records import get
+
+    number = _ticket(api, tools)
+    inc = get(number)
+    assert inc is not None
+    record = ticketing.customer_reply(inc, "alice", "first_answer",
+                                      {"need": "une capture d'écran\x07 de l'erreur", "delay": "2 h"})
+    assert record["ok"] is True and record["language"] == "fr" and record["ticket"] == "zendesk:35436"
+    [reply] = tools.calls_to("zendesk")
+    body, public = _comment(reply)
+    assert public and body == record["text"]
+    assert body == ("Bonjour Camille Dupont, nous travaillons sur votre demande #35436. Pour avancer, "
+                    "il nous faut : une capture d'écran de l'erreur. Alice vous recontacte sous 2 h.")
+    [told] = _told(api, number)
+    assert told["actor"] == "alice" and told["detail"]["message"] == "first_answer"
+
+    _with_service_messages()
+    record = ticketing.customer_reply(inc, "alice", "first_answer", {"need": "vos logs", "delay": "30 min"})
+    assert record["text"] == "Ticket 35436 : il nous faut vos logs. Alice vous rappelle sous 30 min."
+
+
+def test_a_first_answer_is_refused_without_its_fields_or_a_ticket(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    from chalicelib.incidents.records import get
+
+    number = _ticket(api, tools)
+    inc = get(number)
+    assert inc is not None
+    with pytest.raises(errors.BadRequest, match="'need'") as exc:
+        ticketing.customer_reply(inc, "alice", "first_answer", {"delay": "2 h"})
+    assert exc.value.code == "bad_need"
+    with pytest.raises(errors.BadRequest, match="'delay'"):
+        ticketing.customer_reply(inc, "alice", "first_answer", {"need": "x", "delay": "d" * 61})
+    with pytest.raises(errors.BadRequest, match="'kind' must be one of acknowledgement, first_answer"):
+        ticketing.customer_reply(inc, "alice", "survey", {})
+    assert tools.calls_to("zendesk") == []
+
+    other = get(api.trigger()["incident_number"])
+    assert other is not None
+    with pytest.raises(ticketing.NoTicket) as refused:
+        ticketing.customer_reply(other, "alice", "first_answer", {"need": "x", "delay": "1 h"})
+    assert refused.value.code == "no_ticket" and isinstance(refused.value, errors.Conflict)
+
+
+def test_a_tool_that_refuses_the_reply_is_recorded_not_raised(api: Api, fresh, tools: FakeTicketing) -> None:
+    from chalicelib.incidents.records import get
+
+    number = _ticket(api, tools)
+    inc = get(number)
+    assert inc is not None
+    tools.fail_next(1, 503)
+    record = ticketing.customer_reply(inc, "alice", "closure", {})
+    assert record["ok"] is False and record["reply"]["status"] == 503
+    assert REOPEN_FR in record["text"]
+    [told] = _told(api, number)
+    assert told["detail"]["ok"] is False
