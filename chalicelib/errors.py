@@ -59,6 +59,12 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class Unprocessable(ServiceError):
+    """Well-formed, but it contradicts what was sent before (an Idempotency-Key reused)."""
+
+    code = "unprocessable"
+
+
 class TooLarge(ServiceError):
     """A body or an event over a limit."""
 
@@ -98,6 +104,7 @@ HTTP_STATUS: dict[type[ServiceError], int] = {
     NotFound: 404,
     Conflict: 409,
     TooLarge: 413,
+    Unprocessable: 422,
     RateLimited: 429,
     UpstreamFailed: 502,
     Unavailable: 503,

@@ -21,15 +21,19 @@ from typing import Any, cast
 from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist
 
-from . import changes, clock, config, errors, hashing, incidents, metrics, ratelimit
+from . import changes, clock, config, errors, hashing, incidents, metrics, ratelimit, ticketing
 from .intake import Event, InvalidEvent, pagerduty
 from .intake.options import problems as option_problems
+from .intake.tickets import TOOLS
 from .model import Service
 from .rotas import directory
 from .store import IntegrationKey, transaction
 
 SOURCES = ("pagerduty", "alertmanager", "grafana", "cloudwatch", "zendesk", "jira", "freshdesk",
            "opsgenie", "generic", "heartbeat")
+# The keys that may be a body's routing_key (/v2/enqueue, /v2/change/enqueue): PagerDuty's
+# format.  A heartbeat key sits in every cron line and a ticketing key in a tool's webhook.
+ROUTING_KEY_SOURCES = ("pagerduty", "generic")
 
 
 class UnknownKey(errors.Forbidden):
@@ -161,7 +165,11 @@ def accept(key: str, raw: bytes, headers: dict[str, str], source_only: str | Non
     for event in events:
         action = event.pop("action")
         event.setdefault("via", source)
-        if action == "trigger":
+        if action == "trigger" and source in TOOLS and (ours := ticketing.own_echo(event)) is not None:
+            # the ticketing tool telling us about the comment we just posted: nothing to page
+            answer["events"].append({"action": action, "dedup_key": event["dedup_key"],
+                                     "incident_number": ours, "new": False, "our_own_write": True})
+        elif action == "trigger":
             inc, created = incidents.trigger(service, event)
             answer["events"].append({"action": action, "dedup_key": event["dedup_key"],
                                      "incident_number": inc.number, "new": created})
@@ -192,9 +200,7 @@ def enqueue(raw: bytes) -> dict[str, Any]:
         parsed = pagerduty.parse_event(raw)
         routing_key = parsed.pop("routing_key")
         event = cast(Event, parsed)
-        service = directory.service_for_key(routing_key)
-        if service is None:
-            raise InvalidEvent(["'routing_key' is not the integration key of any service"])
+        service = _routing_key_service(routing_key)
         ratelimit.take(hashing.sha256_hex(routing_key))
     action = event.pop("action")
     answer: dict[str, Any] = {"status": "success", "message": "Event processed",
@@ -217,14 +223,26 @@ def change_event(raw: bytes) -> dict[str, Any]:
     with _refusals_counted():
         parsed = pagerduty.parse_change(raw)
         routing_key = parsed.pop("routing_key")
-        service = directory.service_for_key(routing_key)
-        if service is None:
-            raise InvalidEvent(["'routing_key' is not the integration key of any service"])
+        service = _routing_key_service(routing_key)
         ratelimit.take(hashing.sha256_hex(routing_key))
     stored = changes.record(service["id"], parsed)
     if stored:
         metrics.count("EventsAccepted")
     return {"status": "success", "message": "Change event processed"}
+
+
+def _routing_key_service(routing_key: str) -> Service:
+    """The service of a body's routing_key: a key declared in rotas/ for PagerDuty's format
+    (ROUTING_KEY_SOURCES); InvalidEvent naming the field otherwise."""
+    service = directory.service_for_key(routing_key)
+    if service is None:
+        raise InvalidEvent(["'routing_key' is not the integration key of any service"])
+    digest = hashing.sha256_hex(routing_key)
+    source = next(i["type"] for i in service["integrations"] if i["key_sha256"] == digest)
+    if source not in ROUTING_KEY_SOURCES:
+        raise InvalidEvent([f"'routing_key' is the key of a {source} integration; this path takes "
+                            f"the key of a {' or '.join(ROUTING_KEY_SOURCES)} integration"])
+    return service
 
 
 @contextlib.contextmanager

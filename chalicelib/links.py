@@ -56,9 +56,11 @@ def verify(token: str) -> tuple[int, str, str]:
 
 # ---------------------------------------------------------------- details links (/d/…)
 # Short enough for an SMS: `/d/<number>.<person>.<expiry, base 36>.<HMAC-SHA256, 12 bytes,
-# base64url>` (~35 characters).  It only shows the incident (its buttons POST to the one-click
-# links above), so it lives a week; the MAC is taken over a "d|" prefix, so that no
-# one-click link's signature ever passes for a details link's, or the other way round.
+# base64url>` (~35 characters).  It shows the incident for a week; its buttons (POSTing to the
+# one-click links above) only while a one-click link sent with it would still act, TTL_SECONDS
+# after it was made (`details_issued`): holding a details link is no week of power to act.
+# The MAC is taken over a "d|" prefix, so that no one-click link's signature ever passes for a
+# details link's, or the other way round.
 DETAILS_TTL_SECONDS = 7 * 24 * 3600
 _PERSON = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -93,6 +95,12 @@ def verify_details(token: str) -> tuple[int, str]:
     if int(expires, 36) < clock.now():
         raise BadLink("this link has expired / ce lien a expiré")
     return incident, person
+
+
+def details_issued(token: str) -> float:
+    """When a details link (already verified: verify_details) was made: its expiry less
+    DETAILS_TTL_SECONDS."""
+    return int(token.split(".")[2], 36) - DETAILS_TTL_SECONDS
 
 
 def _base36(n: int) -> str:

@@ -30,6 +30,9 @@ __all__ = ["error", "warning", "info", "mask_phone", "mask_secrets", "masked", "
 # Paths whose last part is a credential: a calendar feed, a one-click link, an integration or
 # heartbeat key, a feed to revoke.  Access logs keep the path, never the secret.
 _SECRET_PATHS = re.compile(r"(/(?:ical|l|v1/integrations|v1/heartbeats|v1/feeds)/)([^/?\s]{4})[^/?\s]*")
+# A details link (/d/<number>.<person>.<expiry>.<signature>): its signature, the part after the
+# last '.', is the secret (none of it kept); a token without a '.' is masked whole.
+_DETAILS_PATH = re.compile(r"(/d/(?:[^/?\s]*\.)?)[^/?\s.]+")
 # A phone number as we store and send them (E.164), alone or inside a provider's message.
 _PHONE = re.compile(r"(?<![\w+])\+[1-9][0-9]{6,14}(?![0-9])")
 # The line's own keys (Powertools' and the logging module's): a field of that name is renamed.
@@ -61,8 +64,9 @@ _logger = _build()
 
 
 def mask_secrets(text: str) -> str:
-    """A request line or URL with the credentials in its path cut to their first 4 characters."""
-    return _SECRET_PATHS.sub(r"\1\2…", text)
+    """A request line or URL with the credentials in its path cut to their first 4 characters
+    (a details link's signature cut whole)."""
+    return _DETAILS_PATH.sub(r"\1…", _SECRET_PATHS.sub(r"\1\2…", text))
 
 
 def masked(value: Any) -> Any:

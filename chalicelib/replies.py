@@ -8,15 +8,19 @@ answer is the same sentence, in the person's language.
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import config, errors, incidents, links, ticketing
+from pynamodb.exceptions import PutError
+
+from . import clock, config, errors, hashing, incidents, links, store, ticketing
 from .hotline import csat
 from .incidents import delivery, flood
+from .incidents.records import IDEMPOTENCY_DAYS
 from .incidents.views import view
 from .model import Person
 from .notify import channels, sms, voice
@@ -42,7 +46,7 @@ _RESULT_KEYS = {"acknowledged": "ok_ack", "resolved": "ok_resolve", "escalated":
                 "not_paged": "not_paged", "no_incident": "no_incident", "noted": "ok_note",
                 "reassigned": "ok_reassign", "snoozed": "ok_snooze", "responders_added": "ok_responders",
                 "merged": "ok_merge", "not_acknowledged": "not_acknowledged",
-                "customer_replied": "ok_customer_reply"}
+                "customer_replied": "ok_customer_reply", "bad_target": "bad_target"}
 # The API's actions: POST /v1/incidents/{n}/{action} with a JSON body (api_action).
 API_ACTIONS = ("acknowledge", "resolve", "escalate", "note", "reassign", "snooze", "add_responders", "merge",
                "customer_reply")
@@ -70,12 +74,13 @@ def parse_sms(body: str) -> tuple[str, int] | None:
 
 
 _NOTE = re.compile(r"^\s*(NOTE|N)\s*[#:]?\s*(\d+)\s*[:\-]?\s+(\S.*)$", re.IGNORECASE | re.DOTALL)
-_SNOOZE = re.compile(r"^(SNOOZE|Z)\s*[#:]?\s*(\d+)(?:\s+(\d+)\s*(?:MIN|MINUTES|M)?)?$")
+_SNOOZE = re.compile(r"^(SNOOZE|Z)\s*[#:]?\s*(\d+)(?:\s+(\d{1,12})\s*(?:MIN|MINUTES|M)?)?$")
 
 
 def parse_command(body: str) -> tuple[str, int, Any] | None:
     """'NOTE 12 disque remplacé' / 'N 12 …' -> ("note", 12, the text as typed);
-    'SNOOZE 12 30' / 'Z 12' -> ("snooze", 12, minutes or None)."""
+    'SNOOZE 12 30' / 'Z 12' -> ("snooze", 12, minutes or None).  Minutes are passed as
+    typed, however many: actions.snooze refuses a duration out of range (with the help)."""
     note = _NOTE.match(body)
     if note:
         number = whole_number(note.group(2), 1)
@@ -83,7 +88,7 @@ def parse_command(body: str) -> tuple[str, int, Any] | None:
     snooze = _SNOOZE.match(_plain(body))
     if snooze:
         number = whole_number(snooze.group(2), 1)
-        minutes = whole_number(snooze.group(3), 0, 10**6) if snooze.group(3) else None
+        minutes = whole_number(snooze.group(3)) if snooze.group(3) else None
         return ("snooze", number, minutes) if number is not None else None
     return None
 
@@ -182,9 +187,14 @@ def voice_key(ref: str, params: dict[str, str]) -> str:
     number, person = _call_ref(ref)
     lang = person["language"]
     digit = params.get("Digits", "")
-    if digit == "2":  # the details link by SMS; the call goes on, waiting for a key
-        return voice.gather(sms.send_details(number, person), lang, sms.twilio_url("gather", ref),
-                            text(lang, "voice_goodbye"))
+    if digit == "2":  # the details link by SMS, once a call (Twilio retries); the call goes on
+        said = text(lang, "voice_details_sent")
+        call = params.get("CallSid", "")
+        if not call or store.first_time(f"details-sms:{call}", clock.now(), keep_days=1):
+            said, record = sms.send_details(number, person)
+            incidents.entry(number, "notified", clock.now(), actor="astreinte", channel="sms",
+                            detail=record).save()
+        return voice.gather(said, lang, sms.twilio_url("gather", ref), text(lang, "voice_goodbye"))
     action = {"4": "acknowledge", "6": "resolve", "5": "escalate"}.get(digit)
     if action is None:
         return voice_answered(ref)
@@ -245,8 +255,10 @@ def slack_clicked(payload: dict[str, Any]) -> str:
     person = directory.person_by_slack(user)
     number = whole_number(str(act.get("value", "")), 1)
     if person is None or action is None or number is None:
-        if channel:
-            slack_notify.ephemeral(channel, user, text("fr", "unknown_person"))
+        if channel:  # someone Slack knows and rotas/ does not, or a button we never made
+            said = text("fr", "unknown_slack_user") if person is None else \
+                text(person["language"], "unknown_button")
+            slack_notify.ephemeral(channel, user, said)
         return "unknown"
     inc = incidents.get(number)
     # A page posted in a team channel may be taken by anyone in the directory.
@@ -311,15 +323,17 @@ def link_clicked(token: str) -> tuple[incidents.Outcome, str, str]:
     return outcome, answer(outcome, lang), lang
 
 
-def customer_reply(number: int, person_id: str, body: dict[str, Any]) -> incidents.Outcome:
+def customer_reply(number: int, person_id: str, body: dict[str, Any],
+                   idem_key: str | None = None) -> incidents.Outcome:
     """The support team's first technical answer (or another of the service's customer
     messages) posted on the ticket that opened the incident; the tool refusing it is a 502
-    naming the tool's answer (the attempt is on the timeline)."""
+    naming the tool's answer (the attempt is on the timeline).  Once per `idem_key`: a
+    retry gets the first answer and posts nothing."""
     inc = incidents.get(number)
     if inc is None:
         return incidents.Outcome("no_incident", number)
     kind = body.get("kind", "first_answer")
-    record = ticketing.customer_reply(inc, person_id, str(kind)[:40], body)
+    record = ticketing.customer_reply(inc, person_id, str(kind)[:40], body, idem_key)
     if not record["ok"]:
         error = str(record["reply"].get("error") or record["reply"].get("status") or "?")[:200]
         ticket = record["ticket"]
@@ -329,16 +343,48 @@ def customer_reply(number: int, person_id: str, body: dict[str, Any]) -> inciden
                              words={"ticket": record["ticket"], "kind": record["message"]})
 
 
+class IdempotencyKeyReused(errors.Unprocessable):
+    """An Idempotency-Key sent again with another body: refused, not answered as done (422, as
+    the IETF Idempotency-Key draft and Stripe say)."""
+
+    code = "idempotency_key_reused"
+
+
+def _api_key(person_id: str, number: int, action: str, idem_key: str, body: dict[str, Any]) -> str:
+    """The caller's Idempotency-Key as stored: theirs, for this incident and this action only
+    (a script reusing one key acts on each incident, for each action).  The body it first
+    came with is kept beside the action's own record (same partition, sort key BODY): the
+    same key again with another body is a 422 naming it, never the first answer replayed."""
+    key = f"api:{person_id}:{number}:{action}:{idem_key}"
+    digest = hashing.sha256_hex(json.dumps(body, sort_keys=True, ensure_ascii=False))
+    now = clock.now()
+    try:
+        store.Idempotency(f"IDEM#{key}", "BODY", answer={"body": digest},
+                          expires=int(now + IDEMPOTENCY_DAYS * 86400)).save(
+            condition=store.Idempotency.pk.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        first = store.Idempotency.get(f"IDEM#{key}", "BODY", consistent_read=True).answer or {}
+        if first.get("body") != digest:
+            shown = idem_key[:60]
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {shown!r} was already used with another body for {action} on #{number} / "
+                f"la clé Idempotency-Key {shown!r} a déjà servi avec un autre corps pour {action} "
+                f"sur #{number}") from None
+    return key
+
+
 def api_action(number: int, person_id: str, action: str, body: dict[str, Any],
                idem_key: str | None = None) -> tuple[incidents.Outcome, str]:
     """The API acts for the token's owner (any directory member may act on an incident);
     returns the outcome and its sentence in the caller's language.  `idem_key`: the caller's
-    Idempotency-Key, if any."""
+    Idempotency-Key, if any (_api_key)."""
     if action not in API_ACTIONS:
         names = ", ".join(API_ACTIONS)
         raise errors.NotFound(f"action must be one of {names} / l'action doit être l'une de : {names}",
                               code="unknown_action", actions=list(API_ACTIONS))
-    key = f"api:{person_id}:{idem_key}" if idem_key else None
+    key = _api_key(person_id, number, action, idem_key, body) if idem_key else None
     if action in ACTIONS:
         outcome = ACTIONS[action](number, person_id, "api", key, authorised=True)
     elif action == "note":
@@ -350,7 +396,7 @@ def api_action(number: int, person_id: str, action: str, body: dict[str, Any],
     elif action == "add_responders":
         outcome = incidents.add_responders(number, person_id, "api", body.get("people"), key)
     elif action == "customer_reply":
-        outcome = customer_reply(number, person_id, body)
+        outcome = customer_reply(number, person_id, body, key)
     else:
         outcome = incidents.merge(number, person_id, "api", body.get("into"), key)
     person = directory.person(person_id)

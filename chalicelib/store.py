@@ -124,7 +124,7 @@ class DueIndex(GlobalSecondaryIndex["Incident"]):
 
 REPORT_FIELDS = ("number", "service", "severity", "state", "unanswered", "summary", "source", "created_at",
                  "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "policy", "paged",
-                 "pages", "calls", "dedup_key")
+                 "pages", "calls", "dedup_key", "first_acknowledged_at", "earlier_holds")
 
 
 class OpenIndex(GlobalSecondaryIndex["Incident"]):
@@ -190,6 +190,9 @@ class Incident(_Table):
     open_shard = UnicodeAttribute(null=True)  # OPEN_SHARD while not resolved (the `open` index)
     snoozed_until = NumberAttribute(null=True)  # acknowledged, triggered again then (snooze)
     merged_into = IntegerAttribute(null=True)  # a duplicate merged into that incident
+    # Kept when a holder lets it go (reassigned, snooze ran out: engine.let_go), for reports:
+    first_acknowledged_at = NumberAttribute(null=True)  # the first acknowledgement (TTA, SLA)
+    earlier_holds = JSONAttribute(null=True)  # [{by, from, to}]: earlier holders' acknowledged time
     version = VersionAttribute()
     due_index = DueIndex()
     month_index = MonthIndex()

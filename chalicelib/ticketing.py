@@ -8,6 +8,11 @@ call back).  The replies are the support team's templates, per service in rotas/
 The API base URL and credentials come from the integration's options only, never from the
 webhook body: a forged body must not be able to send our credentials to a host of its
 choosing.  (Inbound parsing is chalicelib.intake.tickets.)
+
+Our own writes come back: Jira sends jira:issue_updated for every comment, and a Zendesk or
+Freshdesk trigger may fire on any update.  Before posting on a ticket we remember it
+(`remember_writing`, ECHO_SECONDS); an update of that ticket in that time that leaves its
+status as we knew it is our echo (`own_echo`), never an incident of its own.
 """
 from __future__ import annotations
 
@@ -16,11 +21,14 @@ import secrets
 import string
 from typing import Any
 
+from pynamodb.exceptions import DoesNotExist, PutError
+
 from . import clock, errors, text
+from .intake import Event
 from .intake.tickets import TOOLS, language
 from .rotas import directory
 from .rotas.messages import MESSAGE_PLACEHOLDERS
-from .store import Incident, IntegrationKey, TimelineEntry
+from .store import Idempotency, Incident, IntegrationKey, TimelineEntry
 
 KINDS = tuple(MESSAGE_PLACEHOLDERS)  # acknowledgement, first_answer, closure
 
@@ -52,10 +60,19 @@ NOTE = {
 }
 NOTES = {
     "acknowledgement": NOTE,
-    "closure": {"fr": "[Astreinte] Résolu par {by} le {at} ; le demandeur est prévenu.",
-                "en": "[Astreinte] Resolved by {by} at {at}; the requester has been told."},
+    "closure": {"fr": "[Astreinte] Résolu par {by} le {at}.",
+                "en": "[Astreinte] Resolved by {by} at {at}."},
+}
+# What the closure note adds, from the reply's result (nothing when no reply was tried).
+REQUESTER_TOLD = {"fr": " Le demandeur est prévenu.", "en": " The requester has been told."}
+REQUESTER_NOT_TOLD = {
+    "fr": " Le message au demandeur n'a pas pu être envoyé ({error}) : il ne sait rien.",
+    "en": " The message to the requester could not be sent ({error}): they know nothing yet.",
 }
 NEED_MAX, DELAY_MAX = 1000, 60
+ECHO_SECONDS = 300.0  # a tool's webhook about our own comment comes within this
+CLAIM_SECONDS = 60.0  # a customer reply being posted (a retry meanwhile is told to wait)
+ANSWER_DAYS = 7  # a posted customer reply's answer, for a retry with the same Idempotency-Key
 
 
 class NoTicket(errors.Conflict):
@@ -70,7 +87,8 @@ def on_acknowledged(details: dict[str, Any], actor_name: str, at_iso: str, optio
 
     Returns what was posted, for the timeline: {"ticket", "message", "note": {"ok", ...},
     "reply": {"ok", ...}}.  Never raises: the acknowledgement has already happened and a
-    ticketing tool being down must not undo or delay it.  `messages`: the service's own."""
+    ticketing tool being down must not undo or delay it.  `messages`: the service's own.
+    (The caller remembers the write first: remember_writing.)"""
     return _tell(details, "acknowledgement", actor_name, at_iso, options, messages)
 
 
@@ -95,31 +113,147 @@ def _tell(details: dict[str, Any], kind: str, actor_name: str, at_iso: str, opti
     auth = _auth(tool, options)
     team_lang = language(options.get("language"), "fr")
     note = NOTES[kind][team_lang].format(by=actor_name, at=at_iso)
-    record["note"] = _post(tool, "note", base, tid, note, auth, options)
+    # The closure's note says whether the requester was told: its reply is posted first.
+    reply_first = kind == "closure"
+    if not reply_first:
+        record["note"] = _post(tool, "note", base, tid, note, auth, options)
     if options.get("reply_to_requester", True):
         requester = ticket.get("requester") or {}
         lang = _requester_language(requester)
         reply = render(template(messages, kind, lang), _values(ticket, actor_name, at_iso))
         record["reply"] = {**_post(tool, "reply", base, tid, reply, auth, options), "language": lang}
+    if reply_first:
+        note += _requester_words(record.get("reply"), team_lang)
+        record["note"] = _post(tool, "note", base, tid, note, auth, options)
     return record
 
 
-def customer_reply(inc: Incident, person_id: str, kind: str, values: dict[str, Any]) -> dict[str, Any]:
+def _requester_words(reply: dict[str, Any] | None, lang: str) -> str:
+    """The note's last sentence about the requester: told, not told (why), or nothing when
+    no reply was tried (the integration's reply_to_requester is false)."""
+    if reply is None:
+        return ""
+    if reply.get("ok"):
+        return REQUESTER_TOLD[lang]
+    return REQUESTER_NOT_TOLD[lang].format(error=str(reply.get("status") or reply.get("error") or "?")[:100])
+
+
+def remember_writing(inc: Incident) -> None:
+    """We are about to post on the ticket that opened `inc`: its tool's webhook about our own
+    comment, in the next ECHO_SECONDS, is to be recognised (own_echo).  Kept with the
+    ticket's status as its tool last told us: an update that changes it is news, not our echo."""
+    ticket = _ticket_of(inc.details)
+    if ticket is None:
+        return
+    Idempotency(_wrote_pk(ticket), answer={"incident": inc.number, "status": _last_status(inc, ticket)},
+                expires=int(clock.now() + ECHO_SECONDS)).save()
+
+
+def _last_status(inc: Incident, ticket: dict[str, Any]) -> str:
+    """The ticket's status in its latest webhook: the newest repeat of this ticket on the
+    incident's timeline (the support team moved it meanwhile), else the one that opened it."""
+    repeats = TimelineEntry.query(f"INC#{inc.number}", scan_index_forward=False, consistent_read=True,
+                                  filter_condition=TimelineEntry.kind == "repeated")
+    for repeat in repeats:
+        event = (repeat.detail or {}).get("event")
+        heard = _ticket_of(event.get("details") if isinstance(event, dict) else None)
+        if heard is not None and (heard["tool"], str(heard["id"])) == (ticket["tool"], str(ticket["id"])):
+            return _status(heard)
+    return _status(ticket)
+
+
+def own_echo(event: Event) -> int | None:
+    """The incident whose write-back this ticket event is the tool's echo of (a trigger for a
+    ticket we posted on within ECHO_SECONDS, its status unchanged), else None."""
+    ticket = _ticket_of(event.get("details"))
+    if ticket is None:
+        return None
+    try:
+        wrote = Idempotency.get(_wrote_pk(ticket), "IDEM", consistent_read=True)
+    except DoesNotExist:
+        return None
+    known = wrote.answer or {}
+    if wrote.expires < clock.now() or known.get("status") != _status(ticket):
+        return None
+    return int(known["incident"])
+
+
+def _ticket_of(details: Any) -> dict[str, Any] | None:
+    ticket = details.get("ticket") if isinstance(details, dict) else None
+    if not isinstance(ticket, dict) or ticket.get("tool") not in TOOLS or not ticket.get("id"):
+        return None
+    return ticket
+
+
+def _wrote_pk(ticket: dict[str, Any]) -> str:
+    return f"IDEM#wrote#{ticket['tool']}:{ticket['id']}"
+
+
+def _status(ticket: dict[str, Any]) -> str:
+    return str(ticket.get("status") or "").strip().lower()
+
+
+def customer_reply(inc: Incident, person_id: str, kind: str, values: dict[str, Any],
+                   idem_key: str | None = None) -> dict[str, Any]:
     """The `customer_reply` action: a public reply on the incident's ticket with the service's
     template of that kind (first_answer: values "need" and "delay"), recorded on the timeline
     (`notified`, actor = the person).  -> {"ok", "ticket", "message", "language", "text",
     "reply": {"ok", "status"?, "error"?}}: ok is False when the tool refused or could not be
     reached (recorded too; the caller decides what to answer).
 
+    `idem_key` (the caller's Idempotency-Key): claimed before posting, so a retry posts
+    nothing twice and gets the first record; a reply the tool did not take releases it (the
+    retry tries again); a retry while the first is still posting is a Conflict (in_progress).
+
     Raises NoTicket (409) when no ticket opened the incident, BadRequest naming the field
     (kind, need, delay) otherwise."""
-    ticket = inc.details.get("ticket") if isinstance(inc.details, dict) else None
-    if not isinstance(ticket, dict) or ticket.get("tool") not in TOOLS or not ticket.get("id"):
+    ticket = _ticket_of(inc.details)
+    if ticket is None:
         raise NoTicket("this incident was not opened by a ticket / cet incident ne vient pas d'un ticket")
     if kind not in KINDS:
         raise errors.BadRequest(f"'kind' must be one of {', '.join(KINDS)} / type de message inconnu",
                                 code="bad_kind")
     words = _reply_values(kind, values)
+    if idem_key is not None and (first := _claim(idem_key)) is not None:
+        return first
+    try:
+        record = _customer_reply(inc, ticket, person_id, kind, words)
+    except Exception:
+        if idem_key is not None:
+            Idempotency(f"IDEM#{idem_key}").delete()
+        raise
+    if idem_key is not None:
+        if record["ok"]:
+            Idempotency(f"IDEM#{idem_key}", answer=record,
+                        expires=int(clock.now() + ANSWER_DAYS * 86400)).save()
+        else:
+            Idempotency(f"IDEM#{idem_key}").delete()
+    return record
+
+
+def _claim(idem_key: str) -> dict[str, Any] | None:
+    """None when the key is ours now; the record its first delivery got otherwise."""
+    now = clock.now()
+    try:
+        Idempotency(f"IDEM#{idem_key}", answer=None, expires=int(now + CLAIM_SECONDS)).save(
+            condition=Idempotency.pk.does_not_exist() | (Idempotency.expires < int(now)))
+        return None
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+    try:
+        first = Idempotency.get(f"IDEM#{idem_key}", "IDEM", consistent_read=True).answer
+    except DoesNotExist:
+        first = None
+    if not first:
+        raise errors.Conflict("a request with this Idempotency-Key is posting the reply; try again shortly / "
+                              "une requête avec cette Idempotency-Key envoie la réponse ; réessayez",
+                              code="in_progress")
+    return dict(first)
+
+
+def _customer_reply(inc: Incident, ticket: dict[str, Any], person_id: str, kind: str,
+                    words: dict[str, str]) -> dict[str, Any]:
     tool, tid = ticket["tool"], str(ticket["id"])
     now = clock.now()
     svc = directory.bundle()["services"].get(inc.service)
@@ -132,6 +266,7 @@ def customer_reply(inc: Incident, person_id: str, kind: str, values: dict[str, A
         record["reply"] = {"ok": False, "error": f"no {tool} integration of the service has options.api_base"}
     else:
         base = str(options["api_base"]).rstrip("/")
+        remember_writing(inc)
         record["reply"] = _post(tool, "reply", base, tid, reply, _auth(tool, options), options)
     record["ok"] = bool(record["reply"].get("ok"))
     TimelineEntry(f"INC#{inc.number}", f"T#{clock.iso(now)}#{secrets.token_hex(4)}", at=now, kind="notified",
@@ -160,18 +295,29 @@ def template(messages: dict[str, dict[str, str]] | None, kind: str, lang: str) -
     return own.get(lang) or MESSAGES[kind][lang]
 
 
+_CLOSING = tuple(",.;:!?)")
+
+
 def render(template_text: str, values: dict[str, Any]) -> str:
     """A checked template (chalicelib.rotas.load.template_problems) with its values; a value
-    not known (a nameless requester) is left out and the text stays readable."""
-    out = []
-    for literal, field, _, _ in string.Formatter().parse(template_text):
-        out.append(literal)
+    not known (a nameless requester) is left out and the text stays readable: only the
+    template's own text around it is tidied ("Bonjour {name}, nous" -> "Bonjour, nous",
+    "({agent_name}, {at})" -> "({at})"), never what the values say."""
+    texts: list[str] = []  # the template's text at even places, the values at odd ones
+    for text_before, field, _, _ in string.Formatter().parse(template_text):
+        texts.append(text_before)
         if field is not None:
-            out.append(str(values.get(field) or ""))
-    words = "".join(out)
-    for before, after in ((" ,", ","), (" .", "."), ("  ", " "), ("( ", "("), (" )", ")")):
-        words = words.replace(before, after)
-    return words.strip()
+            texts.append(str(values.get(field) or ""))
+    for i in range(1, len(texts) - 1, 2):  # each value with the template's text either side
+        if texts[i]:
+            continue
+        left, right = i - 1, i + 1
+        if not texts[right] or texts[right][0].isspace() or texts[right].startswith(_CLOSING):
+            texts[left] = texts[left].rstrip()  # "Bonjour {name}, nous"
+        before = "".join(texts[:i])
+        if not before.strip() or before.endswith("("):
+            texts[right] = texts[right].lstrip(",;: ")  # "({agent_name}, {at})", "{name}, bonjour"
+    return "".join(texts).strip()
 
 
 def _values(ticket: dict[str, Any], actor_name: str, at_iso: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from .dynamodb import ROOT
 from .stack import EXAMPLE_ROUTING_KEY, Stack
@@ -28,6 +29,12 @@ def main() -> None:
 
     manager = directory.bundle()["rotas"]["support"]["layers"]["manager"]["participants"][0]
     token = tokens.create(manager, "make run")
+    from chalicelib.incidents.escalation import recipients
+
+    bundle = directory.bundle()  # whoever the example's first step pages now (permanence or astreinte)
+    first_step = bundle["policies"][bundle["services"]["helpdesk"]["policies"]["critique"]]["steps"][0]
+    agent = next((p for p in recipients(first_step, bundle, time.time()) if p in bundle["people"]), manager)
+    agent_token = tokens.create(agent, "make run")
     api, out = stack.api_url, stack.fake.url
     event = json.dumps({"routing_key": EXAMPLE_ROUTING_KEY, "event_action": "trigger",
                         "dedup_key": "disk-db-1",
@@ -44,6 +51,7 @@ Astreinte is running locally (Ctrl-C to stop).
   Timers            local runner, every 0.25 s (the Lambda sweeper's handler)
   API token         {token}   (acts for {manager})
   Dashboard         {api}/dashboard#token={token}   (incidents, KPIs, astreinte hours, calendar)
+  Responders' page  {api}/me#token={agent_token}   (as {agent}, on call now: incidents, actions)
 
 Page the on-call agent, as PagerDuty's Events API v2 would be called:
 

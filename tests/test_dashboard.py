@@ -13,8 +13,6 @@ from __future__ import annotations
 import calendar
 import csv
 import io
-import os
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,18 +21,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from browser import SHOTS, chromium
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SHOTS = (ROOT / "docs" / "screenshots" if os.environ.get("ASTREINTE_SCREENSHOTS") == "1"
-         else Path(tempfile.gettempdir()) / "astreinte-screenshots")
 WAIT = 30
 PARIS = ZoneInfo("Europe/Paris")
 MANAGER = "fanny"  # a manager of the support team in rotas/teams.yaml
@@ -47,19 +40,8 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(downloads: Path) -> Iterator[WebDriver]:
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} missing: run scripts/install-chromium.sh (make test does)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1000", "--lang=fr-FR"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    # The browser shows times in its own zone: a manager of the (Paris) team sits in Paris.
-    service = Service(str(CHROMEDRIVER), env={**os.environ, "TZ": "Europe/Paris"})
-    driver = webdriver.Chrome(service=service, options=options)
+    driver = chromium(1400, 1000, prefs={"download.default_directory": str(downloads),
+                                         "download.prompt_for_download": False})
     driver.set_window_size(1400, 1000)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     try:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib import clock, links
+from chalicelib import clock, links, log
+from chalicelib.incidents import views
 from chalicelib.incidents.details import MAX_FIELDS, MAX_LINKS, highlights, safe_url
 from chalicelib.intake import alertmanager, generic, grafana, pagerduty
 from chalicelib.notify import email, slack
@@ -76,16 +81,18 @@ def test_alertmanager_group_mode_takes_the_first_alerts_links_and_the_common_lab
     assert fields["alerts"] == "2" and fields["alertname"] == "DiskFull"
 
 
-def test_grafana_dashboard_panel_and_image() -> None:
+def test_grafana_dashboard_panel_and_image_urls_are_actually_mapped() -> None:
     doc = json.loads((PAYLOADS / "grafana_firing.json").read_text())
-    h = highlights(details_of(grafana, doc))
-    alert = doc["alerts"][0]
+    doc["alerts"] = doc["alerts"][:1]
+    doc["alerts"][0] |= {"dashboardURL": "https://g.example/d/abc", "panelURL": "https://g.example/d/abc?viewPanel=2",
+                         "imageURL": "https://g.example/render/x.png", "valueString": "[ var='B' value=44 ]"}
+    [event] = grafana.parse(json.dumps(doc).encode(), {}, {})
+    h = highlights(event["details"])
     urls = [link["url"] for link in h["links"]]
-    if alert.get("dashboardURL"):
-        assert safe_url(alert["dashboardURL"]) in urls[:2]
-    if alert.get("imageURL"):
-        assert h["images"][0]["url"] == safe_url(alert["imageURL"])
-    assert all(u.startswith(("http://", "https://")) for u in urls)
+    assert urls[0] == "https://myrunbook.com/runbook/1234"
+    assert urls[1:3] == ["https://g.example/d/abc", "https://g.example/d/abc?viewPanel=2"]
+    assert h["images"] == [{"label": "image", "url": "https://g.example/render/x.png"}]
+    assert {"label": "values", "value": "[ var='B' value=44 ]"} in h["fields"]
 
 
 def test_cloudwatch_alarm_links_to_the_console_and_keeps_its_metric() -> None:
@@ -111,6 +118,26 @@ def test_generic_webhook_body_and_ticket_url() -> None:
                                     "priority": "urgent", "requester": {"name": "Zoé", "email": "z@x"}}})
     assert ticket["links"] == [{"label": "Zendesk #42", "url": "https://acme.zendesk.com/agent/42"}]
     assert {"label": "requester", "value": "Zoé"} in ticket["fields"]
+
+
+@pytest.mark.parametrize("url", ["acme.zendesk.com/agent/tickets/12", "  acme.zendesk.com/agent/tickets/12 "])
+def test_a_ticket_link_without_its_scheme_gets_https(url: str) -> None:
+    h = highlights({"ticket": {"tool": "zendesk", "id": "12", "url": url}})
+    assert h["links"] == [{"label": "Zendesk #12", "url": "https://acme.zendesk.com/agent/tickets/12"}]
+
+
+@pytest.mark.parametrize("url", ["evil.example/agent/tickets/12", "zendesk.com.evil.example/x",
+                                 "javascript:alert(1)//acme.zendesk.com", "user:pw@acme.zendesk.com/x"])
+def test_only_a_known_ticketing_hosts_bare_link_gets_a_scheme(url: str) -> None:
+    assert highlights({"ticket": {"tool": "zendesk", "id": "12", "url": url}})["links"] == []
+
+
+def test_credentials_in_a_url_are_never_shown() -> None:
+    assert safe_url("https://user:pw@acme.zendesk.com/agent/tickets/12") == \
+        "https://acme.zendesk.com/agent/tickets/12"
+    assert safe_url("https://evil.example@good.example:8443/x?a=1") == "https://good.example:8443/x?a=1"
+    h = highlights({"ticket": {"tool": "jira", "id": "OPS-1", "url": "https://bot:tok@acme.atlassian.net/browse/OPS-1"}})
+    assert h["links"] == [{"label": "Jira #OPS-1", "url": "https://acme.atlassian.net/browse/OPS-1"}]
 
 
 def test_nothing_to_show_for_no_details() -> None:
@@ -151,15 +178,60 @@ def test_lists_are_bounded() -> None:
     assert len(h["links"]) == MAX_LINKS and len(h["fields"]) == MAX_FIELDS
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=30),
-                    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=10), kids,
-                                                                              max_size=4), max_leaves=20))
-def test_any_details_give_well_formed_highlights(doc: object) -> None:
-    h = highlights({"custom_details": doc, "links": doc, "images": doc} if doc is not None else doc)
+def test_a_huge_event_is_read_no_further_than_its_fields_need() -> None:
+    def nested(depth: int) -> dict[str, Any]:  # 50 keys a level: 125,000 leaves at depth 3
+        return {f"k{i}": nested(depth - 1) if depth else i for i in range(50)}
+
+    started = time.perf_counter()
+    h = highlights({"custom_details": nested(2), "client_url": "https://nagios.example/x"})
+    assert time.perf_counter() - started < 0.1
+    assert len(h["fields"]) == MAX_FIELDS and h["fields"][0] == {"label": "k0.k0.k0", "value": "0"}
+    assert h["links"] == [{"label": "Source", "url": "https://nagios.example/x"}]
+
+
+def test_a_page_goes_out_whatever_its_details_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    said: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(log, "error", lambda event, **fields: said.append((event, fields)))
+    monkeypatch.setattr(views, "highlights", lambda details: 1 / 0)
+    inc = SimpleNamespace(number=7, service="helpdesk", severity="eleve", summary="s", source=None,
+                          created_at=0.0, details={"custom_details": {"a": 1}})
+    shown = views.view(inc, {"services": {}})  # type: ignore[arg-type]
+    assert shown["highlights"] == {"links": [], "fields": [], "images": []} and shown["summary"] == "s"
+    assert said == [("highlights_failed", {"incident": 7, "error": "ZeroDivisionError: division by zero"})]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30)
+    | st.sampled_from(["https://x.example/a", "http://y.example:8080/d?p=1",
+                       "acme.zendesk.com/agent/tickets/1", "https://u:pw@h.example/x", "javascript:alert(1)",
+                       "arn:aws:cloudwatch:eu-west-3:1:alarm:a"]),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
+        st.sampled_from(["runbook_url", "dashboard", "description", "href", "src", "alt", "text", "x"])
+        | st.text(max_size=10), kids, max_size=4),
+    max_leaves=20)
+# One shape for each source `highlights` tells apart, each field of it filled by `doc`.
+SHAPES = {
+    "pagerduty": lambda doc: {"custom_details": doc, "links": doc, "images": doc, "client_url": doc},
+    "alert": lambda doc: {"alert": {"annotations": doc, "labels": doc, "dashboardURL": doc, "panelURL": doc,
+                                    "imageURL": doc, "valueString": doc}},
+    "alerts": lambda doc: {"alerts": [doc, {"annotations": doc}, doc], "commonLabels": doc,
+                           "alerts_total": doc, "externalURL": doc},
+    "ticket": lambda doc: {"ticket": {"tool": doc, "id": doc, "url": doc, "priority": doc, "requester": doc}},
+    "cloudwatch": lambda doc: {"AlarmArn": doc, "AlarmDescription": doc, "Region": doc, "Trigger": doc},
+    "opsgenie": lambda doc: {"opsgenie": {"description": doc, "entity": doc, "tags": doc, "details": doc}},
+    "body": lambda doc: {"body": doc},
+}
+
+
+@given(st.sampled_from(sorted(SHAPES)), JSON)
+def test_any_details_give_well_formed_highlights(shape: str, doc: object) -> None:
+    h = highlights(SHAPES[shape](doc))
     for item in h["links"] + h["images"]:
         assert re.match(r"^https?://", item["url"]) and item["label"]
+        assert "@" not in urlsplit(item["url"]).netloc  # no credentials
     for item in h["fields"]:
         assert isinstance(item["value"], str) and len(item["value"]) <= 200
+    assert len(h["links"]) <= MAX_LINKS and len(h["fields"]) <= MAX_FIELDS
 
 
 # ---------------------------------------------------------------- the short signed link
@@ -198,6 +270,15 @@ def test_details_link_forged_tampered_or_expired_is_refused(secret) -> None:
         links.verify_details(token)
 
 
+def test_details_tokens_are_masked_in_access_logs() -> None:
+    """Its signature (after the last '.') is the secret: cut whole; a token without '.' too."""
+    line = "GET /d/12.alice.t3abcd.AbCdEfGhIjKlMnOp HTTP/1.1"
+    masked = log.mask_secrets(line)
+    assert "AbCdEfGhIjKlMnOp" not in masked, masked
+    assert masked == "GET /d/12.alice.t3abcd.… HTTP/1.1"
+    assert log.mask_secrets("GET /d/AbCdEfGhIjKlMnOp?x=1 HTTP/1.1") == "GET /d/…?x=1 HTTP/1.1"
+
+
 # ---------------------------------------------------------------- each format
 
 HOSTILE = {"links": [{"label": "<!channel> *x* | & <https://evil|ok>", "url": "https://a.example/x%7Cy"}],
@@ -215,6 +296,21 @@ def test_slack_shows_links_as_mrkdwn_links_with_escaped_labels() -> None:
     assert "<https://img.example/cpu.png|CPU>" in blocks[2]["text"]["text"]
     assert "<!channel>" not in shown and "<!here>" not in shown and "<@U123>" not in shown
     assert "&lt;!here&gt; &amp; &lt;script&gt;" in shown
+
+
+def test_one_long_link_does_not_hide_the_links_and_images_after_it_in_slack() -> None:
+    """A link too long for what is left of the section (a Kibana link, its quotes
+    percent-encoded) is left out; the links and images after it are still shown."""
+    kibana = safe_url("https://kibana.example/app/discover#/?_a=" + "('\"')" * 380)
+    assert kibana is not None and len(kibana) > 2900
+    h = {"links": [{"label": "Runbook", "url": "https://wiki.example/rb"},
+                   {"label": "Kibana", "url": kibana},
+                   {"label": "Dashboard", "url": "https://grafana.example/d/x"}],
+         "images": [{"label": "CPU", "url": "https://grafana.example/render/cpu.png"}], "fields": []}
+    shown = json.dumps(slack.detail_blocks("en", h))
+    assert "https://wiki.example/rb" in shown
+    assert "https://grafana.example/d/x" in shown and "https://grafana.example/render/cpu.png" in shown, shown
+    assert "kibana.example" not in shown
 
 
 def test_slack_snooze_button_only_when_acknowledged() -> None:

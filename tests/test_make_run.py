@@ -72,6 +72,18 @@ def test_the_printed_curl_pages_the_agent_on_call_in_the_outbox(tmp_path: Path) 
         incident = json.load(urllib.request.urlopen(req, timeout=5))
         assert incident["state"] == "triggered" and incident["severity"] == "critique"
 
+        # The responders' page it prints is the agent's own: the page, and their open incident.
+        me_url, agent_token = re.search(r"Responders' page\s+(\S+/me)#token=(\S+)", text).groups()
+        assert "<html" in urllib.request.urlopen(me_url, timeout=5).read().decode()
+        as_agent = {"Authorization": f"Bearer {agent_token}"}
+        me = json.load(urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{ports['ASTREINTE_PORT']}/v1/me", headers=as_agent), timeout=5))
+        assert me["id"] in incident["paged"]
+        mine = json.load(urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{ports['ASTREINTE_PORT']}/v1/incidents?state=open&person={me['id']}",
+            headers=as_agent), timeout=5))
+        assert [i["number"] for i in mine["incidents"]] == [1]
+
         # Nobody answers; the manager escalates up to the direction, whose rules say email.
         escalate = f"http://127.0.0.1:{ports['ASTREINTE_PORT']}/v1/incidents/1/escalate"
         for _ in range(3):

@@ -1,8 +1,11 @@
 """The responders' own API over HTTP: GET /v1/me, /v1/me/shifts, POST /v1/me/test-page,
-and the page GET /me, for people of tests/rotas (carol speaks French, bob English)."""
+and the page GET /me, for people of tests/rotas (carol speaks French, bob English); what a
+responder must not be able to do with them, and the test pages' sliding window."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from xml.etree import ElementTree
 
 import requests
 from conftest import Api
@@ -24,17 +27,6 @@ def get(api: Api, path: str, token: str | None, **params: Any) -> requests.Respo
 def post(api: Api, path: str, token: str | None, body: Any) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return requests.post(f"{api.base}{path}", json=body, headers=headers, timeout=10)
-
-
-def at_window_start() -> None:
-    """Move the clock into the first minute of a ten-minute window, so that a test's sends
-    all fall in one window of the rate limit."""
-    from chalicelib import clock
-    from chalicelib.routes.me import TEST_WINDOW
-
-    into = clock.now() % TEST_WINDOW
-    if into > 60:
-        clock.advance(TEST_WINDOW - into + 1)
 
 
 def test_without_a_token_nothing_is_said(api: Api) -> None:
@@ -120,7 +112,6 @@ def test_alice_has_her_next_shifts_and_her_swaps(api: Api) -> None:
 
 def test_a_test_page_by_sms_reaches_carol_in_french_and_is_rate_limited(api: Api, fresh: Stack) -> None:
     fake = fresh.fake
-    at_window_start()
     carol = token_of("carol")
     r = post(api, "/v1/me/test-page", carol, {"channel": "sms"})
     assert r.status_code == 200, r.text
@@ -138,7 +129,7 @@ def test_a_test_page_by_sms_reaches_carol_in_french_and_is_rate_limited(api: Api
     assert 0 < wait <= 600 and f"{wait} s" in limited.json()["message"]
     assert "réessayez" in limited.json()["message"]
     assert len(fake.messages(kind="sms", to="+33600000003")) == 3
-    # Another channel has its own allowance; the next window, sms again.
+    # Another channel has its own allowance; once the first send is 10 minutes old, sms again.
     assert post(api, "/v1/me/test-page", carol, {"channel": "slack"}).status_code == 200
     from chalicelib import clock
 
@@ -175,3 +166,104 @@ def test_a_bad_or_unreachable_channel_is_a_400_in_the_callers_language(api: Api)
     assert r.status_code == 400 and "cannot reach you" in r.json()["message"], r.text
     assert post(api, "/v1/me/test-page", carol, "sms").status_code == 400
 
+
+
+def test_directory_is_names_only_and_no_one_elses_address_leaks(api: Api) -> None:
+    from chalicelib.rotas import directory
+
+    r = get(api, "/v1/me", token_of("bob"))
+    assert r.status_code == 200, r.text
+    me = r.json()
+    assert all(set(p) == {"id", "name"} for p in me["directory"]["people"])
+    assert all(set(p) == {"id", "name"} for p in me["directory"]["policies"])
+    for pid, person in directory.bundle()["people"].items():
+        for field in ("phone", "email", "slack"):
+            value = person.get(field)
+            if value and len(str(value)) > 5:
+                assert str(value) not in r.text, f"{pid}'s {field} is in bob's /v1/me"
+                digits = "".join(c for c in str(value) if c.isdigit())
+                if len(digits) > 6:
+                    assert digits[-7:] not in r.text, f"{pid}'s {field} (digits) is in bob's /v1/me"
+
+
+def test_a_test_page_goes_to_the_caller_only_whatever_the_body_says(api: Api, fresh: Stack) -> None:
+    bob = token_of("bob")
+    r = post(api, "/v1/me/test-page", bob, {"channel": "sms", "person": "carol", "to": "+33600000003"})
+    # bob has a phone: the sms goes to him, never to carol's number
+    assert r.status_code in (200, 400), r.text
+    assert fresh.fake.messages(kind="sms", to="+33600000003") == []
+
+
+def test_the_rate_limit_holds_across_the_windows_edge(api: Api, fresh: Stack) -> None:
+    """3 test pages per 10 minutes: not 6 within two seconds because a fixed window of the
+    epoch ended between them (what keying slots by int(now // 600) allowed)."""
+    from chalicelib import clock
+    from chalicelib.routes.me import TEST_PAGES, TEST_WINDOW
+
+    into = clock.now() % TEST_WINDOW
+    clock.advance(TEST_WINDOW - into - 1)  # one second before a window ends
+    carol = token_of("carol")
+    sent = 0
+    for _ in range(TEST_PAGES):
+        sent += post(api, "/v1/me/test-page", carol, {"channel": "sms"}).status_code == 200
+    clock.advance(2)  # two seconds later, the next window
+    for _ in range(TEST_PAGES):
+        sent += post(api, "/v1/me/test-page", carol, {"channel": "sms"}).status_code == 200
+    assert sent <= TEST_PAGES, \
+        f"{sent} test pages sent by sms within 3 seconds (limit {TEST_PAGES} per 10 min)"
+
+
+def test_the_rate_limit_is_a_sliding_window_of_ten_minutes(api: Api, fresh: Stack) -> None:
+    """Sent at 0, 200 and 400 s: refused at 500 s until 600 s (the first send's age), then one
+    more, and refused again until the second send is 10 minutes old."""
+    from chalicelib import clock
+
+    carol = token_of("carol")
+    for step in (0, 200, 200):
+        clock.advance(step)
+        r = post(api, "/v1/me/test-page", carol, {"channel": "sms"})
+        assert r.status_code == 200, r.text
+    clock.advance(100)  # 500 s after the first
+    r = post(api, "/v1/me/test-page", carol, {"channel": "sms"})
+    assert r.status_code == 429, r.text
+    wait = int(r.headers["Retry-After"])
+    assert 99 <= wait <= 100 and f"{wait} s" in r.json()["message"], (wait, r.json())
+    clock.advance(wait)
+    assert post(api, "/v1/me/test-page", carol, {"channel": "sms"}).status_code == 200
+    r = post(api, "/v1/me/test-page", carol, {"channel": "sms"})
+    assert r.status_code == 429, r.text
+    assert 199 <= int(r.headers["Retry-After"]) <= 200, r.headers
+    assert len(fresh.fake.messages(kind="sms", to="+33600000003")) == 4
+
+
+def test_taps_at_once_take_three_slots_no_more(api: Api, fresh: Stack) -> None:
+    """Eight taps in the same instant (a double tap, several tabs): the conditional writes
+    give out three slots, the others are told to wait."""
+    carol = token_of("carol")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: post(api, "/v1/me/test-page", carol, {"channel": "slack"}),
+                                range(8)))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200] * 3 + [429] * 5, codes
+
+
+def test_a_providers_refusal_keeps_the_messages_two_languages(api: Api, fresh: Stack) -> None:
+    """Twilio refuses the SMS: a 502 saying so in the caller's language, the provider's own
+    words apart (in the middle of the message, their text would cut it in two)."""
+    fresh.fake.fail_next(1, status=400, service="twilio", kind="sms")
+    r = post(api, "/v1/me/test-page", token_of("carol"), {"channel": "sms"})
+    assert r.status_code == 502, r.text
+    answer = r.json()
+    assert answer["message"] == "sms n'a pas pris la page de test", answer
+    assert answer["messages"] == {"en": "sms did not take the test page",
+                                  "fr": "sms n'a pas pris la page de test"}, answer
+    assert answer["reason"] and "400" in answer["reason"], answer
+
+
+def test_the_test_call_twiml_escapes_the_name() -> None:
+    from chalicelib.notify import voice
+
+    said = voice.say("Page de test pour Tom & <Jerry> \"O'Brien\" </Say><Dial>+33600000000</Dial>", "fr")
+    root = ElementTree.fromstring(said)
+    assert [c.tag for c in root] == ["Say", "Hangup"], said
+    assert "Dial" not in [e.tag for e in root.iter()]

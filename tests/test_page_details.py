@@ -21,6 +21,7 @@ from chalicelib import clock, incidents, links
 
 ALICE = "+33600000001"
 DETAILS_LINK = re.compile(r"(?:détails|details) ?: (http://127\.0\.0\.1:\d+/d/[A-Za-z0-9_.-]+)$")
+ACK_LINK = re.compile(r"(http://127\.0\.0\.1:\d+/l/[A-Za-z0-9_.=-]+)")
 PAYLOADS = Path(__file__).parent / "payloads"
 
 EVENT = {
@@ -233,14 +234,70 @@ def test_pressing_2_on_the_call_sends_the_details_link_by_sms(api: Api, fresh) -
     assert requests.get(details_link(sms["body"]), timeout=10).status_code == 200
     assert api.incident(number)["state"] == "triggered"  # 2 changes nothing
 
+    # Pressed again (or Twilio's retry of the same request): the same answer, no second SMS.
+    again = fake.press_keys(call["sid"], "2")
+    assert "<Gather" in again and "envoyé par SMS" in again
+    sent = [m for m in fake.messages(kind="sms", to=ALICE)
+            if m["body"].startswith(f"[Astreinte] #{number} détails")]
+    assert len(sent) == 1, sent
+    [told] = [e for e in api.incident(number)["timeline"] if (e.get("detail") or {}).get("details_link")]
+    assert told["kind"] == "notified" and told["channel"] == "sms"
+    assert told["detail"]["ok"] is True and told["detail"]["ref"] and told["detail"]["to"] == "alice"
+
     done = fake.press_keys(call["sid"], "4")
     assert "pris en charge" in "".join(ET.fromstring(done).itertext())
     assert api.incident(number)["state"] == "acknowledged"
 
 
+# ---------------------------------------------------------------- a week to read, a day to act
+
+def test_a_details_link_older_than_the_one_click_ttl_no_longer_lets_anyone_act(api: Api, fresh) -> None:
+    """The SMS's one-click link dies after links.TTL_SECONDS (24 h); the details link sent
+    with it shows the incident for a week, but its buttons act no longer than that link:
+    whoever holds a forwarded or logged details URL cannot resolve the incident for a week."""
+    number = trigger(api, EVENT)
+    body = sms_page(fresh.fake, number)["body"]
+    url = details_link(body)
+    ack_from_sms = ACK_LINK.search(body)
+    assert ack_from_sms
+
+    clock.advance(links.TTL_SECONDS + 3600)  # a day and an hour later: the SMS's own link is dead
+    dead = requests.post(ack_from_sms.group(1), data={}, headers={"Accept": "text/html"}, timeout=10)
+    assert dead.status_code == 403, dead.text[:200]
+
+    shown = requests.get(url, headers={"Accept": "application/json"}, timeout=10)
+    assert shown.status_code == 200, shown.text[:200]  # reading the details: fine
+    for action, action_url in shown.json()["actions"].items():
+        pressed = requests.post(action_url, data={}, headers={"Accept": "text/html"}, timeout=10)
+        assert pressed.status_code == 403, (action, pressed.status_code, pressed.text[:200])
+    assert api.incident(number)["state"] == "triggered"
+    assert shown.json()["actions"] == {}
+
+    # The page still shows the details, no button, and how to act now.
+    page = Page(requests.get(url, timeout=10).text)
+    text = " ".join(page.text)
+    assert page.forms == [] and "Disque plein sur db-1" in text and "mount" in text
+    assert f"répondez au SMS de l'alerte avec ses codes (4 {number}, 6 {number})" in text
+    assert any((h or "").endswith("/me") for h in page.hrefs()), page.hrefs()
+
+
+def test_the_details_pages_buttons_die_with_the_sms_one_click_link(api: Api, fresh) -> None:
+    """Opened an hour before the SMS's link dies, the page's buttons act for that hour only."""
+    number = trigger(api, EVENT)
+    url = details_link(sms_page(fresh.fake, number)["body"])
+    clock.advance(links.TTL_SECONDS - 3600)
+    actions = requests.get(url, headers={"Accept": "application/json"}, timeout=10).json()["actions"]
+    assert set(actions) == {"ack", "resolve"}
+
+    clock.advance(3600 + 60)
+    pressed = requests.post(actions["ack"], data={}, headers={"Accept": "text/html"}, timeout=10)
+    assert pressed.status_code == 403 and api.incident(number)["state"] == "triggered"
+
+
 # ---------------------------------------------------------------- refused links
 
-def test_a_forged_or_expired_details_link_is_refused_as_json(api: Api, fresh) -> None:
+def test_a_forged_or_expired_details_link_is_refused_as_json_to_scripts_and_a_page_to_people(
+        api: Api, fresh) -> None:
     number = trigger(api, EVENT)
     url = details_link(sms_page(fresh.fake, number)["body"])
     base, token = url.rsplit("/", 1)
@@ -248,13 +305,52 @@ def test_a_forged_or_expired_details_link_is_refused_as_json(api: Api, fresh) ->
 
     for forged in (f"{n}.bob.{expires}.{sig}", f"{n}.{person}.{expires}.{'A' * len(sig)}", "x",
                    f"{int(n) + 1}.{person}.{expires}.{sig}"):
-        r = requests.get(f"{base}/{forged}", timeout=10, headers={"Accept": "text/html"})
+        r = requests.get(f"{base}/{forged}", timeout=10, headers={"Accept": "application/json"})
         assert r.status_code == 403, (forged, r.status_code, r.text[:200])
         assert r.headers["Content-Type"].startswith("application/json") and r.json()["error"] == "bad_link"
+        shown = requests.get(f"{base}/{forged}", timeout=10, headers={"Accept": "text/html"})
+        assert shown.status_code == 403 and shown.headers["Content-Type"].startswith("text/html"), shown.text
+        assert "Disque plein" not in shown.text
 
     clock.advance(links.DETAILS_TTL_SECONDS + 1)
     r = requests.get(url, timeout=10)
     assert r.status_code == 403 and "expired" in r.json()["message"]
+
+    # A phone's browser: a small page in French and English, pointing to /me.
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    r = requests.get(url, timeout=10, headers={"Accept": browser})
+    assert r.status_code == 403 and r.headers["Content-Type"].startswith("text/html")
+    assert r.headers["Cache-Control"] == "no-store"
+    page = Page(r.text)
+    text = " ".join(page.text)
+    assert "Ce lien n'est plus valable (expiré ou invalide)." in text
+    assert "This link is no longer valid (expired or invalid)." in text
+    assert page.hrefs() == [f"{base.rsplit('/d', 1)[0]}/me"] * 2 and page.scripts == 0
+    assert "Disque plein" not in text
+
+
+def test_a_person_gone_from_rotas_cannot_read_the_details(api: Api, fresh) -> None:
+    number = trigger(api, EVENT)
+    r = requests.get(links.details(number, "ghost"), headers={"Accept": "application/json"}, timeout=10)
+    assert r.status_code == 403 and r.json()["error"] == "bad_link", r.text[:200]
+    assert "Disque plein" not in r.text
+    r = requests.get(links.details(number, "ghost"), headers={"Accept": "text/html"}, timeout=10)
+    assert r.status_code == 403 and r.headers["Content-Type"].startswith("text/html"), r.text[:200]
+    assert "This link is no longer valid" in r.text and "Disque plein" not in r.text
+
+
+def test_a_details_token_is_no_one_click_link_and_the_other_way_round(api: Api, fresh) -> None:
+    number = trigger(api, EVENT)
+    body = sms_page(fresh.fake, number)["body"]
+    details = details_link(body)
+    ack = ACK_LINK.search(body)
+    assert ack
+    base = details.split("/d/")[0]
+    as_ack = f"{base}/l/{details.rsplit('/', 1)[1]}"
+    assert requests.get(as_ack, timeout=10).status_code == 403
+    assert requests.post(as_ack, data={}, headers={"Accept": "text/html"}, timeout=10).status_code == 403
+    assert requests.get(f"{base}/d/{ack.group(1).rsplit('/', 1)[1]}", timeout=10).status_code == 403
+    assert api.incident(number)["state"] == "triggered"
 
 
 @pytest.mark.parametrize("accept", ["application/json", "text/html"])

@@ -7,20 +7,27 @@ reach the fake Twilio/Slack.  Carol's token is French, Bob's English.
 """
 from __future__ import annotations
 
+import shutil
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from conftest import Api, kinds
+from conftest import HELPDESK_KEY, ROOT, Api, kinds
 
 from chalicelib import clock, errors, incidents, tokens
 from chalicelib.incidents import actions
+from chalicelib.incidents.lifecycle import merged_note
 from chalicelib.replies import parse_command
-from chalicelib.store import TimelineEntry
+from chalicelib.reports import astreinte, review
+from chalicelib.rotas import directory
+from chalicelib.rotas import load as rotas
+from chalicelib.store import DedupKey, TimelineEntry
 
 ALICE, BOB, CAROL, DAN = "+33600000001", "+447700900002", "+33600000003", "+33600000004"
+EVE = "+33600000005"
 POLICY_NAME = "critical"  # tests/rotas names no policy: its id is its name
 
 
@@ -34,9 +41,12 @@ def open_incident(api: Api, fake: Any, dedup: str = "db-1-disk", severity: str =
 
 
 def act(api: Api, number: int, action: str, body: dict[str, Any] | None = None,
-        token: str | None = None) -> requests.Response:
+        token: str | None = None, key: str | None = None) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token or api.token}"}
+    if key:
+        headers["Idempotency-Key"] = key
     return requests.post(f"{api.base}/v1/incidents/{number}/{action}", json=body or {}, timeout=15,
-                         headers={"Authorization": f"Bearer {token or api.token}"})
+                         headers=headers)
 
 
 def entries(inc: dict, kind: str) -> list[dict]:
@@ -62,6 +72,14 @@ def wait(seconds: float) -> None:
 
 def bob_token() -> str:
     return tokens.create("bob", "tests")
+
+
+def row(api: Api, number: int) -> dict:
+    """The incident's line in the list (its report figures: tta_seconds…)."""
+    r = requests.get(f"{api.base}/v1/incidents", timeout=10, headers={"Authorization": f"Bearer {api.token}"})
+    assert r.status_code == 200, r.text
+    [found] = [i for i in r.json()["incidents"] if i["number"] == number]
+    return found
 
 
 # ---------------------------------------------------------------- note
@@ -403,6 +421,256 @@ def test_an_idempotency_key_makes_a_retried_request_act_once(api: Api, fresh) ->
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[0].json() == answers[1].json()
     assert len(entries(api.incident(number), "note")) == 1
+
+
+# ---------------------------------------------------------------- review: merge
+
+
+def test_the_duplicates_recovery_does_not_resolve_the_kept_incident(api: Api, fresh) -> None:
+    """PagerDuty: an incident with several alerts is resolved when all of them are.  Here the
+    duplicate's dedup pointer is redirected to the kept incident, so the duplicate's source
+    sending `resolve` (its own host recovered) resolves the kept incident, whose own problem
+    is still firing: nobody is paged for it any more, and its ticket/pages say resolved."""
+    fake = fresh.fake
+    kept = open_incident(api, fake, dedup="db-1-disk")
+    dup = open_incident(api, fake, dedup="db-2-disk")
+    assert act(api, dup, "merge", {"into": kept}).status_code == 200
+
+    r = api.enqueue({"routing_key": HELPDESK_KEY, "event_action": "resolve", "dedup_key": "db-2-disk"})
+    assert r.status_code == 202, r.text
+
+    inc = api.incident(kept)
+    assert inc["state"] == "triggered", (inc["state"], inc["resolved_by"])
+
+
+def test_resolving_an_incident_with_many_merged_duplicates_still_works(api: Api, fresh) -> None:
+    """An alert storm: 120 per-host alerts merged into one incident.  Resolving it deletes
+    every merged pointer inside the resolution's one transaction (lifecycle.act: done.deletes
+    += merged_pointers), past DynamoDB's 100 actions per TransactWriteItems: the resolution
+    fails (503) every time, so the incident can never be resolved."""
+    fake = fresh.fake
+    kept = open_incident(api, fake)
+    for i in range(120):  # what 120 merges leave behind (actions.join): a pointer and its note
+        pointer = f"DEDUP#helpdesk#host-{i}"
+        DedupKey(pointer, number=kept).save()
+        merged_note(kept, pointer, 1000 + i).save()
+
+    r = act(api, kept, "resolve")
+
+    assert r.status_code == 200, r.text
+    assert api.incident(kept)["state"] == "resolved"
+
+
+# ---------------------------------------------------------------- review: add responders
+
+
+def test_add_responders_on_an_acknowledged_incident_falls_back_when_the_page_fails(api: Api, fresh) -> None:
+    """"I have it, get me the DBA": Alice acknowledged, Bob is added.  Bob's only rule is a
+    call; Twilio refuses calls.  On a triggered incident the engine would try his next
+    channel (SMS) at once and retry the call; on an acknowledged one engine._record does
+    neither (`if fresh.state == "triggered"`), so Bob is never reached and nobody is told."""
+    fake = fresh.fake
+    number = open_incident(api, fake)
+    assert act(api, number, "acknowledge").status_code == 200
+    fake.fail_next(n=100_000, status=503, service="twilio", kind="call")
+
+    r = act(api, number, "add_responders", {"people": ["bob"]})
+    assert r.status_code == 200, r.text
+
+    [voice] = [e for e in entries(api.incident(number), "paged") if e["detail"]["to"] == "bob"]
+    assert voice["detail"]["ok"] is False
+    incidents.sweep()  # the runner, as the timer does at once in AWS: the fallback is due now
+    # His next channel, as the engine does for any failed page (SMS, else Slack).
+    got = [m for m in fake.messages() if m.get("to") == BOB or m.get("channel") == "U0BOB"]
+    assert got, "Bob, added as a responder, was reached on no channel: " + repr(voice["detail"])
+
+
+# ---------------------------------------------------------------- review: reports
+
+
+def test_reassign_keeps_the_first_acknowledgement_for_tta_and_payroll(api: Api, fresh) -> None:
+    """Alice acknowledges within a minute and works an hour; then hands it to Bob, who takes
+    it.  reassign clears acknowledged_at/by, so the incident's only acknowledgement is Bob's:
+    TTA becomes an hour (an SLA breach that never happened) and Alice's hour of night work
+    disappears from the payroll interventions (reports.astreinte.work_on_incidents)."""
+    fake = fresh.fake
+    number = open_incident(api, fake)
+    clock.advance(60)
+    status, twiml = fake.reply_sms(ALICE, f"4 {number}")
+    assert "pris en charge" in sms_answer(twiml)
+    clock.advance(3600)
+    assert act(api, number, "reassign", {"to": "bob"}).status_code == 200
+    clock.advance(60)
+    assert act(api, number, "acknowledge", token=bob_token()).status_code == 200
+
+    assert row(api, number)["tta_seconds"] <= 120, row(api, number)
+    now = clock.now()
+    facts = review.facts_between(now - 86400, now + 1)
+    work = astreinte.work_on_incidents(facts, now, lambda _: 12 * 3600)
+    assert "alice" in {w.person for w in work if w.incident == number}, work
+
+
+def test_a_snooze_does_not_count_as_time_to_acknowledge(api: Api, fresh) -> None:
+    """Acknowledged in a minute, snoozed 30 minutes, taken again when it came back: the
+    incident's TTA is 31 minutes (unsnooze clears acknowledged_at), and the first
+    acknowledger's intervention before the snooze is lost from payroll."""
+    fake = fresh.fake
+    number = open_incident(api, fake)
+    clock.advance(60)
+    fake.reply_sms(ALICE, f"4 {number}")
+    assert act(api, number, "snooze", {"minutes": 30}).status_code == 200
+    wait(30 * 60 + 1)
+    assert api.incident(number)["state"] == "triggered"
+    fake.reply_sms(ALICE, f"4 {number}")
+
+    assert row(api, number)["tta_seconds"] <= 120, row(api, number)
+
+
+# ---------------------------------------------------------------- review: reassign
+
+
+def test_reassign_to_someone_with_no_rule_for_the_severity_pages_them_or_refuses(api: Api, fresh,
+                                                                                  tmp_path: Path) -> None:
+    """Eve's rules are for critical incidents only.  Reassigning an `error` incident to her
+    answers 200 "reassigned to Eve, paged now" but plans no page at all (plan_pages filters
+    her rules by severity): the incident, unacknowledged again, waits a whole step for
+    nobody.  Page her on URGENT channels anyway, or refuse (bad_target)."""
+    fake = fresh.fake
+    shutil.copy(ROOT / "tests" / "rotas" / "team.yaml", tmp_path / "team.yaml")
+    (tmp_path / "eve.yaml").write_text(
+        "people:\n"
+        "  - {id: eve, name: Eve Roux, language: en, phone: \"" + EVE + "\","
+        " notify: [{channel: sms, severities: [critique]}]}\n")
+    directory.sync(rotas.load_dir(tmp_path))
+    directory.invalidate()
+    number = open_incident(api, fake)
+
+    r = act(api, number, "reassign", {"to": "eve"})
+
+    time.sleep(0.5)
+    paged_eve = [e for e in entries(api.incident(number), "paged") if e["detail"]["to"] == "eve"]
+    assert r.status_code != 200 or paged_eve or fake.messages(kind="sms", to=EVE), (
+        r.json(), "answered 'paged now' but Eve got nothing")
+
+
+# ---------------------------------------------------------------- review: idempotency
+
+
+def test_an_idempotency_key_reused_on_another_incident_does_not_silently_drop_the_action(
+        api: Api, fresh) -> None:
+    """The key is stored as api:<person>:<key>, for every incident and action: a script that
+    reuses its Idempotency-Key (one per run, or a fixed one) gets 200 "noted" on incident B
+    while nothing was written there (the answer of A's note is replayed).  Scope the key to
+    the incident and action (and refuse a different body with 422), as Stripe does."""
+    fake = fresh.fake
+    first = open_incident(api, fake, dedup="a")
+    second = open_incident(api, fake, dedup="b")
+    assert act(api, first, "note", {"text": "on A"}, key="run-42").status_code == 200
+
+    r = act(api, second, "note", {"text": "on B"}, key="run-42")
+
+    notes = entries(api.incident(second), "note")
+    assert r.status_code != 200 or notes, (r.json(), "200 'noted' on B, but B has no note")
+
+
+def test_an_idempotency_key_reused_for_another_action_does_not_claim_it_was_done(api: Api, fresh) -> None:
+    """Same key for acknowledge then resolve on one incident: the resolve answers 200 (the
+    acknowledgement's replayed answer) and the incident stays acknowledged."""
+    number = open_incident(api, fresh.fake)
+    assert act(api, number, "acknowledge", key="k").status_code == 200
+
+    r = act(api, number, "resolve", key="k")
+
+    assert not (r.status_code == 200 and api.incident(number)["state"] != "resolved"), r.json()
+
+
+# ---------------------------------------------------------------- review: SMS input (nice to have)
+
+
+def test_an_sms_snooze_of_an_absurd_duration_is_refused_not_an_hour(api: Api, fresh) -> None:
+    """'Z 12 99999999': whole_number(…, 0, 10**6) gives None, read as 'no duration' and
+    snoozed for the default hour; 'Z 12 5000' is refused.  Both should be refused."""
+    fake = fresh.fake
+    number = open_incident(api, fake)
+    fake.reply_sms(ALICE, f"4 {number}")
+
+    _, twiml = fake.reply_sms(ALICE, f"Z {number} 99999999")
+
+    assert "'minutes'" in sms_answer(twiml), sms_answer(twiml)
+    assert api.incident(number)["snoozed_until"] is None
+
+
+def test_the_merged_duplicates_slack_page_is_updated(api: Api, fresh) -> None:
+    """Merge resolves the duplicate without followups.after_change: its Slack page keeps its
+    Acknowledge/Resolve buttons, the others paged are not told, and a ticket that opened it
+    is never updated (its requester never hears).  Nice to have, but PagerDuty does update."""
+    fake = fresh.fake
+    kept = open_incident(api, fake, dedup="a")
+    dup = open_incident(api, fake, dedup="b")
+    dm = fake.wait_for(kind="slack", channel="U0ALICE", predicate=lambda m: f"#{dup}" in m["text"])
+    assert act(api, dup, "merge", {"into": kept}).status_code == 200
+
+    def buttons(m: dict) -> list[str]:
+        return [el["action_id"] for b in m.get("blocks") or [] if b["type"] == "actions"
+                for el in b["elements"]]
+
+    fake.wait_for(kind="slack", channel="U0ALICE", timeout=3,
+                  predicate=lambda m: m["ts"] == dm["ts"] and "ack" not in buttons(m))
+
+
+# ---------------------------------------------------------------- fixes of the review
+
+def test_the_duplicates_recovery_is_on_the_kept_timeline_and_retires_its_key(api: Api, fresh) -> None:
+    fake = fresh.fake
+    kept = open_incident(api, fake, dedup="db-1-disk")
+    dup = open_incident(api, fake, dedup="db-2-disk")
+    assert act(api, dup, "merge", {"into": kept}).status_code == 200
+    assert api.trigger(dedup="db-2-disk")["incident_number"] == kept  # still firing: counted there
+
+    r = api.enqueue({"routing_key": HELPDESK_KEY, "event_action": "resolve", "dedup_key": "db-2-disk"})
+    assert r.status_code == 202, r.text
+
+    inc = api.incident(kept)
+    assert inc["state"] == "triggered"
+    [said] = entries(inc, "merged_alert")
+    assert said["detail"]["action"] == "resolve" and said["detail"]["merged_from"] == dup
+    assert said["detail"]["dedup_key"] == "db-2-disk"
+    assert not list(DedupKey.query(f"INC#{kept}", DedupKey.sk.startswith("MERGED#")))  # its note gone
+    again = api.trigger(dedup="db-2-disk")["incident_number"]  # it fires again: a new incident
+    assert again not in (kept, dup)
+
+
+def test_an_idempotency_key_sent_again_with_another_body_is_a_422(api: Api, fresh) -> None:
+    number = open_incident(api, fresh.fake)
+    assert act(api, number, "note", {"text": "one"}, key="k-9").status_code == 200
+    assert act(api, number, "note", {"text": "one"}, key="k-9").status_code == 200  # a retry
+
+    r = act(api, number, "note", {"text": "two"}, key="k-9")
+
+    assert r.status_code == 422 and r.json()["error"] == "idempotency_key_reused", r.text
+    assert "'k-9'" in r.json()["messages"]["en"] and "'k-9'" in r.json()["messages"]["fr"]
+    assert [e["detail"]["text"] for e in entries(api.incident(number), "note")] == ["one"]
+
+
+def test_an_added_responder_never_reached_is_told_to_who_added_them(api: Api, fresh) -> None:
+    fake = fresh.fake
+    number = open_incident(api, fake)
+    assert act(api, number, "acknowledge").status_code == 200
+    fake.fail_next(n=100_000, status=503, service="twilio")
+    fake.fail_next(n=100_000, status=503, service="slack")
+    fake.fail_next(n=100_000, status=500, service="ses")
+
+    assert act(api, number, "add_responders", {"people": ["dan"]}).status_code == 200
+    for _ in range(12):  # the whole backoff, about 25 minutes, on every channel of his
+        wait(5 * 60)
+
+    inc = api.incident(number)
+    assert inc["state"] == "acknowledged"
+    tried = [e["detail"] for e in entries(inc, "paged") if e["detail"]["to"] == "dan"]
+    assert tried and not any(t["ok"] for t in tried) and any(t.get("gave_up") for t in tried)
+    told = [e["detail"] for e in entries(inc, "notified")
+            if e["detail"].get("notice") == "responder_unreachable"]
+    assert told and {t["about"] for t in told} == {"dan"}
 
 
 # ---------------------------------------------------------------- pure decisions

@@ -18,7 +18,7 @@ import yaml
 from conftest import Api
 from fakes.ticketing import FakeTicketing
 
-from chalicelib import errors, ticketing
+from chalicelib import errors, metrics, ticketing
 from chalicelib.rotas import directory, load
 from chalicelib.rotas.messages import template_problems
 
@@ -26,6 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = Path(__file__).parent / "payloads"
 ALICE = "+33600000001"
 ZENDESK = {"api_user": "agent@example.com", "api_token": "zd-token"}
+CREDENTIALS = {"zendesk": ZENDESK, "jira": {"api_user": "agent@example.com", "api_token": "jira-token"},
+               "freshdesk": {"api_token": "fd-key"}}
+PAYLOAD_FILES = {"zendesk": "zendesk_ticket.json", "jira": "jira_issue_created.json",
+                 "freshdesk": "freshdesk_ticket.json"}
 REOPEN_FR = "réouvrez le ticket si le problème persiste"
 
 SERVICE_MESSAGES = {
@@ -66,6 +70,19 @@ def test_render_leaves_out_what_is_not_known_and_reads_well() -> None:
     assert ticketing.template(SERVICE_MESSAGES, "closure", "en") == SERVICE_MESSAGES["closure"]["en"]
     assert ticketing.template({"closure": SERVICE_MESSAGES["closure"]}, "first_answer", "fr") == \
         ticketing.MESSAGES["first_answer"]["fr"]
+
+
+def test_render_does_not_rewrite_what_the_agent_typed() -> None:
+    """Only the template's own text is tidied around a value left out, never the values: the
+    customer was asked for "le fichier.env" when the agent typed "le fichier .env"."""
+    need = "le fichier .env et la sortie de `ls  -la ( /etc )`"
+    text = ticketing.render(ticketing.MESSAGES["first_answer"]["fr"],
+                            {"ticket": "1", "name": "", "agent": "Alice", "need": need, "delay": "2 h"})
+    assert need in text, text
+    assert text.startswith("Bonjour, nous travaillons sur votre demande #1.")
+    text = ticketing.render(ticketing.MESSAGES["acknowledgement"]["en"],
+                            {"ticket": "7", "name": "Jo", "agent_name": "", "at": "10:02"})
+    assert text == "Hello Jo, your request #7 has been taken in hand by our on-call team (10:02)."
 
 
 def test_every_built_in_message_passes_the_loaders_check() -> None:
@@ -182,9 +199,10 @@ def test_resolving_by_sms_posts_a_note_and_tells_the_requester_once(
     status, _ = fresh.fake.reply_sms(ALICE, f"6 {number}", message_sid="SMres1")
     assert status == 200
     assert api.incident(number)["state"] == "resolved"
-    note, reply = tools.calls_to("zendesk")
+    reply, note = tools.calls_to("zendesk")  # the reply first: the note says it was sent
     body, public = _comment(note)
     assert not public and body.startswith("[Astreinte] Résolu par Alice Martin le ")
+    assert body.endswith(" Le demandeur est prévenu.")
     body, public = _comment(reply)
     assert public and body.startswith("Bonjour Camille Dupont, votre demande #35436 est résolue (Alice,")
     assert REOPEN_FR in body
@@ -205,10 +223,11 @@ def test_the_services_own_messages_are_used_and_an_english_requester_reads_engli
     r = api.http.post(f"{api.base}/v1/incidents/{number}/resolve", headers=_auth(api), json={}, timeout=10)
     assert r.status_code == 200, r.text
     texts = [_comment(c) for c in tools.calls_to("zendesk")]
-    assert [public for _, public in texts] == [False, True, False, True]
+    # acknowledgement: note, reply; closure: reply, then the note that says whether it went
+    assert [public for _, public in texts] == [False, True, True, False]
     assert texts[1][0] == "Hi Camille Dupont, Alice is on ticket 35436."
-    assert texts[2][0].startswith("[Astreinte] Résolu par ")  # the note: the team's language
-    assert texts[3][0] == "Ticket 35436 closed by Carol. Reopen it if the problem persists."
+    assert texts[3][0].startswith("[Astreinte] Résolu par ")  # the note: the team's language
+    assert texts[2][0] == "Ticket 35436 closed by Carol. Reopen it if the problem persists."
     assert [t["detail"]["message"] for t in _told(api, number)] == ["acknowledgement", "closure"]
 
 
@@ -283,3 +302,208 @@ def test_a_tool_that_refuses_the_reply_is_recorded_not_raised(api: Api, fresh, t
     assert REOPEN_FR in record["text"]
     [told] = _told(api, number)
     assert told["detail"]["ok"] is False
+
+
+# ---------------------------------------------------------------- review: the closure's note
+
+def _key(api: Api, tools: FakeTicketing, source: str, **options: Any) -> str:
+    r = api.http.post(f"{api.base}/v1/services/helpdesk/integrations", headers=_auth(api), timeout=10,
+                      json={"source": source, "label": "review",
+                            "options": {**CREDENTIALS[source], **options, "api_base": tools.base(source)}})
+    assert r.status_code == 201, r.text
+    return str(r.json()["url"])
+
+
+def _open(api: Api, url: str, doc: dict[str, Any]) -> int:
+    r = api.http.post(url, json=doc, timeout=10)
+    assert r.status_code == 202, r.text
+    return int(r.json()["events"][0]["incident_number"])
+
+
+def _payload(tool: str) -> dict[str, Any]:
+    return dict(json.loads((PAYLOADS / PAYLOAD_FILES[tool]).read_text()))
+
+
+def _resolve(api: Api, number: int) -> None:
+    r = api.http.post(f"{api.base}/v1/incidents/{number}/resolve", headers=_auth(api), json={}, timeout=10)
+    assert r.status_code == 200, r.text
+
+
+def test_the_closure_note_does_not_say_the_requester_was_told_when_nobody_told_them(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    """The integration says reply_to_requester: false: the note used to say "le demandeur est
+    prévenu" (written before the reply was even tried) and nobody wrote to them."""
+    number = _open(api, _key(api, tools, "zendesk", reply_to_requester=False), _payload("zendesk"))
+    _resolve(api, number)
+    [note] = tools.calls_to("zendesk")
+    body, public = _comment(note)
+    assert public is False
+    assert "prévenu" not in body and "told" not in body, body
+
+
+def test_the_closure_note_says_the_reply_failed(api: Api, fresh, tools: FakeTicketing) -> None:
+    number = _open(api, _key(api, tools, "zendesk"), _payload("zendesk"))
+    tools.fail_next(1, 503)  # the reply
+    _resolve(api, number)
+    reply, note = tools.calls_to("zendesk")
+    assert _comment(reply)[1] is True
+    body, public = _comment(note)
+    assert not public and "prévenu" not in body
+    assert body.endswith("Le message au demandeur n'a pas pu être envoyé (503) : il ne sait rien.")
+    [told] = _told(api, number)
+    assert told["detail"]["reply"]["ok"] is False and told["detail"]["note"]["ok"] is True
+
+
+# ---------------------------------------------------------------- review: our own comments echoed
+
+def _echo(tool: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """What the tool posts after our comment: Jira a jira:issue_updated (issue_commented) for
+    the same issue, still open; a Zendesk or Freshdesk trigger firing on every update the
+    same ticket, its status unchanged."""
+    echo = copy.deepcopy(doc)
+    if tool == "jira":
+        echo.update(webhookEvent="jira:issue_updated", issue_event_type_name="issue_commented",
+                    comment={"body": "Hello Jordan Lee, your request #HELP-42 is resolved ..."})
+    return echo
+
+
+@pytest.mark.parametrize("tool", ["jira", "zendesk", "freshdesk"])
+def test_our_own_closure_comment_does_not_page_the_team_again(
+        api: Api, fresh, tools: FakeTicketing, tool: str) -> None:
+    """Resolving from our side comments on the ticket but leaves it open; the tool tells us
+    about that comment, the incident's dedup pointer was deleted on resolve, and that webhook
+    used to open a NEW incident paging Alice again (and acknowledging it told the requester
+    once more): a loop our own write-back started."""
+    url = _key(api, tools, tool)
+    created = _payload(tool)
+    number = _open(api, url, created)
+    fresh.fake.wait_for(kind="sms", to=ALICE)
+    _resolve(api, number)
+    assert len(tools.calls_to(tool)) == 2  # the closure and the internal note, both comments
+    pages_before = len(fresh.fake.messages())
+
+    r = api.http.post(url, json=_echo(tool, created), timeout=10)
+    assert r.status_code == 202, r.text
+    events = r.json()["events"]
+    assert not any(e.get("new") for e in events), events
+    assert [e["incident_number"] for e in events] == [number]
+    assert len(fresh.fake.messages()) == pages_before
+    assert len(tools.calls_to(tool)) == 2
+
+
+def test_a_customer_reply_echoed_is_no_incident_but_a_status_change_still_pages(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    """The echo is recognised for a while (ticketing.ECHO_SECONDS) and only while the ticket's
+    status is the one we knew: someone moving the ticket is news."""
+    from chalicelib import clock
+
+    url = _key(api, tools, "jira")
+    created = _payload("jira")
+    number = _open(api, url, created)
+    fresh.fake.wait_for(kind="sms", to=ALICE)
+    r = api.http.post(f"{api.base}/v1/incidents/{number}/customer_reply", headers=_auth(api), timeout=10,
+                      json={"kind": "first_answer", "need": "la sortie de ipconfig", "delay": "1 h"})
+    assert r.status_code == 200, r.text
+    _resolve(api, number)
+    r = api.http.post(url, json=_echo("jira", created), timeout=10)
+    assert not r.json()["events"][0]["new"]
+
+    moved = _echo("jira", created)
+    moved["issue"]["fields"]["status"] = {"name": "In Progress", "statusCategory": {"key": "indeterminate"}}
+    r = api.http.post(url, json=moved, timeout=10)
+    assert r.json()["events"][0]["new"] is True
+    _resolve(api, r.json()["events"][0]["incident_number"])
+
+    clock.advance(ticketing.ECHO_SECONDS + 1)  # long after our write: an update of an open ticket pages
+    r = api.http.post(url, json=_echo("jira", created), timeout=10)
+    assert r.json()["events"][0]["new"] is True
+
+
+def test_the_echo_is_told_by_the_status_the_tool_last_sent(api: Api, fresh, tools: FakeTicketing) -> None:
+    """The support team moved the issue to In Progress while the incident was open (a repeat):
+    our closure's echo carries that status, and is still ours."""
+    url = _key(api, tools, "jira")
+    created = _payload("jira")
+    number = _open(api, url, created)
+    moved = copy.deepcopy(created)
+    moved.update(webhookEvent="jira:issue_updated", issue_event_type_name="issue_generic")
+    moved["issue"]["fields"]["status"] = {"name": "In Progress", "statusCategory": {"key": "indeterminate"}}
+    r = api.http.post(url, json=moved, timeout=10)
+    assert r.json()["events"][0] == {"action": "trigger", "dedup_key": "jira:HELP-42",
+                                     "incident_number": number, "new": False}
+    _resolve(api, number)
+    pages_before = len(fresh.fake.messages())
+    r = api.http.post(url, json=_echo("jira", moved), timeout=10)
+    assert r.json()["events"][0]["new"] is False
+    assert len(fresh.fake.messages()) == pages_before
+
+
+# ---------------------------------------------------------------- review: retries, failures, merges
+
+def test_a_customer_reply_retried_with_its_idempotency_key_is_posted_once(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    """Every other action acts once per Idempotency-Key; customer_reply dropped the key, so a
+    client's retry posted the public reply to the customer twice."""
+    number = _open(api, _key(api, tools, "zendesk"), _payload("zendesk"))
+    body = {"kind": "first_answer", "need": "une capture d'écran", "delay": "2 h"}
+    answers = []
+    for _ in range(2):
+        r = api.http.post(f"{api.base}/v1/incidents/{number}/customer_reply", json=body, timeout=10,
+                          headers={**_auth(api), "Idempotency-Key": "reply-1"})
+        assert r.status_code == 200, r.text
+        answers.append(r.json())
+    assert len(tools.calls_to("zendesk")) == 1
+    assert answers[0] == answers[1]
+    assert len(_told(api, number)) == 1
+
+
+def test_a_customer_reply_the_tool_refused_is_tried_again_with_the_same_key(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    number = _open(api, _key(api, tools, "zendesk"), _payload("zendesk"))
+    body = {"kind": "first_answer", "need": "une capture d'écran", "delay": "2 h"}
+    headers = {**_auth(api), "Idempotency-Key": "reply-2"}
+    url = f"{api.base}/v1/incidents/{number}/customer_reply"
+    tools.fail_next(1, 503)
+    r = api.http.post(url, json=body, timeout=10, headers=headers)
+    assert r.status_code == 502, r.text
+    for _ in range(2):  # tried again, then answered from the first that went through
+        r = api.http.post(url, json=body, timeout=10, headers=headers)
+        assert r.status_code == 200, r.text
+    assert len(tools.calls_to("zendesk")) == 2  # the refused one, and the one taken
+
+
+def test_a_failing_ticket_write_back_never_fails_the_resolve(
+        api: Api, fresh, tools: FakeTicketing, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The resolve is stored before the ticket is told: a failure there (the store not
+    answering the integration's options) is logged and counted, never a 500."""
+    number = _open(api, _key(api, tools, "zendesk"), _payload("zendesk"))
+
+    def down(*_: Any) -> None:
+        raise RuntimeError("the store did not answer")
+
+    monkeypatch.setattr(ticketing, "integration_options", down)
+    before = metrics.totals().get("HandlerErrors", 0)
+    _resolve(api, number)
+    assert metrics.totals().get("HandlerErrors", 0) == before + 1
+    assert api.incident(number)["state"] == "resolved"
+    assert tools.calls_to("zendesk") == []
+
+
+def test_a_merged_duplicates_requester_gets_the_closure_with_the_kept_incident(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    """Two tickets about one outage, one merged into the other: resolving the kept incident
+    closes both requesters' tickets with their message (the duplicate's was resolved by the
+    merge, which tells nobody: the outage was not over)."""
+    url = _key(api, tools, "zendesk")
+    kept = _open(api, url, _payload("zendesk"))
+    second = _payload("zendesk")
+    second["ticket"]["id"] = "35437"
+    duplicate = _open(api, url, second)
+    r = api.http.post(f"{api.base}/v1/incidents/{duplicate}/merge", headers=_auth(api), json={"into": kept},
+                      timeout=10)
+    assert r.status_code == 200, r.text
+    assert tools.calls_to("zendesk") == []
+    _resolve(api, kept)
+    paths = sorted(c["path"] for c in tools.calls_to("zendesk"))
+    assert paths == ["/api/v2/tickets/35436.json"] * 2 + ["/api/v2/tickets/35437.json"] * 2
+    assert [t["detail"]["message"] for t in _told(api, duplicate)] == ["closure"]

@@ -23,7 +23,7 @@ from ..notify.channels import Message
 from ..rotas import directory
 from ..store import DedupKey, Incident, TimelineEntry, transaction
 from ..text import clean
-from . import engine, escalation, timers
+from . import engine, escalation, followups, timers
 from .lifecycle import MERGED, Outcome, forget_merged, merged_note, merged_notes
 from .records import (
     AlreadyDone,
@@ -210,9 +210,11 @@ def reassign(number: int, actor: str, how: str, to: Any = None, policy: Any = No
         decided.clear()
         if (why := _resolved(inc)) is not None:
             return why
+        if isinstance(to, str) and (why := unreachable(inc, [to], bundle)) is not None:
+            return why
         state: escalation.State = inc.escalation or escalation.initial_state()
         before[:] = previous_holders(inc.state, inc.acknowledged_by, inc.pages or [], state["step"])
-        inc.state, inc.acknowledged_at, inc.acknowledged_by, inc.snoozed_until = "triggered", None, None, None
+        engine.let_go(inc, now)
         if isinstance(to, str):
             step = max(0, state["step"])
             steps = bundle["policies"][inc.policy]["steps"] if inc.policy in bundle["policies"] else []
@@ -278,6 +280,8 @@ def add_responders(number: int, actor: str, how: str, people: Any, idem_key: str
         decided.clear()
         if (why := _resolved(inc)) is not None:
             return why
+        if (why := unreachable(inc, who, bundle)) is not None:
+            return why
         decided.append(page_now(inc, who, bundle, now))
         return (Change(entries=[entry(number, "responders_added", now, actor=actor, channel=how,
                                       detail={"people": who})]),
@@ -289,15 +293,34 @@ def add_responders(number: int, actor: str, how: str, people: Any, idem_key: str
     return outcome
 
 
+def pages_for(person: str, inc: Incident, bundle: Bundle, now: float) -> list[escalation.PlannedPage]:
+    """A person's pages for this incident at its current step, on their own rules; with no
+    rule for its severity, their first urgent channel (engine.urgent_channel: SMS, Slack,
+    email, never a call), as a fallback would.  Empty: nothing reaches them.  Each marked
+    `added`: retried and fallen back on while the incident is not resolved (engine)."""
+    step = max(0, (inc.escalation or escalation.initial_state())["step"])
+    planned = escalation.plan_pages([person], step, one_person_step(person, 0), inc.severity, bundle, now)
+    if not planned and (channel := engine.urgent_channel(bundle["people"][person])) is not None:
+        planned = [{"to": person, "channel": channel, "at": now, "step": step}]
+    return [{**p, "added": True} for p in planned]
+
+
+def unreachable(inc: Incident, people: list[str], bundle: Bundle) -> Outcome | None:
+    """`bad_target` naming who no page can reach (pages_for), or None."""
+    nobody = [p for p in people if not pages_for(p, inc, bundle, 0.0)]
+    if not nobody:
+        return None
+    return Outcome("bad_target", inc.number, None, inc,
+                   words={"to": ", ".join(directory.name_of(p) for p in nobody), "sev": inc.severity})
+
+
 def page_now(inc: Incident, people: list[str], bundle: Bundle, now: float) -> escalation.Decision:
-    """Pages for `people` at the incident's current step, claimed (leased) on the incident as
-    the engine's own: engine.send_and_record sends them, retries and falls back while the
-    incident is triggered.  Their later pages (a call after 2 min) wait on a triggered
-    incident only."""
+    """Pages for `people` (pages_for) at the incident's current step, claimed (leased) on the
+    incident as the engine's own: engine.send_and_record sends them, retries and falls back
+    while the incident is not resolved.  Their later pages (a call after 2 min) wait on a
+    triggered incident only."""
     state: escalation.State = inc.escalation or escalation.initial_state()
-    step = max(0, state["step"])
-    planned = [p for person in people for p in escalation.plan_pages(
-        [person], step, one_person_step(person, 0), inc.severity, bundle, now)]
+    planned = [p for person in people for p in pages_for(person, inc, bundle, now)]
     later = [p for p in planned if p["at"] > now] if inc.state == "triggered" else []
     decision = escalation.Decision(state={**state, "pending": [*state["pending"], *later]},
                                    pages=[p for p in planned if p["at"] <= now])
@@ -333,11 +356,21 @@ def merge(number: int, actor: str, how: str, into: Any, idem_key: str | None = N
         merged = entry(number, "merged", now, actor=actor, channel=how, detail={"into": into})
         return Change(entries=[merged]), {"into": into}
 
-    outcome, _ = _act(number, actor, "merged", idem_key, decide)
+    outcome, fresh = _act(number, actor, "merged", idem_key, decide)
     dup = outcome.incident if outcome.incident is not None and outcome.incident.number == number else None
     if outcome.result == "merged" and dup is not None and dup.merged_into == into:
         join(dup, into, actor, how)
+        if fresh:
+            outcome.notices = merged_followups(dup, into, actor)
     return outcome
+
+
+def merged_followups(dup: Incident, into: int, actor: str) -> list[dict[str, Any]]:
+    """The duplicate, resolved by its merge, as any resolution: its pages updated in place
+    (no more buttons), the others paged told, "(→ #N)" saying where it went on.  Its ticket
+    is not told now: its problem is not fixed; the kept incident's resolution tells it
+    (followups.after_change, merged_into_it)."""
+    return followups.tell_others(dup, actor, f"→ #{into}", "resolved", clock.now(), directory.bundle())
 
 
 def join(dup: Incident, into: int, actor: str, how: str) -> None:

@@ -26,7 +26,7 @@ from ..model import Policy, Service
 from ..rotas import directory
 from ..store import Counter, DedupKey, Incident, TimelineEntry, conflict, transaction
 from . import engine, escalation, service_hours
-from .lifecycle import Outcome, acknowledge, resolve
+from .lifecycle import Outcome, acknowledge, forget_merged, merged_note_of, resolve
 from .records import dedup_pk, entry, known_pointer, pk, remember_pointer, timeline_since
 
 ORPHAN_DAYS = 90
@@ -164,9 +164,12 @@ def reopen_late_repeats(inc: Incident) -> int | None:
     Not when the repeats were another incident's (one with this dedup_key opened after
     the resolution: it paged), nor when the source resolved them after.  Once done, a
     `late_repeats` entry says so, and a second run does nothing; a run that dies before
-    writing it is followed by one that finds the incident it opened, and stops there."""
+    writing it is followed by one that finds the incident it opened, and stops there.
+    First, the pointers of duplicates merged into it that the resolution could not delete
+    (lifecycle.forget_merged) are deleted: a run that fails stays due and tries again."""
     if inc.resolved_at is None:
         return None
+    forget_merged(inc.number)  # what the resolution's own run of it left undone, if anything
     after = timeline_since(inc.number, inc.resolved_at)
     late = [e for e in after if e.kind == "repeated" and e.at > inc.resolved_at
             and e.detail and isinstance(e.detail.get("event"), dict)]
@@ -211,15 +214,55 @@ def _not_to_reopen(inc: Incident, dedup_key: str, last: float) -> str | None:
 
 
 def source_event(service: Service, event: Event, action: str) -> Outcome | None:
-    """acknowledge/resolve sent by the monitoring tool itself, matched by dedup_key."""
-    pointer = open_pointer(service["id"], event["dedup_key"])
-    if pointer is None:
-        _store_orphan(service["id"], event, action)
-        return None
+    """acknowledge/resolve sent by the monitoring tool itself, matched by dedup_key; about a
+    duplicate merged into another incident, it is about that alert only (_merged_alert)."""
     actor = event.get("actor") or event.get("source") or "source"
-    if action == "acknowledge":
-        return acknowledge(pointer.number, actor, event.get("via", "events-api"), authorised=True)
-    return resolve(pointer.number, actor, event.get("via", "events-api"), authorised=True)
+    via = event.get("via", "events-api")
+    for _ in range(3):  # the pointer changed while a merged alert was being retired: read it again
+        pointer = open_pointer(service["id"], event["dedup_key"])
+        if pointer is None:
+            _store_orphan(service["id"], event, action)
+            return None
+        note = merged_note_of(pointer.number, pointer.pk)
+        if note is None:
+            if action == "acknowledge":
+                return acknowledge(pointer.number, actor, via, authorised=True)
+            return resolve(pointer.number, actor, via, authorised=True)
+        if _merged_alert(service["id"], event, action, pointer, note, actor):
+            return Outcome("merged", pointer.number, actor)
+    raise RuntimeError(f"{event['dedup_key']!r} kept changing incident / change sans cesse d'incident")
+
+
+def _merged_alert(service_id: str, event: Event, action: str, pointer: DedupKey, note: DedupKey,
+                  actor: str) -> bool:
+    """An acknowledge/resolve from the source of a duplicate merged into incident N (its
+    pointer now names N): about that one alert, never N's state, whose own problem may still
+    be firing (as PagerDuty's incident of several alerts).  A resolve retires the alert: its
+    pointer and N's note of it are deleted, so that its next trigger opens a new incident; an
+    acknowledge is only noted.  Either way N's timeline says which alert (`merged_alert`).
+    False when the pointer changed meanwhile (nothing written)."""
+    kept = pointer.number
+    said = entry(kept, "merged_alert", clock.now(), actor=actor, channel=event.get("via", "events-api"),
+                 detail={"action": action, "dedup_key": event["dedup_key"], "merged_from": note.number,
+                         "event": event,
+                         "note": (f"alert of #{note.number} recovered / alerte de #{note.number} rétablie"
+                                  if action == "resolve" else
+                                  f"alert of #{note.number} acknowledged by its source / "
+                                  f"alerte de #{note.number} acquittée par sa source")})
+    if action != "resolve":
+        said.save()
+        return True
+    try:
+        with transaction() as tx:
+            tx.delete(DedupKey(pointer.pk), condition=DedupKey.number == kept)
+            tx.delete(note)
+            tx.save(said)
+    except TransactWriteError as exc:
+        if not conflict(exc):
+            raise
+        return False
+    remember_pointer(service_id, event["dedup_key"], None)
+    return True
 
 
 def _store_orphan(service_id: str, event: Event, action: str) -> None:

@@ -8,15 +8,18 @@ CloudWatch's alarm; a generic webhook's body; a ticket's URL; Opsgenie's fields)
 
 the runbook first, then the dashboard, then the rest, each list bounded.  The details are the
 source's words, hostile until proven otherwise: only http(s) URLs are kept (no javascript:,
-data:, file:), with the characters that could end a link in Slack's mrkdwn, an HTML
-attribute or a text message percent-encoded; labels and values lose control and bidi
+data:, file:), without the credentials some carry (https://user:password@host), with the
+characters that could end a link in Slack's mrkdwn, an HTML attribute or a text message
+percent-encoded; labels and values lose control and bidi
 characters and are cut.  Each exit still escapes them for its format (chalicelib.escape,
 html.escape).
 """
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -29,6 +32,8 @@ MAX_LABEL = 60
 MAX_VALUE = 200
 MAX_URL = 2000
 _DEPTH = 3
+_WIDTH = 50  # keys of an object walked
+_MAX_LEAVES = 300  # leaves of the details walked for fields in all: a huge event costs no more
 # Kept as they are in a URL (RFC 3986's reserved and unreserved characters, and '%'); every
 # other character (<, >, |, ", ', `, \, spaces, non-ASCII) is percent-encoded.
 _URL_SAFE = "/:?#[]@!$&()*+,;=%-._~"
@@ -36,6 +41,10 @@ _RUNBOOK = ("runbook", "playbook", "procedure", "wiki")
 _DASHBOARD = ("dashboard", "grafana", "panel", "graph")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'|]+", re.I)
 _SKIPPED = {"summary", "__name__"}  # already the page's summary, or noise
+# A ticket's link as some tools' templates render it, without its scheme (Zendesk's
+# {{ticket.link}}: "acme.zendesk.com/agent/tickets/12"): the host of a known ticketing tool.
+_TICKET_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:zendesk\.com|freshdesk\.com|freshservice\.com"
+                          r"|atlassian\.net)", re.I)
 
 Item = dict[str, str]
 Highlights = dict[str, list[Item]]
@@ -58,6 +67,8 @@ def safe_url(value: Any) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "\\" in parts.netloc:
         return None
+    if "@" in parts.netloc:  # credentials (user:password@): never shown, the host alone kept
+        url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
     return quote(url, safe=_URL_SAFE)
 
 
@@ -83,14 +94,14 @@ def _scalar(value: Any) -> str | None:
     return str(value)
 
 
-def _flatten(doc: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Any]]:
-    """(dotted key, value) of every leaf of a JSON object, in order, a few levels deep."""
+def _leaves(doc: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """(dotted key, value) of the leaves of a JSON object, in order, a few levels deep; lazily,
+    so that the walk ends where its reader stops."""
     if isinstance(doc, dict) and depth < _DEPTH:
-        out: list[tuple[str, Any]] = []
-        for k, v in list(doc.items())[:50]:
-            out += _flatten(v, f"{prefix}.{k}" if prefix else str(k), depth + 1)
-        return out
-    return [(prefix or "details", doc)]
+        for k, v in itertools.islice(doc.items(), _WIDTH):
+            yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k), depth + 1)
+    else:
+        yield prefix or "details", doc
 
 
 def _link_name(key: str) -> str:
@@ -116,6 +127,7 @@ class _Builder:
         self.fields: list[Item] = []
         self.images: list[Item] = []
         self._urls: set[str] = set()
+        self._leaves_left = _MAX_LEAVES
 
     def link(self, name: Any, url: Any, kind: int | None = None) -> bool:
         safe = safe_url(url)
@@ -134,7 +146,7 @@ class _Builder:
             return
         if self.link(_link_name(key), shown.strip()):  # a URL in a field is a link
             return
-        if len(self.fields) < MAX_FIELDS * 2:
+        if len(self.fields) < MAX_FIELDS:
             self.fields.append({"label": key, "value": _plain(shown, MAX_VALUE)})
 
     def image(self, name: Any, url: Any) -> None:
@@ -142,8 +154,18 @@ class _Builder:
         if safe is not None and all(i["url"] != safe for i in self.images):
             self.images.append({"label": label(name) or "image", "url": safe})
 
+    def full(self) -> bool:
+        """Enough fields and links for any page (a link found later could only be a runbook
+        ranked before those found)."""
+        return len(self.fields) >= MAX_FIELDS and len(self.links) >= MAX_LINKS
+
     def fields_of(self, doc: Any, prefix: str = "") -> None:
-        for key, value in _flatten(doc, prefix):
+        """The leaves of an object as fields (or links), until enough are found or
+        _MAX_LEAVES were read."""
+        for key, value in _leaves(doc, prefix):
+            if self.full() or self._leaves_left <= 0:
+                return
+            self._leaves_left -= 1
             self.field(key, value)
 
     def urls_in(self, name: str, value: Any) -> None:
@@ -246,9 +268,17 @@ def _cloudwatch(b: _Builder, d: dict[str, Any]) -> None:
     b.field("changed at", d.get("StateChangeTime"))
 
 
+def _ticket_url(value: Any) -> Any:
+    """A ticket's link, with https:// added when it is a known ticketing tool's host and path
+    without a scheme."""
+    if isinstance(value, str) and _TICKET_HOST.fullmatch(value.strip().split("/", 1)[0]):
+        return "https://" + value.strip()
+    return value
+
+
 def _ticket(b: _Builder, t: dict[str, Any]) -> None:
     tool = str(t.get("tool") or "ticket")
-    b.link(f"{tool.capitalize()} #{t.get('id', '')}", t.get("url"), kind=2)
+    b.link(f"{tool.capitalize()} #{t.get('id', '')}", _ticket_url(t.get("url")), kind=2)
     for key in ("priority", "status"):
         b.field(key, t.get(key))
     b.field("requester", _obj(t, "requester").get("name"))

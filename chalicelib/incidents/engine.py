@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from .. import clock, config, log, metrics, notify
-from ..model import Bundle
-from ..notify.channels import REGISTRY
+from ..model import Bundle, Person
+from ..notify.channels import REGISTRY, Message
 from ..rotas import directory
 from ..store import Incident, TimelineEntry
 from . import escalation, flood, followups, timers
-from .records import Change, Gone, entry, mutate, set_due
+from .records import Change, Gone, entry, mutate, set_due, timeline
 from .views import view
 
 LEASE_SECONDS = 60.0
@@ -38,7 +38,26 @@ def claim(inc: Incident, decision: escalation.Decision, now: float) -> None:
             inc.paged = list(dict.fromkeys([*(inc.paged or []), *detail["to"]]))
     if decision.exhausted:
         inc.unanswered = True
-    set_due(inc, escalation.next_due(state))
+    set_due(inc, next_due(inc))
+
+
+def next_due(inc: Incident) -> float | None:
+    """When an open incident has work next: its escalation's next step or page, or its
+    snooze running out (an acknowledged incident's pending pages are added responders')."""
+    times = [t for t in (escalation.next_due(inc.escalation), inc.snoozed_until) if t is not None]
+    return min(times) if times else None
+
+
+def added_pages_due(inc: Incident, now: float) -> escalation.Decision | None:
+    """An acknowledged incident's pages that are due: added responders' (actions.page_now,
+    marked `added`), their retries and fallbacks, or one whose lease ran out (its sender
+    died).  Acknowledging clears every other pending page."""
+    state: escalation.State = inc.escalation
+    due = [p for p in state["pending"] if p["at"] <= now and p.get("added")]
+    if not due:
+        return None
+    return escalation.Decision(state={**state, "pending": [p for p in state["pending"] if p not in due]},
+                               pages=due)
 
 
 def process_due(number: int, first: Incident | None = None, within: float | None = None) -> int:
@@ -55,13 +74,18 @@ def process_due(number: int, first: Incident | None = None, within: float | None
         lateness.clear()
         now = clock.now()
         woke: list[TimelineEntry] = []
-        if inc.state == "acknowledged" and inc.snoozed_until is not None:
-            if inc.snoozed_until > now:  # snoozed: due then (a timer or the sweeper comes back)
-                if inc.due_at == inc.snoozed_until:
-                    return None
-                set_due(inc, inc.snoozed_until)
-                return Change()
+        if inc.state == "acknowledged" and inc.snoozed_until is not None and inc.snoozed_until <= now:
             woke.append(unsnooze(inc, now))
+        if inc.state == "acknowledged":  # added responders' pages, else due when the snooze ends
+            added = added_pages_due(inc, now)
+            if added is not None:
+                claim(inc, added, now)
+                decided.append(added)
+                return Change()
+            if inc.due_at == next_due(inc):
+                return None
+            set_due(inc, next_due(inc))
+            return Change()
         if inc.state != "triggered":
             if inc.due_at is None or (inc.state == "resolved" and inc.due_at > now):
                 return None  # (a resolved incident's look for late repeats is not due yet)
@@ -101,12 +125,26 @@ def unsnooze(inc: Incident, now: float) -> TimelineEntry:
     """A snooze ran out (chalicelib.incidents.actions.snooze): the incident is unacknowledged
     again and its escalation starts over from step 1, due now."""
     until = inc.snoozed_until
-    inc.state, inc.acknowledged_at, inc.acknowledged_by = "triggered", None, None
-    inc.snoozed_until = None
+    let_go(inc, now)
     inc.escalation = escalation.initial_state()
     set_due(inc, now)
     return entry(inc.number, "unsnoozed", now, actor="astreinte",
                  detail={"snoozed_until": clock.iso(until) if until is not None else None})
+
+
+def let_go(inc: Incident, now: float) -> None:
+    """Unacknowledged again (reassigned, or a snooze ran out), the holder's acknowledgement
+    kept for the reports: the first one as `first_acknowledged_at` (TTA and the SLA count to
+    it, not to whoever takes it next), and each holder's time, from their acknowledgement to
+    now, in `earlier_holds` (payroll's interventions: reports.astreinte).  A snoozed incident
+    stays its holder's until the snooze runs out: their call to wait."""
+    if inc.state == "acknowledged" and inc.acknowledged_at is not None:
+        if inc.first_acknowledged_at is None:
+            inc.first_acknowledged_at = inc.acknowledged_at
+        inc.earlier_holds = [*(inc.earlier_holds or []),
+                             {"by": inc.acknowledged_by, "from": inc.acknowledged_at, "to": now}]
+    inc.state, inc.acknowledged_at, inc.acknowledged_by = "triggered", None, None
+    inc.snoozed_until = None
 
 
 def release(number: int, detail: dict[str, Any]) -> bool:
@@ -292,18 +330,20 @@ def _record(number: int, first: Incident | None, done: list[tuple[escalation.Pla
         for d in deliveries:  # said again on each try: a re-read may decide otherwise
             for said in ("attempt", "retry_at", "fallback"):
                 d.record.pop(said, None)
-        if fresh.state == "triggered":
-            reached = {to for to, _ in delivered}
-            for page, d in done:
-                if not d.record["ok"] and (owned is None or _key(page) in released):
-                    kept += _again(fresh, page, d.record, kept, batch, reached, bundle, now, fallbacks)
+        reached = {to for to, _ in delivered}
+        for page, d in done:  # tried again while triggered; an added responder's while its lease
+            # is still on the acknowledged incident (acknowledging clears those sent before)
+            acknowledged = fresh.state == "acknowledged" and page.get("added") and _key(page) in released
+            goes_on = fresh.state == "triggered" or acknowledged
+            if goes_on and not d.record["ok"] and (owned is None or _key(page) in released):
+                kept += _again(fresh, page, d.record, kept, batch, reached, bundle, now, fallbacks)
         state = {**state, "pending": kept}
         fresh.escalation = state
         sent = [d.sent.as_dict() for d in deliveries if d.sent is not None]
         if sent:
             fresh.sent = [*(fresh.sent or []), *sent]
-        if fresh.state == "triggered":
-            set_due(fresh, escalation.next_due(state))
+        if fresh.state != "resolved":
+            set_due(fresh, next_due(fresh))
         # Reports read `pages`: what got through, and a page's first failure; every attempt
         # is on the timeline (a long outage must not grow the incident's item without end).
         fresh.pages = [*(fresh.pages or []),
@@ -328,6 +368,7 @@ def _record(number: int, first: Incident | None, done: list[tuple[escalation.Pla
         return
     permanent = [d.record for d in failed if d.record.get("permanent")]
     followups.tell_managers_of_permanent_failures(written[0], permanent, bundle)
+    tell_who_added(written[0], [d.record for d in failed if d.record.get("gave_up")], bundle)
     # A fallback is due now, or a page still being sent is due again soon: the timer (or the
     # runner) sends it then.
     timers.schedule(number, written[0].due_at)
@@ -395,10 +436,14 @@ def _again(inc: Incident, page: Planned, record: dict[str, Any], pending: list[P
     out: list[Planned] = []
     same = (page["to"], page["channel"])
     waiting = any("attempt" in p and (p["to"], p["channel"]) == same for p in pending)
-    if not record.get("permanent") and not waiting:
+    # An added responder's page on an acknowledged incident goes through the backoff once
+    # (about 25 minutes), not for ever: then whoever added them is told (tell_who_added).
+    tries_left = inc.state == "triggered" or attempt <= len(RETRY_BACKOFF)
+    if not record.get("permanent") and not waiting and tries_left:
         at = now + RETRY_BACKOFF[min(attempt, len(RETRY_BACKOFF)) - 1]
-        out.append({"to": page["to"], "channel": page["channel"], "at": at, "step": page["step"],
-                    "attempt": attempt})
+        retry: Planned = {"to": page["to"], "channel": page["channel"], "at": at, "step": page["step"],
+                          "attempt": attempt}
+        out.append(_added_if(page, retry))
         record["retry_at"] = clock.iso(at)
     got_through = page["to"] in reached or any(  # (a page said undelivered later did not)
         p["to"] == page["to"] and p["step"] == page["step"] + 1 and p.get("ok")
@@ -406,12 +451,44 @@ def _again(inc: Incident, page: Planned, record: dict[str, Any], pending: list[P
     if attempt == 1 and not got_through:
         channel = _next_channel(inc, page, [*pending, *batch], bundle)
         if channel is not None:
-            fallback: Planned = {"to": page["to"], "channel": channel, "at": now, "step": page["step"],
-                                 "fallback_for": page["channel"]}
+            fallback: Planned = _added_if(page, {"to": page["to"], "channel": channel, "at": now,
+                                                 "step": page["step"], "fallback_for": page["channel"]})
             out.append(fallback)
             fallbacks.append(fallback)
             record["fallback"] = channel
+    if page.get("added") and inc.state != "triggered" and not out and not waiting:
+        record["gave_up"] = True  # nothing more will be tried: tell_who_added
     return out
+
+
+def _added_if(page: Planned, planned: Planned) -> Planned:
+    """A retry or fallback of an added responder's page is one too."""
+    return {**planned, "added": True} if page.get("added") else planned
+
+
+def tell_who_added(inc: Incident, records: list[dict[str, Any]], bundle: Bundle) -> None:
+    """An added responder's page that failed for good (nothing more will be tried): the
+    person who added them (the latest `responders_added` naming them) is told, in their
+    language, on the channel they read first; on the timeline as `notified`."""
+    if not records:
+        return
+    added_by = {p: e.actor for e in timeline(inc.number) if e.kind == "responders_added"
+                for p in (e.detail or {}).get("people", [])}
+    now = clock.now()
+    notices = []
+    for r in records:
+        asker = bundle["people"].get(str(added_by.get(r["to"])))
+        if asker is None:
+            continue
+        words = {"number": inc.number, "name": directory.name_of(r["to"]), "channel": r["channel"],
+                 "error": str(r.get("error", ""))[:160]}
+        lang = asker["language"]
+        message = Message(notify.text(lang, "responder_unreachable", **words),
+                          notify.text(lang, "responder_unreachable_subject", **words))
+        notices.append({**notify.tell(asker, message, order=notify.READING),
+                        "notice": "responder_unreachable", "about": r["to"]})
+    for n in notices:
+        entry(inc.number, "notified", now, actor="astreinte", channel=n.get("channel"), detail=n).save()
 
 
 def _next_channel(inc: Incident, page: Planned, pending: list[Planned], bundle: Bundle) -> str | None:
@@ -425,8 +502,17 @@ def _next_channel(inc: Incident, page: Planned, pending: list[Planned], bundle: 
     tried |= {p["channel"] for p in pending if p["to"] == page["to"] and p["step"] == page["step"]}
     tried.add(page["channel"])
     mine = [r["channel"] for r in person["notify"] if inc.severity in r["severities"]]
-    for name in dict.fromkeys([*mine, *notify.URGENT]):
-        channel = REGISTRY.get(name)
-        if name not in tried and channel is not None and channel.address(person) and not channel.configured():
-            return name
-    return None
+    return next((name for name in dict.fromkeys([*mine, *notify.URGENT])
+                 if name not in tried and _reaches(name, person)), None)
+
+
+def urgent_channel(person: Person) -> str | None:
+    """The first channel that reaches a person without a rule of theirs asking for it (SMS,
+    Slack, email: never a call they did not ask for), as a fallback would; None: none does."""
+    return next((name for name in notify.URGENT if _reaches(name, person)), None)
+
+
+def _reaches(name: str, person: Person) -> bool:
+    """The channel is set up here and the person has an address on it."""
+    channel = REGISTRY.get(name)
+    return channel is not None and bool(channel.address(person)) and not channel.configured()

@@ -28,6 +28,7 @@ class PlannedPage(TypedDict):
     leased: NotRequired[bool]  # being sent now; due again if the sender dies (engine.claim)
     attempt: NotRequired[int]  # how many times it already failed (engine sends it again)
     fallback_for: NotRequired[str]  # the channel that failed, when this page replaces it
+    added: NotRequired[bool]  # an extra responder's (actions.add_responders): goes on while not resolved
 
 
 class State(TypedDict):

@@ -7,14 +7,16 @@ being down must not undo or delay the acknowledgement.  Every message is on the 
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
-from .. import clock, log, notify, ticketing
+from .. import clock, log, metrics, notify, ticketing
 from ..model import Bundle
 from ..notify.channels import Message, Sent
 from ..rotas import directory
 from ..store import Incident, first_time, transaction
-from .records import entry
+from .records import entry, get, timeline
 from .views import view
 
 
@@ -24,7 +26,38 @@ def after_change(inc: Incident, actor: str, how: str, target: str, now: float) -
     records = tell_others(inc, actor, how, target, now, bundle)
     if target in ("acknowledged", "resolved"):
         tell_ticket(inc, actor, how, target, now)
+    if target == "resolved":
+        with _never_raising("merged_tickets_failed", inc, target):
+            for duplicate in merged_into_it(inc):  # their requesters wait for this one's closure too
+                tell_ticket(duplicate, actor, how, target, now)
     return records
+
+
+def merged_into_it(inc: Incident) -> list[Incident]:
+    """The incidents merged into this one (its `merged` entries {from}) that a ticket opened."""
+    numbers = [e.detail["from"] for e in timeline(inc.number)
+               if e.kind == "merged" and isinstance(e.detail, dict) and isinstance(e.detail.get("from"), int)]
+    found = [get(n) for n in dict.fromkeys(numbers)]
+    return [d for d in found if d is not None and isinstance(d.details, dict) and d.details.get("ticket")]
+
+
+# How the tools that acknowledge or resolve at the source are named (`how` is their intake).
+TOOL_NAMES = {"events-api": "PagerDuty Events API", "pagerduty": "PagerDuty", "alertmanager": "Alertmanager",
+              "grafana": "Grafana", "cloudwatch": "CloudWatch", "sns": "Amazon SNS", "opsgenie": "Opsgenie",
+              "generic": "webhook", "heartbeat": "heartbeat", "zendesk": "Zendesk", "jira": "Jira",
+              "freshdesk": "Freshdesk"}
+TICKET_TOOLS = ("zendesk", "jira", "freshdesk")
+
+
+def who_did(actor: str, how: str, lang: str, bundle: Bundle) -> dict[str, str]:
+    """`by` and `how` of "pris en charge par {by} ({how})": a person's name and the channel
+    they used; for an acknowledgement or a resolution sent by the source, the tool — "l'outil
+    de supervision (PagerDuty Events API)", never "source (events-api)"."""
+    person = bundle["people"].get(actor)
+    if person is not None or how not in TOOL_NAMES:
+        return {"by": person["name"] if person else directory.name_of(actor), "how": how}
+    named = TOOL_NAMES[how] if actor in ("source", "", how) else f"{TOOL_NAMES[how]}, {actor}"
+    return {"by": notify.text(lang, "by_ticket_tool" if how in TICKET_TOOLS else "by_source"), "how": named}
 
 
 def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
@@ -32,12 +65,11 @@ def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
     """Update the pages that can be edited, and tell everyone else who was paged who took it."""
     key = "taken" if target == "acknowledged" else "resolved"
     about = view(inc, bundle)
-    words = {**about, "by": directory.name_of(actor), "how": how}
     sent = [Sent.of(s) for s in inc.sent or []] + _older_slack_pages(inc)
     footer_key = "slack_taken" if target == "acknowledged" else "slack_resolved"
     at = clock.iso(now)[11:19]
-    records = notify.update_pages(sent, about, inc.state,
-                                  lambda lang: notify.text(lang, footer_key, **{**words, "at": at}))
+    records = notify.update_pages(sent, about, inc.state, lambda lang: notify.text(
+        lang, footer_key, **{**about, **who_did(actor, how, lang, bundle), "at": at}))
     updated = {(r["person"], r["channel"]) for r in records if r["ok"]}
     for pid in map(str, inc.paged or []):
         person = bundle["people"].get(pid)
@@ -50,6 +82,7 @@ def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
                             "skipped": "page updated in place"})
             continue
         lang = person["language"]
+        words = {**about, **who_did(actor, how, lang, bundle)}
         message = Message(notify.text(lang, key, **words), notify.text(lang, f"{key}_subject", **words))
         records.append({**notify.tell(person, message, first=others), "notice": key})
     if records:
@@ -110,13 +143,34 @@ def tell_ticket(inc: Incident, actor: str, how: str, target: str, now: float) ->
     """An incident opened by a ticket, acknowledged or resolved from our side (SMS, Slack, the
     API, …): an internal note on it, and the requester told with the service's message
     (acknowledgement, closure).  A ticket the support team closed in its tool (the webhook
-    resolving the incident) is told nothing: they are the ones who closed it."""
+    resolving the incident) is told nothing: they are the ones who closed it.
+
+    Safe to call once the change is stored: it never raises (what fails is logged and
+    counted as HandlerErrors, which raises the alarm), so a done acknowledgement or
+    resolution is never answered as an error."""
+    with _never_raising("ticket_write_back_failed", inc, target):
+        _tell_ticket(inc, actor, how, target, now)
+
+
+@contextlib.contextmanager
+def _never_raising(event: str, inc: Incident, target: str) -> Iterator[None]:
+    """What follows a stored change fails alone: logged, counted (HandlerErrors: the alarm)."""
+    try:
+        yield
+    except Exception as exc:
+        log.error(event, incident=inc.number, target=target, error=f"{type(exc).__name__}: {str(exc)[:300]}")
+        metrics.count("HandlerErrors")
+
+
+def _tell_ticket(inc: Incident, actor: str, how: str, target: str, now: float) -> None:
     ticket = inc.details.get("ticket") if isinstance(inc.details, dict) else None
     if not isinstance(ticket, dict) or (target == "resolved" and how == ticket.get("tool")):
         return
     options = ticketing.integration_options(inc.service, ticket["tool"], ticket.get("api_base"))
     if not options:
         return
+    if options.get("api_base"):
+        ticketing.remember_writing(inc)  # its tool's webhook about our comment is no new incident
     service = directory.bundle()["services"].get(inc.service)
     messages = service.get("customer_messages") if service else None
     tell = ticketing.on_acknowledged if target == "acknowledged" else ticketing.on_resolved

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import DeleteError
+from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from .. import clock
 from ..store import DedupKey, Incident, TimelineEntry
@@ -37,7 +37,7 @@ from .records import (
 CHANGED = ("acknowledged", "resolved", "escalated", "noted", "reassigned", "snoozed", "responders_added",
            "merged", "customer_replied")
 RESULTS = (*CHANGED, "already_acknowledged", "already_resolved", "not_paged", "no_incident",
-           "not_acknowledged")
+           "not_acknowledged", "bad_target")
 
 
 @dataclass
@@ -100,10 +100,10 @@ def act(number: int, actor: str, how: str, target: str, idem_key: str | None = N
             return None
         items = apply(inc, actor, how, target, clock.now())
         done = Change(entries=items, once=(idem_key, {"result": target, "by": actor}) if idem_key else None)
-        if target == "resolved":  # the next trigger with this dedup_key opens anew
+        if target == "resolved":  # the next trigger with this dedup_key opens anew (and, once
+            # forget_merged has run, with those of the duplicates merged into it)
             done.deletes.append(DedupKey(dedup_pk(inc.service, inc.dedup_key)))
             remember_pointer(inc.service, inc.dedup_key, None)
-            done.deletes += merged_pointers(number)  # and with those of the duplicates merged into it
         return done
 
     try:
@@ -118,7 +118,7 @@ def act(number: int, actor: str, how: str, target: str, idem_key: str | None = N
             return Outcome(answer.get("result", target), number, answer.get("by"), refused[0].incident)
         return refused[0]
     inc = written[0]
-    if target == "resolved":  # a merge that wrote its pointers while this was being resolved
+    if target == "resolved":  # after the resolution, never in its transaction (100 items at most)
         forget_merged(number)
     outcome = Outcome(target, number, actor, inc)
     if target == "escalated":
@@ -142,9 +142,11 @@ def apply(inc: Incident, actor: str, how: str, target: str, now: float) -> list[
         inc.state, inc.acknowledged_at, inc.acknowledged_by = "acknowledged", now, actor
         return [entry(inc.number, "acknowledged", now, actor=actor, channel=how,
                       detail={"tta_seconds": round(now - inc.created_at, 3)})]
-    if any(e.kind == "repeated" for e in timeline_since(inc.number, now - RECENT_REPEATS_SECONDS)):
+    if any(e.kind == "repeated" for e in timeline_since(inc.number, now - RECENT_REPEATS_SECONDS)) \
+            or has_merged(inc.number):
         # A container may still remember its dedup pointer: the sweeper looks for repeats
-        # stored on it after this (chalicelib.incidents.dedup.reopen_late_repeats).
+        # stored on it after this (chalicelib.incidents.dedup.reopen_late_repeats), and
+        # deletes the merged duplicates' pointers that forget_merged could not.
         set_due(inc, now + LATE_REPEATS_SECONDS)
     inc.state, inc.resolved_at, inc.resolved_by = "resolved", now, actor
     return [entry(inc.number, "resolved", now, actor=actor, channel=how,
@@ -156,8 +158,11 @@ def apply(inc: Incident, actor: str, how: str, target: str, now: float) -> list[
 # pointer pointing to N, so that its source's later events count on N; N keeps a note of each
 # such pointer (pk INC#N, sk MERGED#<pointer's pk>) so that resolving N deletes them too:
 # otherwise the duplicate's next events would be counted on a resolved incident for ever.
+# They are deleted after the resolution is stored (forget_merged), not in its transaction:
+# an alert storm merges far more than DynamoDB's 100 items per transaction.
 
 MERGED = "MERGED#"
+FORGET_BATCH = 25  # DynamoDB's BatchWriteItem takes 25 items
 
 
 def merged_note(into: int, pointer_pk: str, duplicate: int) -> DedupKey:
@@ -169,24 +174,43 @@ def merged_notes(number: int) -> list[DedupKey]:
     return list(DedupKey.query(f"INC#{number}", DedupKey.sk.startswith(MERGED), consistent_read=True))
 
 
-def merged_pointers(number: int) -> list[DedupKey]:
-    """The dedup pointers that duplicates merged into this incident left pointing to it."""
-    pointers = []
-    for note in merged_notes(number):
-        pointer_pk = note.sk[len(MERGED):]
-        _, service, key = pointer_pk.split("#", 2)
-        remember_pointer(service, key, None)
-        pointers.append(DedupKey(pointer_pk))
-    return pointers
+def has_merged(number: int) -> bool:
+    """Whether duplicates merged into this incident left pointers to it (notes not deleted yet)."""
+    return any(True for _ in DedupKey.query(f"INC#{number}", DedupKey.sk.startswith(MERGED), limit=1,
+                                            consistent_read=True))
+
+
+def merged_note_of(number: int, pointer_pk: str) -> DedupKey | None:
+    """The note that this pointer was left pointing to incident `number` by a merge, if so."""
+    try:
+        return DedupKey.get(f"INC#{number}", f"{MERGED}{pointer_pk}", consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def forget_pointer(pointer_pk: str, number: int) -> None:
+    """Delete a dedup pointer if it still points to `number` (else it is another incident's)."""
+    _, service, key = pointer_pk.split("#", 2)
+    remember_pointer(service, key, None)
+    try:
+        DedupKey(pointer_pk).delete(condition=DedupKey.number == number)
+    except DeleteError as exc:
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        # gone already, or pointing to an incident opened since: theirs
 
 
 def forget_merged(number: int) -> None:
-    """Delete the merged duplicates' pointers that still point to this (resolved) incident:
-    run after the resolution is stored, so a merge written meanwhile is not missed."""
-    for pointer in merged_pointers(number):
-        try:
-            pointer.delete(condition=DedupKey.number == number)
-        except DeleteError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
-                raise
-            # gone already, or pointing to an incident opened since: theirs
+    """Delete the merged duplicates' pointers that still point to this (resolved) incident,
+    then their notes, a batch at a time: run after the resolution is stored, so a merge
+    written meanwhile is not missed.  A note goes only once its pointer is gone, so a run
+    that dies midway leaves the rest to the next one (the sweeper's look for late repeats,
+    chalicelib.incidents.dedup.reopen_late_repeats, runs it again)."""
+    notes = merged_notes(number)
+    for start in range(0, len(notes), FORGET_BATCH):
+        batch = notes[start:start + FORGET_BATCH]
+        for note in batch:
+            forget_pointer(note.sk[len(MERGED):], number)
+        with DedupKey.batch_write() as writes:
+            for note in batch:
+                writes.delete(note)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import clock
+from .. import clock, log
 from ..model import Bundle
 from ..store import Incident
-from .details import highlights
+from .details import Highlights, empty, highlights
 from .records import timeline
 
 
@@ -15,7 +15,16 @@ def view(inc: Incident, bundle: Bundle) -> dict[str, Any]:
     svc = bundle["services"].get(inc.service)
     return {"number": inc.number, "service": svc["name"] if svc else inc.service, "sev": inc.severity,
             "summary": inc.summary, "source": inc.source or "-", "at": clock.iso(inc.created_at)[11:19],
-            "highlights": highlights(inc.details)}
+            "highlights": _page_highlights(inc)}
+
+
+def _page_highlights(inc: Incident) -> Highlights:
+    """The event's highlights for a page, or none: a page goes out whatever its details hold."""
+    try:
+        return highlights(inc.details)
+    except Exception as exc:  # noqa: BLE001 - a bug in reading the details must not stop paging
+        log.error("highlights_failed", incident=inc.number, error=f"{type(exc).__name__}: {exc}"[:300])
+        return empty()
 
 
 def as_json(inc: Incident, with_timeline: bool = True) -> dict[str, Any]:

@@ -80,6 +80,10 @@ def parse_event(raw: bytes) -> dict[str, Any]:
 
 
 MAX_LINKS = 10
+# custom_details of a change, serialised as stored (json.dumps: non-ASCII escaped, "é" is 6
+# characters): up to 20 changes are shown with each incident of the service, whose answer
+# must stay far under Lambda's 6 MB.
+MAX_CHANGE_DETAILS = 16 * 1024
 
 
 def parse_change(raw: bytes) -> dict[str, Any]:
@@ -118,6 +122,10 @@ def parse_change(raw: bytes) -> dict[str, Any]:
     details = payload.get("custom_details")
     if details is not None and not isinstance(details, dict):
         errors.append("'payload.custom_details' must be an object")
+        details = None
+    elif details is not None and (size := len(json.dumps(details))) > MAX_CHANGE_DETAILS:
+        errors.append(f"'payload.custom_details' is {size} characters as JSON (non-ASCII escaped), "
+                      f"over the {MAX_CHANGE_DETAILS} allowed: send a link to the rest")
         details = None
     links: list[dict[str, str]] = []
     raw_links = body.get("links")

@@ -66,11 +66,13 @@ def detail_blocks(lang: str, highlights: dict[str, Any]) -> list[dict[str, Any]]
     of its fields, as blocks; none when the event says nothing more than its summary."""
     blocks: list[dict[str, Any]] = []
     shown: list[str] = []
+    room = _LINK_TEXT_MAX
     for item in [*highlights.get("links", []), *highlights.get("images", [])]:
         one = link(str(item["url"]), str(item["label"]))
-        if sum(len(s) + 3 for s in shown) + len(one) > _LINK_TEXT_MAX:
-            break
+        if len(one) + 3 > room:  # too long for what is left: left out, the next ones may fit
+            continue             # (the details page, linked from the SMS, has every link)
         shown.append(one)
+        room -= len(one) + 3
     if shown:
         colon = " : " if lang == "fr" else ": "
         line = f"*{text(lang, 'details_links')}*{colon}" + " · ".join(shown)

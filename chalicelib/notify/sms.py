@@ -84,19 +84,27 @@ def page_text(page: Page, lang: str) -> str:
     return escape.sms_fit(head, "\n" + tail if tail else "")
 
 
-def send_details(number: int, person: Person) -> str:
-    """Pressed 2 on a call: the details link by SMS to the person's phone; returns what the call
-    says next (sent, or why not), in their language."""
+def send_details(number: int, person: Person) -> tuple[str, dict[str, Any]]:
+    """Pressed 2 on a call: the details link by SMS to the person's phone.  Returns what the call
+    says next (sent, or why not) in their language, and the timeline's record of it:
+    {to, channel, details_link, ok, ref or error}."""
     lang = person["language"]
+    record: dict[str, Any] = {"to": person["id"], "channel": "sms", "details_link": True}
     phone = CHANNEL.address(person)
-    if not config.settings().signing_secret or phone is None or twilio_missing():
-        return text(lang, "voice_details_off")
+    if phone is None:
+        why_not: str | None = f"{person['id']} has no phone number"
+    elif not config.settings().signing_secret:
+        why_not = "links are disabled: ASTREINTE_SIGNING_SECRET is not set"
+    else:
+        why_not = twilio_missing()
+    if phone is None or why_not:
+        return text(lang, "voice_details_off"), {**record, "ok": False, "error": why_not}
     try:
-        send(phone, text(lang, "details_sms", number=number, url=links.details(number, person["id"])))
+        sid = send(phone, text(lang, "details_sms", number=number, url=links.details(number, person["id"])))
     except Exception as exc:  # noqa: BLE001 - the call goes on; the page itself is not at stake
         log.warning("details_sms_failed", incident=number, person=person["id"], error=str(exc)[:200])
-        return text(lang, "voice_details_off")
-    return text(lang, "voice_details_sent")
+        return text(lang, "voice_details_off"), {**record, "ok": False, "error": str(exc)[:200]}
+    return text(lang, "voice_details_sent"), {**record, "ok": True, "ref": sid}
 
 
 class Sms(Channel):

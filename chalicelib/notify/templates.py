@@ -39,6 +39,12 @@ TEXTS: dict[str, dict[str, str]] = {
                 "5 <n°> pour escalader (ex. 4 12). ACQ/ACK, CLOS/RES et ESC marchent aussi.",
         "unknown_person": "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé. "
                           "This number is not in the on-call directory: nothing was changed.",
+        "unknown_slack_user": "Votre compte Slack n'est pas dans l'annuaire d'astreinte (champ slack de "
+                              "rotas/people.yaml) : rien n'a été changé. Your Slack account is not in "
+                              "the on-call directory (the slack field of rotas/people.yaml): nothing was "
+                              "changed.",
+        "unknown_button": "Ce bouton ne correspond à aucune action d'Astreinte : rien n'a été changé.",
+        "by_source": "l'outil de supervision", "by_ticket_tool": "l'outil de tickets",
         "try_again": "Astreinte n'a pas pu enregistrer votre réponse : renvoyez-la dans un instant. "
                      "Astreinte could not record your answer: please send it again in a moment.",
         "handoff_soon": "[Astreinte] {rota} — {layer} : vous êtes d'astreinte du {start} au {end} "
@@ -109,6 +115,12 @@ TEXTS: dict[str, dict[str, str]] = {
                 "(e.g. 4 12). ACK/ACQ, RES/CLOS and ESC work too.",
         "unknown_person": "This number is not in the on-call directory: nothing was changed. "
                           "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé.",
+        "unknown_slack_user": "Your Slack account is not in the on-call directory (the slack field of "
+                              "rotas/people.yaml): nothing was changed. Votre compte Slack n'est pas "
+                              "dans l'annuaire d'astreinte (champ slack de rotas/people.yaml) : rien n'a "
+                              "été changé.",
+        "unknown_button": "This button is no Astreinte action: nothing was changed.",
+        "by_source": "the monitoring tool", "by_ticket_tool": "the ticketing tool",
         "try_again": "Astreinte could not record your answer: please send it again in a moment. "
                      "Astreinte n'a pas pu enregistrer votre réponse : renvoyez-la dans un instant.",
         "handoff_soon": "[Astreinte] {rota} — {layer}: you are on call from {start} to {end} ({tz}).",
@@ -245,6 +257,13 @@ _DETAILS: dict[str, dict[str, str]] = {
         "details_state_triggered": "déclenché", "details_state_acknowledged": "pris en charge",
         "details_state_resolved": "clos",
         "details_gone": "Aucun incident #{number}.",
+        "details_act_elsewhere": "Ce lien ne sert plus à agir (ses boutons valent {hours} h, comme le "
+                                 "lien du SMS) : pour prendre en charge ou clore, répondez au SMS de "
+                                 "l'alerte avec ses codes (4 {number}, 6 {number}) ou ouvrez votre page "
+                                 "Astreinte.",
+        "details_me": "Ma page Astreinte",
+        "details_link_bad": "Ce lien n'est plus valable (expiré ou invalide).",
+        "details_link_bad_hint": "Vos incidents et leurs détails sont sur votre page Astreinte.",
     },
     "en": {
         "sms_details": "details: {url}",
@@ -261,6 +280,12 @@ _DETAILS: dict[str, dict[str, str]] = {
         "details_state_triggered": "triggered", "details_state_acknowledged": "acknowledged",
         "details_state_resolved": "resolved",
         "details_gone": "There is no incident #{number}.",
+        "details_act_elsewhere": "This link no longer acts (its buttons last {hours} h, as the SMS's link "
+                                 "does): to acknowledge or resolve, reply to the page's SMS with its codes "
+                                 "(4 {number}, 6 {number}) or open your Astreinte page.",
+        "details_me": "My Astreinte page",
+        "details_link_bad": "This link is no longer valid (expired or invalid).",
+        "details_link_bad_hint": "Your incidents and their details are on your Astreinte page.",
     },
 }
 for _lang, _texts in _DETAILS.items():
@@ -305,6 +330,26 @@ _ACTIONS: dict[str, dict[str, str]] = {
     },
 }
 for _lang, _texts in _ACTIONS.items():
+    TEXTS[_lang].update(_texts)
+
+# Responders' actions, as reviewed: who cannot be paged, an added responder never reached.
+_ACTIONS_REVIEW: dict[str, dict[str, str]] = {
+    "fr": {
+        "bad_target": "#{number} : impossible d'appeler {to} : aucune règle pour la sévérité {sev} "
+                      "et ni SMS, ni Slack, ni e-mail.",
+        "responder_unreachable": "[Astreinte] #{number} : {name}, appelé(e) en renfort, n'a pas pu être "
+                                 "joint(e) ({channel} : {error}). Appelez quelqu'un d'autre ?",
+        "responder_unreachable_subject": "[Astreinte] #{number} : {name} injoignable",
+    },
+    "en": {
+        "bad_target": "#{number}: {to} cannot be paged: no rule of theirs for {sev} incidents and "
+                      "no SMS, Slack or email.",
+        "responder_unreachable": "[Astreinte] #{number}: {name}, added as a responder, could not be "
+                                 "reached ({channel}: {error}). Page someone else?",
+        "responder_unreachable_subject": "[Astreinte] #{number}: {name} unreachable",
+    },
+}
+for _lang, _texts in _ACTIONS_REVIEW.items():
     TEXTS[_lang].update(_texts)
 
 VOICE_LANGUAGE = {"fr": "fr-FR", "en": "en-GB"}

@@ -7,7 +7,8 @@ The rules, as French labour law and most EU collective agreements put them:
 - an on-call period (astreinte) is not work: its hours outside office hours are counted
   by category (weekday evening, night, weekend, public holiday) and paid as astreinte;
 - an intervention is work: from the acknowledgement to the resolution (capped, as a
-  forgotten incident is not three days of work) and every answered call, joined so that
+  forgotten incident is not three days of work; a holder who handed it over, from their
+  acknowledgement to the handover) and every answered call, joined so that
   two incidents handled at once count once;
 - after an intervention at night the person is owed `rest` (11 h) of consecutive rest
   before their next office hours or on-call shift; less than that is flagged.
@@ -38,15 +39,17 @@ class Work:
 def work_on_incidents(facts: Iterable[dict[str, Any]], now: float,
                       cap_of: Callable[[str], float]) -> list[Work]:
     """Who worked on which incident and when: acknowledgement to resolution (or now, never
-    longer than the person's team's cap) for whoever acknowledged, and the calls each
-    person answered."""
+    longer than the person's team's cap) for whoever acknowledged; for those who held it
+    before (reassigned, or their snooze ran out: `earlier_holds`), their acknowledgement to
+    that moment, as capped; and the calls each person answered."""
     found: dict[tuple[str, int], Work] = {}
     for f in facts:
-        who, ack = f.get("acknowledged_by"), f.get("acknowledged_at")
-        if who and ack is not None and not str(who).startswith(("slack:", "source")):
-            end = f.get("resolved_at") or now
-            w = found.setdefault((who, f["number"]), Work(who, f["number"]))
-            w.intervals.append((ack, min(end, ack + cap_of(who))))
+        holds = [(h.get("by"), h.get("from"), h.get("to")) for h in f.get("earlier_holds") or []]
+        holds.append((f.get("acknowledged_by"), f.get("acknowledged_at"), f.get("resolved_at") or now))
+        for who, ack, end in holds:
+            if who and ack is not None and end is not None and not str(who).startswith(("slack:", "source")):
+                w = found.setdefault((who, f["number"]), Work(who, f["number"]))
+                w.intervals.append((ack, min(end, ack + cap_of(who))))
         for call in f.get("calls") or []:
             if call.get("seconds"):
                 w = found.setdefault((call["to"], f["number"]), Work(call["to"], f["number"]))

@@ -1,9 +1,10 @@
 """Response KPIs and the coverage advisor: plain functions over incident facts.
 
 A fact is a plain dict: number, service, team, severity, created_at, acknowledged_at,
-acknowledged_by, resolved_at, resolved_by, unanswered, escalated (acknowledged only after
-step 1 or a repeat), first_contacts (who step 1 paged), pages [{at, to, channel, step}]
-and sla ({acknowledge, resolve} seconds, from the escalation policy).
+acknowledged_by, first_acknowledged_at (kept once reassigned or unsnoozed), resolved_at,
+resolved_by, unanswered, escalated (acknowledged only after step 1 or a repeat),
+first_contacts (who step 1 paged), pages [{at, to, channel, step}] and sla ({acknowledge,
+resolve} seconds, from the escalation policy).
 
 Percentiles use the nearest-rank method (p90 of 10 values is the 9th), so every figure
 is a time that really happened.
@@ -35,8 +36,17 @@ def _round(v: float | None) -> float | None:
     return None if v is None else round(v, 1)
 
 
+def first_acknowledged_at(f: dict[str, Any]) -> float | None:
+    """When someone first answered: a reassignment or a snooze that ran out unacknowledges
+    the incident, and whoever takes it next does not make its TTA longer
+    (`first_acknowledged_at`, kept by chalicelib.incidents.engine.let_go)."""
+    first = f.get("first_acknowledged_at")
+    return first if first is not None else f.get("acknowledged_at")
+
+
 def tta(f: dict[str, Any]) -> float | None:
-    return f["acknowledged_at"] - f["created_at"] if f.get("acknowledged_at") is not None else None
+    first = first_acknowledged_at(f)
+    return first - f["created_at"] if first is not None else None
 
 
 def ttr(f: dict[str, Any]) -> float | None:
@@ -47,7 +57,9 @@ def sla_breaches(f: dict[str, Any], now: float) -> dict[str, bool]:
     """Missed targets; an incident still waiting past its target has already missed it.
     Resolved without an acknowledgement: the resolution is when someone answered."""
     targets = f.get("sla") or {}
-    answered = f.get("acknowledged_at") if f.get("acknowledged_at") is not None else f.get("resolved_at")
+    answered = first_acknowledged_at(f)
+    if answered is None:
+        answered = f.get("resolved_at")
     out = {}
     for what, at in (("acknowledge", answered), ("resolve", f.get("resolved_at"))):
         target = targets.get(what)

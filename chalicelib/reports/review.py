@@ -125,7 +125,8 @@ def facts(line: str, bundle: Mapping[str, Any]) -> dict[str, Any]:
     policy = bundle["policies"].get(r.get("policy") or "", {})
     return {
         **{k: r.get(k) for k in ("service", "severity", "state", "summary", "source", "created_at",
-                                  "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by")},
+                                  "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by",
+                                  "first_acknowledged_at", "earlier_holds")},
         "number": int(r["number"]), "team": bundle["services"].get(r.get("service"), {}).get("team"),
         "unanswered": bool(r.get("unanswered")),
         # acknowledged only once a later step (or a repeat of the policy) had run

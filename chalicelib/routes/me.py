@@ -6,10 +6,12 @@ Every person of rotas/ may use it: nothing here is about anyone else."""
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import Any
 
 from chalice import Blueprint, Response
+from pynamodb.exceptions import PutError
 
 from .. import access, clock, config, errors, log, notify, store
 from ..model import Bundle, Person
@@ -24,7 +26,7 @@ bp = Blueprint(__name__)
 
 _PAGE = Path(__file__).resolve().parent.parent / "dashboard" / "me.html"
 TEST_PAGES = 3  # test pages per person and channel ...
-TEST_WINDOW = 600  # ... per 10 minutes: enough to try, too few to make a pager of it
+TEST_WINDOW = 600  # ... in any 10 minutes: enough to try, too few to make a pager of it
 MAX_DAYS = 60
 
 
@@ -145,14 +147,29 @@ def my_shifts() -> Response:
 
 # ---------------------------------------------------------------- test page
 
+def _test_slots(pid: str, channel: str) -> str:
+    return f"RATE#me-test#{pid}#{channel}"
+
+
 def _take_test_slot(pid: str, channel: str) -> None:
-    """One of TEST_PAGES slots of the current window, or 429 naming the wait."""
+    """One of TEST_PAGES slots over the last TEST_WINDOW seconds (a sliding window), or 429
+    naming the wait.  Each slot is an item that stays taken until its `expires` (checked on
+    the write, not left to the table's lazy TTL); a conditional write claims it, so two taps
+    at once never take the same slot."""
     now = clock.now()
-    window = int(now // TEST_WINDOW)
+    key = _test_slots(pid, channel)
+    free_at = int(now + TEST_WINDOW)  # whole seconds, as the table's TTL wants them
     for slot in range(TEST_PAGES):
-        if store.first_time(f"me-test#{pid}#{channel}#{window}#{slot}", now, 2 * TEST_WINDOW / 86400):
+        try:
+            store.Idempotency(key, f"slot#{slot}", answer={"at": now}, expires=free_at).save(
+                condition=store.Idempotency.pk.does_not_exist() | (store.Idempotency.expires <= now))
             return
-    wait = max(1, int((window + 1) * TEST_WINDOW - now + 0.999))
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    taken = [item.expires for item in store.Idempotency.query(key, consistent_read=True)
+             if str(item.sk).startswith("slot#")]
+    wait = max(1, math.ceil(min(taken, default=now + 1) - now))
     minutes = (wait + 59) // 60
     every = TEST_WINDOW // 60
     raise errors.RateLimited(f"{TEST_PAGES} test pages per channel every {every} minutes: try {channel} "
@@ -206,9 +223,12 @@ def test_page() -> Response:
     except errors.ServiceError:
         raise
     except Exception as exc:  # noqa: BLE001 - the provider's refusal, told to the person
-        log.warning("test_page_failed", person=person["id"], channel=channel.name, error=notify.describe(exc))
-        raise errors.UpstreamFailed(f"{channel.name} did not take the test page: {notify.describe(exc)} / "
-                                    f"{channel.name} n'a pas pris la page de test") from exc
+        reason = notify.describe(exc)
+        log.warning("test_page_failed", person=person["id"], channel=channel.name, error=reason)
+        # The provider's words apart: inside the message, a " / " of theirs would split it wrongly.
+        raise errors.UpstreamFailed(f"{channel.name} did not take the test page / "
+                                    f"{channel.name} n'a pas pris la page de test",
+                                    reason=reason) from exc
     log.info("test_page", person=person["id"], channel=channel.name, ref=sent.ref)
     shown = mask(channel, address)
     return json_response(200, {"result": "sent", "channel": channel.name, "address": shown, "ref": sent.ref,
