@@ -21,7 +21,7 @@ from .. import clock, errors, notify
 from ..model import Bundle, Step
 from ..notify.channels import Message
 from ..rotas import directory
-from ..store import DedupKey, Incident, TimelineEntry, transaction
+from ..store import DedupKey, Incident, TimelineEntry
 from ..text import clean
 from . import engine, escalation, followups, timers
 from .lifecycle import MERGED, Outcome, forget_merged, merged_note, merged_notes
@@ -33,6 +33,7 @@ from .records import (
     entry,
     get,
     mutate,
+    record_notices,
     remember_pointer,
     seen,
     set_due,
@@ -428,10 +429,5 @@ def tell(inc: Incident, people: list[str], key: str, words: dict[str, Any]) -> l
         said = {"number": inc.number, **words}
         message = Message(notify.text(lang, key, **said), notify.text(lang, f"{key}_subject", **said))
         records.append({**notify.tell(person, message, order=notify.READING), "notice": key})
-    if records:
-        now = clock.now()
-        with transaction() as tx:
-            for r in records:
-                tx.save(entry(inc.number, "notified", now, actor="astreinte", channel=r.get("channel"),
-                              detail=r))
+    record_notices(inc.number, records)
     return records

@@ -21,7 +21,7 @@ from ..notify.channels import REGISTRY, Message
 from ..rotas import directory
 from ..store import Incident, TimelineEntry
 from . import escalation, flood, followups, timers
-from .records import Change, Gone, entry, mutate, set_due, timeline
+from .records import Change, Gone, entry, mutate, record_notices, set_due, timeline
 from .views import view
 
 LEASE_SECONDS = 60.0
@@ -474,7 +474,6 @@ def tell_who_added(inc: Incident, records: list[dict[str, Any]], bundle: Bundle)
         return
     added_by = {p: e.actor for e in timeline(inc.number) if e.kind == "responders_added"
                 for p in (e.detail or {}).get("people", [])}
-    now = clock.now()
     notices = []
     for r in records:
         asker = bundle["people"].get(str(added_by.get(r["to"])))
@@ -487,8 +486,7 @@ def tell_who_added(inc: Incident, records: list[dict[str, Any]], bundle: Bundle)
                           notify.text(lang, "responder_unreachable_subject", **words))
         notices.append({**notify.tell(asker, message, order=notify.READING),
                         "notice": "responder_unreachable", "about": r["to"]})
-    for n in notices:
-        entry(inc.number, "notified", now, actor="astreinte", channel=n.get("channel"), detail=n).save()
+    record_notices(inc.number, notices)
 
 
 def _next_channel(inc: Incident, page: Planned, pending: list[Planned], bundle: Bundle) -> str | None:

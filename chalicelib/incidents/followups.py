@@ -15,8 +15,8 @@ from .. import clock, log, metrics, notify, ticketing
 from ..model import Bundle
 from ..notify.channels import Message, Sent
 from ..rotas import directory
-from ..store import Incident, first_time, transaction
-from .records import entry, get, timeline
+from ..store import Incident, first_time
+from .records import entry, get, record_notices, timeline
 from .views import view
 
 
@@ -85,12 +85,7 @@ def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
         words = {**about, **who_did(actor, how, lang, bundle)}
         message = Message(notify.text(lang, key, **words), notify.text(lang, f"{key}_subject", **words))
         records.append({**notify.tell(person, message, first=others), "notice": key})
-    if records:
-        stamp = clock.now()
-        with transaction() as tx:
-            for r in records:
-                tx.save(entry(inc.number, "notified", stamp, actor="astreinte", channel=r.get("channel"),
-                              detail=r))
+    record_notices(inc.number, records)
     return records
 
 
@@ -126,11 +121,7 @@ def tell_managers_of_permanent_failures(inc: Incident, records: list[dict[str, A
                               notify.text(lang, "undeliverable_subject", **words))
             notices.append({**notify.tell(manager, message, order=notify.READING), "notice": "undeliverable",
                             "about": r["to"]})
-    if notices:
-        with transaction() as tx:
-            for n in notices:
-                tx.save(entry(inc.number, "notified", now, actor="astreinte", channel=n.get("channel"),
-                              detail=n))
+    record_notices(inc.number, notices)
 
 
 def _older_slack_pages(inc: Incident) -> list[Sent]:

@@ -85,6 +85,16 @@ def entry(number: int, kind: str, at: float, actor: str | None = None, channel: 
                          detail=detail or None)
 
 
+def record_notices(number: int, notices: list[dict[str, Any]]) -> None:
+    """What people were told about an incident (notify.tell's records): one `notified` entry
+    each, written together (by 100, a transaction's most)."""
+    now = clock.now()
+    for start in range(0, len(notices), 100):
+        with transaction() as tx:
+            for n in notices[start:start + 100]:
+                tx.save(entry(number, "notified", now, actor="astreinte", channel=n.get("channel"), detail=n))
+
+
 def get(number: int) -> Incident | None:
     try:
         return Incident.get(pk(number), "META", consistent_read=True)
