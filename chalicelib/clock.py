@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _offset = 0.0
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?$")
@@ -39,6 +40,16 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"
     )
+
+
+def hm(ts: float, zone: str, seconds: bool = False) -> str:
+    """'HH:MM' (or 'HH:MM:SS') of an instant in a time zone (an IANA name: a person's or a
+    team's); in UTC when the zone is unknown."""
+    try:
+        tz: tzinfo = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+    return datetime.fromtimestamp(ts, tz=tz).strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
 def check_year(d: date) -> date:

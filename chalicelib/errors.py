@@ -123,9 +123,36 @@ def http_answer(exc: ServiceError, lang: str | None = None) -> tuple[int, dict[s
 def worded(message: str, lang: str | None) -> dict[str, Any]:
     """A message written "in English / en français": `message` in the caller's language
     (both when it is not known: a monitoring tool reads no French), and `messages` with each.
-    A message in one language only is that message for everyone."""
-    english, sep, french = message.partition(" / ")
-    if not sep or not french:
+    The halves are cut at the first " / " outside quotes, as values the caller sent are
+    quoted ('…' or "…", as !r writes them) and may hold one.  A message with no such
+    separator (in one language only) is that message for everyone."""
+    cut = _separator(message)
+    if cut is None:
         return {"message": message}
+    english, french = message[:cut], message[cut + len(SEPARATOR):]
     return {"message": {"en": english, "fr": french}.get(lang or "", message),
             "messages": {"en": english, "fr": french}}
+
+
+SEPARATOR = " / "
+
+
+def _separator(message: str) -> int | None:
+    """Where the first " / " outside quotes starts, or None.  A quote opens on ' or " that
+    does not follow a letter or digit (an apostrophe inside a word, "API's", "n'est", opens
+    nothing) and closes on the same character; a backslash escapes the next one, as in repr."""
+    quote: str | None = None
+    i = 0
+    while i < len(message):
+        char = message[i]
+        if quote is not None:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = None
+        elif char in "'\"" and not (i and message[i - 1].isalnum()):
+            quote = char
+        elif message.startswith(SEPARATOR, i) and i and i + len(SEPARATOR) < len(message):
+            return i
+        i += 1
+    return None

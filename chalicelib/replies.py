@@ -8,6 +8,7 @@ answer is the same sentence, in the person's language.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import unicodedata
@@ -17,11 +18,12 @@ from urllib.parse import parse_qsl
 
 from pynamodb.exceptions import PutError
 
-from . import clock, config, errors, hashing, incidents, links, store, ticketing
+from . import clock, config, errors, hashing, incidents, links, notify, store, ticketing
 from .hotline import csat
-from .incidents import delivery, flood
+from .incidents import delivery, engine, flood
+from .incidents.actions import BadTarget
 from .incidents.records import IDEMPOTENCY_DAYS
-from .incidents.views import view
+from .incidents.views import channel_of, said_by, view
 from .model import Person
 from .notify import channels, sms, voice
 from .notify import slack as slack_notify
@@ -50,6 +52,10 @@ _RESULT_KEYS = {"acknowledged": "ok_ack", "resolved": "ok_resolve", "escalated":
 # The API's actions: POST /v1/incidents/{n}/{action} with a JSON body (api_action).
 API_ACTIONS = ("acknowledge", "resolve", "escalate", "note", "reassign", "snooze", "add_responders", "merge",
                "customer_reply")
+# PagerDuty's spellings of the same actions (its REST API's paths), for the hands used to them.
+API_ALIASES = {"notes": "note", "responder_requests": "add_responders"}
+SNOOZE_SECONDS_MAX = 1440 * 60  # PagerDuty's `duration`, in seconds: a day at most, as `minutes`
+CHOICES_SHOWN = 20  # ids listed in a 400 about an unknown person or policy
 
 
 class Forbidden(errors.BadSignature):
@@ -94,10 +100,20 @@ def parse_command(body: str) -> tuple[str, int, Any] | None:
 
 
 def answer(outcome: incidents.Outcome, lang: str) -> str:
-    by = outcome.by
-    person = directory.person(by) if by else None
     return text(lang, _RESULT_KEYS[outcome.result], **{**outcome.words, "number": outcome.number,
-                                                       "by": person["name"] if person else (by or "?")})
+                                                       "by": _by(outcome, lang)})
+
+
+def _by(outcome: incidents.Outcome, lang: str) -> str:
+    """Who did it, as the answer says it: a person's name, or the tool that acknowledged or
+    resolved it at the source ("l'outil de supervision"), never "source" (views.said_by)."""
+    by, inc = outcome.by, outcome.incident
+    if not by:
+        return "?"
+    if directory.person(by) is not None or inc is None:
+        return said_by(by, lang, inc) or by
+    kinds = ("acknowledged",) if outcome.result == "already_acknowledged" else ("resolved", "merged")
+    return said_by(by, lang, inc, channel_of(incidents.timeline(inc.number), by, *kinds)) or by
 
 
 # ---------------------------------------------------------------- Twilio
@@ -177,9 +193,11 @@ def voice_answered(ref: str) -> str:
                                     inc.acknowledged_by if inc.state == "acknowledged" else inc.resolved_by)
         return voice.say(answer(outcome, lang), lang)
     v = {**view(inc, directory.bundle()), "name": person["name"]}
+    why = engine.why_called(number, person["id"])  # reassigned to them, or their help asked
+    if why:
+        v = notify.in_context(v, {"why": why}, person, directory.bundle()["people"])
     action = sms.twilio_url("gather", ref)
-    return voice.gather(text(lang, "voice_page", **v), lang, action,
-                               text(lang, "voice_goodbye"))
+    return voice.gather(voice.page_said(lang, v), lang, action, text(lang, "voice_goodbye"))
 
 
 def voice_key(ref: str, params: dict[str, str]) -> str:
@@ -380,24 +398,108 @@ def api_action(number: int, person_id: str, action: str, body: dict[str, Any],
     """The API acts for the token's owner (any directory member may act on an incident);
     returns the outcome and its sentence in the caller's language.  `idem_key`: the caller's
     Idempotency-Key, if any (_api_key)."""
+    action = API_ALIASES.get(action, action)
     if action not in API_ACTIONS:
-        names = ", ".join(API_ACTIONS)
-        raise errors.NotFound(f"action must be one of {names} / l'action doit être l'une de : {names}",
-                              code="unknown_action", actions=list(API_ACTIONS))
+        raise unknown_action(action)
     key = _api_key(person_id, number, action, idem_key, body) if idem_key else None
     if action in ACTIONS:
         outcome = ACTIONS[action](number, person_id, "api", key, authorised=True)
     elif action == "note":
-        outcome = incidents.note(number, person_id, "api", body.get("text"), key)
+        outcome = incidents.note(number, person_id, "api", note_of(body), key)
     elif action == "reassign":
+        if (body.get("to") is None) != (body.get("policy") is None):  # both or neither: the action says
+            check_targets(body, "to", "policy")
         outcome = incidents.reassign(number, person_id, "api", body.get("to"), body.get("policy"), key)
     elif action == "snooze":
-        outcome = incidents.snooze(number, person_id, "api", body.get("minutes"), key, authorised=True)
+        outcome = incidents.snooze(number, person_id, "api", minutes_of(body), key, authorised=True)
     elif action == "add_responders":
+        check_targets(body, "people")
         outcome = incidents.add_responders(number, person_id, "api", body.get("people"), key)
     elif action == "customer_reply":
         outcome = customer_reply(number, person_id, body, key)
     else:
-        outcome = incidents.merge(number, person_id, "api", body.get("into"), key)
+        into = body.get("into")
+        outcome = incidents.merge(number, person_id, "api", into, key)
+        if outcome.result == "no_incident" and outcome.number == into != number:  # the kept one is missing
+            raise errors.NotFound(
+                f"there is no incident #{into} to merge #{number} into: nothing was changed / "
+                f"aucun incident #{into} dans lequel fusionner #{number} : rien n'a été changé",
+                code="no_incident", result="no_incident", number=number, into=into)
     person = directory.person(person_id)
     return outcome, answer(outcome, person["language"] if person else "en")
+
+
+def unknown_action(action: str) -> errors.NotFound:
+    """The 404 of an action we do not have: every action, and the closest one when it is close
+    ("acknowledged": did you mean acknowledge?)."""
+    names = ", ".join(API_ACTIONS)
+    shown = action[:40]
+    close = difflib.get_close_matches(action.lower(), [*API_ACTIONS, *API_ALIASES], n=1, cutoff=0.6)
+    guess = API_ALIASES.get(close[0], close[0]) if close else None
+    en = f"unknown action {shown!r}" + (f": did you mean {guess}?" if guess else "")
+    fr = f"action inconnue {shown!r}" + (f" : vouliez-vous dire {guess} ?" if guess else "")
+    return errors.NotFound(f"{en} The actions are {names} / {fr} Les actions sont : {names}",
+                           code="unknown_action", actions=list(API_ACTIONS),
+                           **({"did_you_mean": guess} if guess else {}))
+
+
+def note_of(body: dict[str, Any]) -> Any:
+    """A note's text: ours {"text": …}, or PagerDuty's {"note": {"content": …}}."""
+    pd = body.get("note")
+    if "text" not in body and isinstance(pd, dict):
+        return pd.get("content")
+    return body.get("text")
+
+
+def minutes_of(body: dict[str, Any]) -> Any:
+    """A snooze's minutes: ours {"minutes": …}, or PagerDuty's {"duration": seconds}, rounded up
+    to the minute; a bad duration is a 400 naming `duration`."""
+    if "duration" not in body:
+        return body.get("minutes")
+    if "minutes" in body:
+        raise errors.BadRequest("give 'minutes' or 'duration' (seconds), not both / "
+                                "indiquez 'minutes' ou 'duration' (en secondes), pas les deux")
+    seconds = body["duration"]
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= SNOOZE_SECONDS_MAX:
+        most = SNOOZE_SECONDS_MAX
+        raise errors.BadRequest(f"'duration' must be a whole number of seconds from 1 to {most} / "
+                                f"'duration' doit être un nombre entier de secondes de 1 à {most}")
+    return -(-seconds // 60)
+
+
+def _listed(ids: list[str]) -> str:
+    more = len(ids) - CHOICES_SHOWN
+    return ", ".join(ids[:CHOICES_SHOWN]) + (f" (+{more})" if more > 0 else "")
+
+
+def check_targets(body: dict[str, Any], *fields: str) -> None:
+    """An unknown person or policy in reassign / add_responders: a 400 listing the ids that
+    would do (sorted, at most CHOICES_SHOWN), for `to` and `people` saying it takes a person's id
+    (a name given: its id).  Anything else is left to the action's own checks."""
+    bundle = directory.bundle()
+    people, policies = sorted(bundle["people"]), sorted(bundle["policies"])
+    for name in fields:
+        value = body.get(name)
+        listed = value if name == "people" and isinstance(value, list) else [value]
+        if value is None or not all(isinstance(v, str) for v in listed):
+            continue
+        given = [str(v) for v in listed]
+        known = policies if name == "policy" else people
+        unknown = [v for v in given if v not in known]
+        if not unknown:
+            continue
+        shown = ", ".join(repr(v[:40]) for v in unknown[:CHOICES_SHOWN])
+        if name == "policy":
+            raise BadTarget(f"'policy': {shown} is not an escalation policy; the policy ids are "
+                            f"{_listed(policies)} / 'policy' : {shown} n'est pas une politique d'escalade ; "
+                            f"les identifiants des politiques sont {_listed(policies)}",
+                            choices=policies[:CHOICES_SHOWN])
+        named = {p["name"].casefold(): pid for pid, p in bundle["people"].items()}
+        ids = [named[v.casefold()] for v in unknown if v.casefold() in named]
+        hint_en = f" ({', '.join(ids)}?)" if ids else ""
+        hint_fr = f" ({', '.join(ids)} ?)" if ids else ""
+        en, fr = (("is not a person of the directory", "n'est pas une personne de l'annuaire")
+                  if name == "to" else ("not in the directory", "absent(s) de l'annuaire"))
+        raise BadTarget(f"'{name}': {shown} {en}: give a person's id{hint_en}, one of {_listed(people)} / "
+                        f"'{name}' : {shown} {fr} : indiquez l'identifiant d'une personne{hint_fr}, parmi "
+                        f"{_listed(people)}", choices=people[:CHOICES_SHOWN])

@@ -19,6 +19,13 @@ LABELS = {
     "en": {"critique": "critical", "eleve": "high", "moyen": "medium", "faible": "low"},
 }
 
+# The label after a feminine noun ("gravité élevée", "sévérité moyenne"): templates write it
+# {sev_f}.  LABELS stay as they are elsewhere ("#12 ÉLEVÉ" heads an SMS, a badge).
+AFTER_FEMININE = {
+    "fr": {"critique": "critique", "eleve": "élevée", "moyen": "moyenne", "faible": "faible"},
+    "en": LABELS["en"],
+}
+
 
 def normalise(value: str) -> str | None:
     return _ALIASES.get(value.strip().lower())

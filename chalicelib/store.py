@@ -17,11 +17,13 @@ Single-table layout (pk / sk):
   FEEDS#<kind>#<id> <sha256>         the feed tokens of one rota or person, so rotating revokes them all
   FLOOD#<person>   <window>          the incidents that paged a person in a window (TTL)
   BUNDLE#<person>  open | last       pages held during a flood (on `due`, partition "bundle"); the last sent
+  MIGRATION        <name>            a backfill done (backfill_open_index): later runs skip it
 
 The index `month` lists incidents by the month (UTC) they opened, sorted by time, with the
 fields reports need: the incident list and a month's report read it, never the timelines.
 The sparse index `due` holds only incidents with an escalation step or page to run, so
-the one-minute sweeper reads exactly the work that is due.  TABLE_DEFINITION below is
+the one-minute sweeper reads exactly the work that is due; the sparse index `open` only the
+incidents not resolved (the responders' list).  TABLE_DEFINITION below is
 the one description of the table: the local stack creates it, and infra/ is generated
 from it (tests check infra/ has not drifted).
 """
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -560,13 +563,15 @@ def configure() -> None:
 
 
 def create_table() -> bool:
-    """Create the table if missing (local stack and tests); True when it was created."""
+    """Create the table if missing (local stack and tests); True when it was created.  A table
+    an older version made gets the indexes it lacks, and their backfills."""
     import boto3
 
     s = config.settings()
     client = boto3.client("dynamodb", endpoint_url=s.dynamodb_endpoint, region_name=s.region)
     if s.table_name in client.list_tables()["TableNames"]:
-        _add_missing_indexes(client, s.table_name)
+        if "open" in _add_missing_indexes(client, s.table_name):
+            backfill_open_index(client, s.table_name)
         return False
     definition = {k: v for k, v in TABLE_DEFINITION.items() if k != "TimeToLiveSpecification"}
     client.create_table(TableName=s.table_name, **definition)
@@ -576,15 +581,75 @@ def create_table() -> bool:
     return True
 
 
-def _add_missing_indexes(client: Any, table: str) -> None:
-    """A table made by an older version (make run keeps its data): add the new indexes."""
+INDEX_WAIT_SECONDS = 600
+
+
+def _add_missing_indexes(client: Any, table: str) -> list[str]:
+    """A table made by an older version (make run keeps its data): add the new indexes, one at
+    a time (DynamoDB creates one per update), each waited for until ACTIVE (its items copied),
+    so that a backfill after it is read from it.  The names of those added."""
     have = {i["IndexName"] for i in client.describe_table(TableName=table)["Table"].get(
         "GlobalSecondaryIndexes", [])}
+    added = []
     for index in TABLE_DEFINITION["GlobalSecondaryIndexes"]:
         if index["IndexName"] not in have:
             client.update_table(TableName=table,
                                 AttributeDefinitions=TABLE_DEFINITION["AttributeDefinitions"],
                                 GlobalSecondaryIndexUpdates=[{"Create": index}])
+            _wait_active(client, table, index["IndexName"])
+            added.append(index["IndexName"])
+    return added
+
+
+def _wait_active(client: Any, table: str, index: str) -> None:
+    deadline = time.monotonic() + INDEX_WAIT_SECONDS
+    while True:
+        indexes = client.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
+        if any(i["IndexName"] == index and i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in indexes):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{table}: the index {index!r} is not ACTIVE after {INDEX_WAIT_SECONDS} s")
+        time.sleep(1)
+
+
+_OPEN_BACKFILLED = {"pk": {"S": "MIGRATION"}, "sk": {"S": "open_index"}}
+
+
+def backfill_open_index(client: Any = None, table: str | None = None) -> int:
+    """Put on the `open` index the incidents still open that a version before it wrote (no
+    `open_shard`); how many.  One scan for them (their keys only), then an update of each
+    that still holds (open, without open_shard): idempotent, and safe while the service runs.
+    `version` is left as it is: open_shard follows from `state` and every write of an incident
+    sets it again (Incident.serialize), so no writer's copy goes stale.  Done once per table:
+    a MIGRATION item then says so, and later calls (every deploy: scripts/deploy.py, the local
+    stack's create_table) read that item only.  Run it once the code that writes open_shard
+    is live, so that no incident is opened without it after the scan."""
+    if client is None:
+        import boto3
+
+        s = config.settings()
+        client = boto3.client("dynamodb", endpoint_url=s.dynamodb_endpoint, region_name=s.region)
+        table = s.table_name
+    if "Item" in client.get_item(TableName=table, Key=_OPEN_BACKFILLED, ConsistentRead=True):
+        return 0
+    still_open = "#state IN (:triggered, :acknowledged) AND attribute_not_exists(open_shard)"
+    values = {":triggered": {"S": "triggered"}, ":acknowledged": {"S": "acknowledged"}}
+    done = 0
+    for page in client.get_paginator("scan").paginate(
+            TableName=table, ProjectionExpression="pk", FilterExpression=f"sk = :meta AND {still_open}",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={**values, ":meta": {"S": "META"}}):
+        for item in page.get("Items", []):
+            try:
+                client.update_item(TableName=table, Key={"pk": item["pk"], "sk": {"S": "META"}},
+                                   UpdateExpression="SET open_shard = :open", ConditionExpression=still_open,
+                                   ExpressionAttributeNames={"#state": "state"},
+                                   ExpressionAttributeValues={**values, ":open": {"S": OPEN_SHARD}})
+                done += 1
+            except client.exceptions.ConditionalCheckFailedException:
+                pass  # resolved, or written again by the new code, since the scan
+    client.put_item(TableName=table, Item=_OPEN_BACKFILLED)
+    return done
 
 
 def cloudformation_table(logical_id: str = "AstreinteTable") -> dict[str, Any]:

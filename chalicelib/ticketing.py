@@ -9,6 +9,11 @@ The API base URL and credentials come from the integration's options only, never
 webhook body: a forged body must not be able to send our credentials to a host of its
 choosing.  (Inbound parsing is chalicelib.intake.tickets.)
 
+The internal notes give the time in the team's time zone (service -> team -> timezone):
+"le 02/12/2026 à 05:58 (Europe/Paris)".  A requester already sent the closure message on
+this incident (customer_reply, kind closure) is not sent it again when it is resolved: the
+note says when they were told.
+
 Our own writes come back: Jira sends jira:issue_updated for every comment, and a Zendesk or
 Freshdesk trigger may fire on any update.  Before posting on a ticket we remember it
 (`remember_writing`, ECHO_SECONDS); an update of that ticket in that time that leaves its
@@ -19,7 +24,9 @@ from __future__ import annotations
 import os
 import secrets
 import string
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
@@ -56,15 +63,18 @@ MESSAGES: dict[str, dict[str, str]] = {
 REPLY = MESSAGES["acknowledgement"]  # (its older name)
 NOTE = {
     "fr": "[Astreinte] Pris en charge par {by} le {at}.",
-    "en": "[Astreinte] Acknowledged by {by} at {at}.",
+    "en": "[Astreinte] Acknowledged by {by} on {at}.",
 }
 NOTES = {
     "acknowledgement": NOTE,
     "closure": {"fr": "[Astreinte] Résolu par {by} le {at}.",
-                "en": "[Astreinte] Resolved by {by} at {at}."},
+                "en": "[Astreinte] Resolved by {by} on {at}."},
 }
 # What the closure note adds, from the reply's result (nothing when no reply was tried).
 REQUESTER_TOLD = {"fr": " Le demandeur est prévenu.", "en": " The requester has been told."}
+# ... when the closure message went out before (customer_reply): not sent twice.
+REQUESTER_TOLD_AT = {"fr": " Le demandeur a été prévenu le {at}.", "en": " The requester was told on {at}."}
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 REQUESTER_NOT_TOLD = {
     "fr": " Le message au demandeur n'a pas pu être envoyé ({error}) : il ne sait rien.",
     "en": " The message to the requester could not be sent ({error}): they know nothing yet.",
@@ -82,25 +92,29 @@ class NoTicket(errors.Conflict):
 
 
 def on_acknowledged(details: dict[str, Any], actor_name: str, at_iso: str, options: dict[str, Any],
-                    messages: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+                    messages: dict[str, dict[str, str]] | None = None,
+                    number: int | None = None) -> dict[str, Any]:
     """Tell the ticket who took it: an internal note, and a reply to the requester.
 
     Returns what was posted, for the timeline: {"ticket", "message", "note": {"ok", ...},
     "reply": {"ok", ...}}.  Never raises: the acknowledgement has already happened and a
     ticketing tool being down must not undo or delay it.  `messages`: the service's own.
-    (The caller remembers the write first: remember_writing.)"""
-    return _tell(details, "acknowledgement", actor_name, at_iso, options, messages)
+    (The caller remembers the write first: remember_writing.)  `number`: the incident, for
+    the team's time zone; else the one remember_writing named for this ticket."""
+    return _tell(details, "acknowledgement", actor_name, at_iso, options, messages, number)
 
 
 def on_resolved(details: dict[str, Any], actor_name: str, at_iso: str, options: dict[str, Any],
-                messages: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+                messages: dict[str, dict[str, str]] | None = None,
+                number: int | None = None) -> dict[str, Any]:
     """Resolved from our side (SMS, Slack, API): an internal note, and the closure message to
-    the requester ("reopen the ticket if the problem persists").  Never raises."""
-    return _tell(details, "closure", actor_name, at_iso, options, messages)
+    the requester ("reopen the ticket if the problem persists"), unless it was already posted
+    on this incident (customer_reply): then the note says when.  Never raises."""
+    return _tell(details, "closure", actor_name, at_iso, options, messages, number)
 
 
 def _tell(details: dict[str, Any], kind: str, actor_name: str, at_iso: str, options: dict[str, Any],
-          messages: dict[str, dict[str, str]] | None) -> dict[str, Any]:
+          messages: dict[str, dict[str, str]] | None, number: int | None = None) -> dict[str, Any]:
     ticket = (details or {}).get("ticket") if isinstance(details, dict) else None
     if not isinstance(ticket, dict) or ticket.get("tool") not in TOOLS or not ticket.get("id"):
         return {"ticket": None, "note": {"ok": False, "error": "no ticket in the incident's details"}}
@@ -112,27 +126,96 @@ def _tell(details: dict[str, Any], kind: str, actor_name: str, at_iso: str, opti
         return record
     auth = _auth(tool, options)
     team_lang = language(options.get("language"), "fr")
-    note = NOTES[kind][team_lang].format(by=actor_name, at=at_iso)
+    inc = _incident_of(ticket, number)
+    zone = _team_zone(inc)
+    note = NOTES[kind][team_lang].format(by=actor_name, at=_note_time(at_iso, zone, team_lang))
     # The closure's note says whether the requester was told: its reply is posted first.
     reply_first = kind == "closure"
+    told_at = _closure_posted(inc.number, record["ticket"]) if reply_first and inc is not None else None
     if not reply_first:
         record["note"] = _post(tool, "note", base, tid, note, auth, options)
-    if options.get("reply_to_requester", True):
+    if told_at is not None:  # customer_reply sent it already: the requester is not told twice
+        record["reply"] = {"ok": True, "sent_before": clock.iso(told_at)}
+    elif options.get("reply_to_requester", True):
         requester = ticket.get("requester") or {}
         lang = _requester_language(requester)
         reply = render(template(messages, kind, lang), _values(ticket, actor_name, at_iso))
         record["reply"] = {**_post(tool, "reply", base, tid, reply, auth, options), "language": lang}
     if reply_first:
-        note += _requester_words(record.get("reply"), team_lang)
+        note += _requester_words(record.get("reply"), team_lang, zone)
         record["note"] = _post(tool, "note", base, tid, note, auth, options)
     return record
 
 
-def _requester_words(reply: dict[str, Any] | None, lang: str) -> str:
-    """The note's last sentence about the requester: told, not told (why), or nothing when
-    no reply was tried (the integration's reply_to_requester is false)."""
+def _incident_of(ticket: dict[str, Any], number: int | None) -> Incident | None:
+    """The incident this write-back is about: `number`, else the one remember_writing named for
+    the ticket just before (its caller does so before every write); None when not known."""
+    try:
+        if number is None:
+            wrote = Idempotency.get(_wrote_pk(ticket), "IDEM", consistent_read=True)
+            if wrote.expires < clock.now() or not (wrote.answer or {}).get("incident"):
+                return None
+            number = int(wrote.answer["incident"])
+        inc = Incident.get(f"INC#{number}", "META", consistent_read=True)
+    except Exception:  # noqa: BLE001 - a write-back never fails for the time zone of its note
+        return None
+    own = _ticket_of(inc.details)
+    same = own is not None and (own["tool"], str(own["id"])) == (ticket["tool"], str(ticket["id"]))
+    return inc if same else None
+
+
+def _team_zone(inc: Incident | None) -> str | None:
+    """The time zone of the team of the incident's service (rotas/ teams), None if not known."""
+    if inc is None:
+        return None
+    try:
+        bundle = directory.bundle()
+        svc = bundle["services"].get(inc.service)
+        team_id = svc["team"] if svc else None
+        team = bundle["teams"].get(team_id) if team_id else None
+        return str(team["timezone"]) if team else None
+    except Exception:  # noqa: BLE001 - see _incident_of
+        return None
+
+
+def local_time(ts: float, zone: str, lang: str) -> str:
+    """"02/12/2026 à 05:58 (Europe/Paris)" / "2 Dec 2026 at 05:58 (Europe/Paris)"."""
+    t = datetime.fromtimestamp(ts, ZoneInfo(zone))
+    if lang == "fr":
+        return f"{t:%d/%m/%Y} à {t:%H:%M} ({zone})"
+    return f"{t.day} {_MONTHS_EN[t.month - 1]} {t.year} at {t:%H:%M} ({zone})"
+
+
+def _note_time(at_iso: str, zone: str | None, lang: str) -> str:
+    """The note's time in the team's zone; as given when the team is not known."""
+    if zone is None:
+        return at_iso
+    try:
+        return local_time(clock.parse_iso(at_iso), zone, lang)
+    except Exception:  # noqa: BLE001 - a bad zone or time: the time as given
+        return at_iso
+
+
+def _closure_posted(number: int, ticket_ref: str) -> float | None:
+    """When the closure message was posted to this ticket's requester on this incident (the
+    first `notified` entry of message closure whose reply the tool took), else None."""
+    entries = TimelineEntry.query(f"INC#{number}", consistent_read=True,
+                                  filter_condition=TimelineEntry.kind == "notified")
+    for e in entries:
+        d = e.detail or {}
+        reply = d["reply"] if isinstance(d.get("reply"), dict) else {}
+        if d.get("message") == "closure" and d.get("ticket") == ticket_ref and reply.get("ok"):
+            return float(e.at)
+    return None
+
+
+def _requester_words(reply: dict[str, Any] | None, lang: str, zone: str | None = None) -> str:
+    """The note's last sentence about the requester: told (when, if it was before), not told
+    (why), or nothing when no reply was tried (the integration's reply_to_requester is false)."""
     if reply is None:
         return ""
+    if reply.get("sent_before"):
+        return REQUESTER_TOLD_AT[lang].format(at=_note_time(str(reply["sent_before"]), zone, lang))
     if reply.get("ok"):
         return REQUESTER_TOLD[lang]
     return REQUESTER_NOT_TOLD[lang].format(error=str(reply.get("status") or reply.get("error") or "?")[:100])
@@ -211,8 +294,9 @@ def customer_reply(inc: Incident, person_id: str, kind: str, values: dict[str, A
     if ticket is None:
         raise NoTicket("this incident was not opened by a ticket / cet incident ne vient pas d'un ticket")
     if kind not in KINDS:
-        raise errors.BadRequest(f"'kind' must be one of {', '.join(KINDS)} / type de message inconnu",
-                                code="bad_kind")
+        known, shown = ", ".join(KINDS), repr(kind)[:40]
+        raise errors.BadRequest(f"'kind' must be one of {known}, not {shown} / "
+                                f"'kind' doit être l'un de {known}, pas {shown}", code="bad_kind")
     words = _reply_values(kind, values)
     if idem_key is not None and (first := _claim(idem_key)) is not None:
         return first

@@ -46,7 +46,7 @@ Astreinte is running locally (Ctrl-C to stop).
   API               {api}
   Outbox (page)     {out}/            what would have been sent; reply, press keys, click from there
   Outbox (JSON)     {out}/outbox.json
-  DynamoDB Local    http://127.0.0.1:{stack.db.port}   (data kept in .localdata/)
+  DynamoDB Local    http://127.0.0.1:{stack.db.port}   (data kept in {stack.db.db_path or 'memory'})
   Rotas             rotas/*.yaml  (synced at start)
   Timers            local runner, every 0.25 s (the Lambda sweeper's handler)
   API token         {token}   (acts for {manager})

@@ -11,7 +11,6 @@ from .dynamodb import ROOT, DynamoDBLocal, free_port
 
 EXAMPLE_ROUTING_KEY = "R0UT1NGKEYHELPDESKEXAMPLE0000001"
 LISTEN_BACKLOG = 128  # the local API's and the outbox's listen queue
-NO_ROUTE_BODY = b'{"message": "Missing Authentication Token"}'  # chalice.local's (and API Gateway's) 403
 
 
 def local_env(ddb_endpoint: str, api_port: int, fake_url: str) -> dict[str, str]:
@@ -108,6 +107,7 @@ class Stack:
         return self
 
     def _start_api(self) -> None:
+        from chalice.app import CaseInsensitiveMapping
         from chalice.config import Config
         from chalice.local import (
             ChaliceRequestHandler,
@@ -131,16 +131,27 @@ class Stack:
                 if not quiet:  # the request line's tokens (feeds, links, keys) masked
                     super().log_message(format, *(log.mask_secrets(str(a)) for a in args))
 
+            def _generic_handle(self) -> None:
+                """A path no route takes, or a method its route does not: our JSON, as API
+                Gateway's gateway responses answer, decided from the routes as Chalice matches
+                them (chalice.local would answer a 403, one that echoes the Authorization header)."""
+                routes = app_module.app.routes
+                if http.routed(self.command, self.path, routes):
+                    super()._generic_handle()
+                    return
+                headers, _ = self._parse_payload()  # its body read: the next request here starts clean
+                lang = http.request_language(CaseInsensitiveMapping(headers))
+                code, answer, extra = http.no_route(self.command, self.path, routes, lang)
+                self._send_http_response(code, {"Content-Type": "application/json; charset=utf-8", **extra},
+                                         json.dumps(answer, ensure_ascii=False).encode())
+
+            # (chalice.local binds its own _generic_handle to each method)
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
             def _send_http_response(self, code: int, headers: Any, body: Any) -> None:
-                """No route for this path, or not this method: our JSON, as behind API Gateway
-                (its gateway responses), rather than the local gateway's 403."""
-                if (code == 403 and body == NO_ROUTE_BODY) or (code == 405 and b"MethodNotAllowedError" in (
-                        body if isinstance(body, bytes) else str(body).encode())):
-                    lang = http.asked_language(self.headers.get("accept-language"))
-                    code, answer, extra = http.no_route(self.command, self.path, app_module.app.routes, lang)
-                    headers = {"Content-Type": "application/json; charset=utf-8", **extra}
-                    body = json.dumps(answer, ensure_ascii=False).encode()
-                super()._send_http_response(code, headers, body)
+                """A HEAD's answer has no body: the client reads none, so one written would be read
+                as the start of the next answer on a kept-alive connection."""
+                super()._send_http_response(code, headers, None if self.command == "HEAD" else body)
 
         class Server(ThreadedHTTPServer):
             request_queue_size = LISTEN_BACKLOG  # a burst of senders waits, not reset (5 by default)

@@ -14,8 +14,10 @@ deploy:
     the SAM template translated to plain CloudFormation here (aws-sam-translator: what
     CloudFormation's transform does, so what the tests deploy onto moto is what goes to AWS);
  3. the app stack `astreinte-{stage}` (API, jobs, timer consumer, log groups);
- 4. the API's URL into the secret's ASTREINTE_PUBLIC_URL (or --public-url, a custom domain);
- 5. prints the Slack app manifest and the Twilio number's settings for that URL, and what is
+ 4. the table's backfills, once the new code is live (chalicelib.store.backfill_open_index: the
+    incidents still open that a version before the `open` index wrote; once per table);
+ 5. the API's URL into the secret's ASTREINTE_PUBLIC_URL (or --public-url, a custom domain);
+ 6. prints the Slack app manifest and the Twilio number's settings for that URL, and what is
     left to do by hand.
 
 destroy deletes the app stack, then the infra stack.  The table (deletion protection) and the
@@ -219,6 +221,19 @@ class Deployer:
         url = self.upload(bucket, f"{self.stage}/template-{digest}.json", template.encode())
         return self.apply(self.app_stack, {"LogRetentionDays": str(log_retention_days)}, template_url=url)
 
+    def backfill(self) -> None:
+        """What this version's indexes need of items an older version wrote: after the app
+        stack, so that the code writing it is live (the infra stack made the index; CloudFormation
+        waits until it is ACTIVE)."""
+        if str(ROOT) not in sys.path:  # run as scripts/deploy.py: chalicelib is beside scripts/
+            sys.path.insert(0, str(ROOT))
+        from chalicelib import store
+
+        table = f"astreinte-{self.stage}"
+        count = store.backfill_open_index(self.client("dynamodb"), table)
+        if count:
+            self.say(f"{table}: {count} open incidents put on the open index")
+
     def write_public_url(self, url: str) -> None:
         """ASTREINTE_PUBLIC_URL in the stage's secret: the URL Twilio signs and links point to."""
         secrets = self.client("secretsmanager")
@@ -239,6 +254,7 @@ class Deployer:
         """Both stacks; the public URL."""
         self.deploy_infra(alarm_email, alarm_phone)
         outputs = self.deploy_app(package, log_retention_days)
+        self.backfill()
         kept = self.secret_value("ASTREINTE_PUBLIC_URL")
         custom = kept and ".execute-api." not in kept  # a custom domain set before: a redeploy keeps it
         url = (public_url or (kept if custom else outputs["EndpointURL"])).rstrip("/")

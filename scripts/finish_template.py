@@ -8,8 +8,8 @@
   parameter, 90 by default) and created before the function (so Lambda never creates one
   that keeps logs forever);
 - names the REST API `astreinte-{stage}` and gives it our JSON for what API Gateway answers
-  itself (a path or a method no route takes: 404 naming them, as the local server's
-  chalicelib.routes.http.no_route; its other refusals as `{"error", "message"}`);
+  itself (a path or a method no route takes: 404 `no_route` naming the method, as the local
+  server's chalicelib.routes.http.no_route; its other refusals as `{"error", "message"}`);
 - makes the SQS timer source report partial batch failures (`ReportBatchItemFailures`: the
   handler returns `{"batchItemFailures": [...]}`), so one bad message is retried alone;
 - checks that the package is the stage's: its functions' environment and the timer queue
@@ -30,13 +30,19 @@ RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 
 
 _JSON = "application/json"
-# API Gateway answers these without calling the app (its default: 403 "Missing Authentication
-# Token" for a route that does not exist).  Gateway responses take $context variables only.
+# API Gateway answers these without calling the app.  A path or a method no route takes is its
+# 403 "Missing Authentication Token" (MISSING_AUTHENTICATION_TOKEN), or, when the request
+# carries an Authorization header that is not AWS SigV4 (every call's `Bearer <token>`), its
+# 403 "… not a valid key=value pair … in Authorization header" (INCOMPLETE_SIGNATURE): both
+# our 404.  Gateway responses fill $context variables in as they are, escaping nothing, so
+# none a caller chooses (the path) goes into the JSON; the method is one of a few words.
+_NO_ROUTE = {"statusCode": 404, "responseTemplates": {_JSON: (
+    '{"error": "no_route", "message": "there is no route $context.httpMethod for this path: the API\'s '
+    'routes and their methods are in /openapi.json / aucune route $context.httpMethod pour ce chemin : '
+    'les routes de l\'API et leurs méthodes sont dans /openapi.json"}')}}
 GATEWAY_RESPONSES: dict[str, Any] = {
-    "MISSING_AUTHENTICATION_TOKEN": {"statusCode": 404, "responseTemplates": {_JSON: (
-        '{"error": "no_route", "message": "there is no route $context.httpMethod $context.path: the API\'s '
-        'routes and their methods are in /openapi.json / aucune route $context.httpMethod $context.path : '
-        'les routes de l\'API et leurs méthodes sont dans /openapi.json"}')}},
+    "MISSING_AUTHENTICATION_TOKEN": _NO_ROUTE,
+    "INCOMPLETE_SIGNATURE": _NO_ROUTE,
     "DEFAULT_4XX": {"responseTemplates": {_JSON: '{"error": "refused_by_gateway", "message": '
                                                  '$context.error.messageString}'}},
     "DEFAULT_5XX": {"responseTemplates": {_JSON: '{"error": "gateway_error", "message": '

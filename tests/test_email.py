@@ -105,7 +105,7 @@ def move_to(when: datetime) -> None:
 
 PAGE_WORDS = {
     "fr": {"subject": "[Astreinte] #{n} ÉLEVÉ Helpdesk : Disk full on db-1",
-           "head": "Incident #{n} — gravité élevé, service Helpdesk",
+           "head": "Incident #{n} — gravité élevée, service Helpdesk",
            "source": "Source : db-1 · déclenché à ",
            "ack": "Prendre en charge", "resolve": "Clore",
            "acked": "vous l'avez pris en charge", "resolved": "clos. Merci"},

@@ -161,9 +161,15 @@ def test_a_bad_or_unreachable_channel_is_a_400_in_the_callers_language(api: Api)
     assert r.status_code == 400 and "'channel' must be one of" in r.json()["message"], r.text
     r = post(api, "/v1/me/test-page", carol, {"channel": "email"})  # carol has no email address
     assert r.status_code == 400 and r.json()["error"] == "unreachable_channel", r.text
-    assert "ne vous joint pas" in r.json()["message"]
+    assert "email ne vous joint pas, il manque une adresse e-mail à votre fiche" in r.json()["message"]
     r = post(api, "/v1/me/test-page", bob, {"channel": "email"})
     assert r.status_code == 400 and "cannot reach you" in r.json()["message"], r.text
+    assert "your entry in people.yaml lacks an email address" in r.json()["message"]
+    assert "has no an" not in r.json()["message"]
+    # /v1/me says what each channel needs in both languages (the page shows the one it speaks).
+    channels = {c["channel"]: c for c in get(api, "/v1/me", bob).json()["channels"]}
+    assert channels["email"]["needs_label"] == {"fr": "une adresse e-mail", "en": "an email address"}
+    assert channels["sms"]["needs_label"] == {"fr": "un numéro de téléphone", "en": "a phone number"}
     assert post(api, "/v1/me/test-page", carol, "sms").status_code == 400
 
 

@@ -218,6 +218,10 @@ def test_carol_acknowledges_and_resolves_from_her_phone_in_french(browser: WebDr
                               predicate=lambda m: "Page de test" in m["body"])
     assert "Carol Durand" in sms["body"]
     assert "sms" in by_id(browser, "rules").text
+    # Her one rule covers every severity: said so, not listed; her email is missing, said in French.
+    assert by_id(browser, "rules").text == "sms dès l'appel · toutes gravités"
+    email = browser.find_element(By.CSS_SELECTOR, "#channels li[data-channel='email']").text
+    assert "non joignable (il manque une adresse e-mail)" in email, email
     shot(browser, "me-fr-after")
 
 
@@ -240,7 +244,9 @@ def test_bob_sees_his_incident_the_teams_and_his_shifts_in_english(browser: WebD
     # His shifts: the referent layer, weekly, so he is on call over the next 14 days.
     rows = browser.find_elements(By.CSS_SELECTOR, "#shifts tr.shift")
     assert rows and rows[0].get_attribute("data-layer") == "referent"
-    assert "voice" in by_id(browser, "rules").text
+    assert by_id(browser, "rules").text == "voice at once · every severity"
+    email = browser.find_element(By.CSS_SELECTOR, "#channels li[data-channel='email']").text
+    assert "cannot reach you (needs an email address)" in email, email
     fits_a_phone(browser)
 
     said = click_action(browser, mine, "acknowledge")

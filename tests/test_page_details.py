@@ -118,7 +118,9 @@ def test_pagerduty_details_reach_slack_sms_and_the_details_page(api: Api, fresh)
     assert "https://grafana.example/render/disk.png" in hrefs
     assert all(a.get("rel") == "noopener noreferrer" for a in page.links)
     assert "mount" in text and "/var" in text and "1.2 GB" in text
-    assert "triggered" in text  # the timeline's last entries
+    # The timeline's last entries, said in French: no raw kinds, no delivery receipts.
+    assert "Alice Martin appelé(e) par SMS" in text and "déclenché" in text
+    assert "triggered" not in text and "delivery" not in text and "(sms)" not in text
     assert [f.get("method") for f in page.forms] == ["post", "post"]
     assert all("/l/" in (f.get("action") or "") for f in page.forms)
     assert "Prendre en charge" in text and "Clore" in text

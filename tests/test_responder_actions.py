@@ -179,7 +179,8 @@ def test_reassign_to_someone_unknown_is_refused_in_both_languages(api: Api, fres
         assert field in said["message"] and said["message"] == said["messages"]["fr"], said  # Carol's
         assert field in said["messages"]["en"], said
     r = act(api, number, "reassign", {"to": "zoe"}, token=bob_token())
-    assert r.json()["message"] == "'to': 'zoe' is not a person of the directory"
+    assert r.json()["message"] == ("'to': 'zoe' is not a person of the directory: give a person's id, "
+                                   "one of alice, bob, carol, dan")
     assert act(api, number, "reassign", {"to": "zoe"}).json()["error"] == "bad_target"
     assert entries(api.incident(number), "reassigned") == []
 
@@ -404,7 +405,7 @@ def test_merge_refusals(api: Api, fresh) -> None:
 
 def test_unknown_action_lists_every_action(api: Api, fresh) -> None:
     number = open_incident(api, fresh.fake)
-    r = act(api, number, "notes")
+    r = act(api, number, "comment")  # ("notes", PagerDuty's spelling, is note: test_pagerduty_habits)
     assert r.status_code == 404 and r.json()["error"] == "unknown_action"
     assert r.json()["actions"] == ["acknowledge", "resolve", "escalate", "note", "reassign", "snooze",
                                    "add_responders", "merge", "customer_reply"]

@@ -21,6 +21,11 @@ def test_a_slack_user_rotas_does_not_know_is_told_about_their_slack_account(api:
     assert "Votre compte Slack n'est pas dans l'annuaire" in said["text"]
     assert "Your Slack account is not in the on-call directory" in said["text"]
     assert "numéro" not in said["text"] and "number" not in said["text"]
+    # Worded for the person who clicked: who to ask, not a file of the deployment.
+    assert "Ask your on-call admin to add your Slack account to the directory." in said["text"]
+    assert "Demandez à votre administrateur d'astreinte d'y ajouter votre compte Slack." in said["text"]
+    assert "nothing was changed" in said["text"] and "rien n'a été changé" in said["text"]
+    assert "rotas/" not in said["text"] and "people.yaml" not in said["text"]
     assert api.incident(number)["state"] == "triggered"
 
 

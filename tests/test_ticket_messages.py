@@ -18,7 +18,7 @@ import yaml
 from conftest import Api
 from fakes.ticketing import FakeTicketing
 
-from chalicelib import errors, metrics, ticketing
+from chalicelib import clock, errors, metrics, ticketing
 from chalicelib.rotas import directory, load
 from chalicelib.rotas.messages import template_problems
 
@@ -507,3 +507,78 @@ def test_a_merged_duplicates_requester_gets_the_closure_with_the_kept_incident(
     paths = sorted(c["path"] for c in tools.calls_to("zendesk"))
     assert paths == ["/api/v2/tickets/35436.json"] * 2 + ["/api/v2/tickets/35437.json"] * 2
     assert [t["detail"]["message"] for t in _told(api, duplicate)] == ["closure"]
+
+
+# ---------------------------------------------------------------- walkthrough: closure once, local times
+
+def _local(iso: str, lang: str = "fr") -> str:
+    """An ISO time as the team's notes write it (the support team: Europe/Paris)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    t = datetime.fromtimestamp(clock.parse_iso(iso), ZoneInfo("Europe/Paris"))
+    if lang == "fr":
+        return f"{t:%d/%m/%Y} à {t:%H:%M} (Europe/Paris)"
+    return f"{t.day} {t:%b} {t.year} at {t:%H:%M} (Europe/Paris)"
+
+
+def test_a_closure_already_sent_by_customer_reply_is_not_sent_again_at_resolve(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    """An agent sends the closure message (customer_reply kind closure) on an open incident,
+    then resolves it: the requester gets the closure once; the internal note says when they
+    were told, in the team's local time, not a raw ISO time."""
+    number = _ticket(api, tools)
+    fresh.fake.wait_for(kind="sms", to=ALICE)
+    r = api.http.post(f"{api.base}/v1/incidents/{number}/customer_reply", headers=_auth(api), timeout=10,
+                      json={"kind": "closure"})
+    assert r.status_code == 200, r.text
+    [closure] = tools.calls_to("zendesk")
+    assert _comment(closure)[1] is True and REOPEN_FR in _comment(closure)[0]
+    clock.advance(1800)
+
+    _resolve(api, number)
+    calls = tools.calls_to("zendesk")
+    assert len(calls) == 2, [_comment(c) for c in calls]  # the note only: no second closure
+    body, public = _comment(calls[1])
+    told_first, told_now = _told(api, number)
+    resolved_at = api.incident(number)["resolved_at"]
+    assert not public
+    assert body == (f"[Astreinte] Résolu par Carol Durand le {_local(resolved_at)}. "
+                    f"Le demandeur a été prévenu le {_local(told_first['at'])}."), body
+    assert "T" not in body.split(" le ")[1][:12]  # no ISO time left
+    assert told_first["detail"]["message"] == told_now["detail"]["message"] == "closure"
+    assert told_now["detail"]["reply"] == {"ok": True, "sent_before": told_first["at"]}
+
+
+def test_a_closure_that_failed_is_sent_at_resolve_and_notes_speak_the_teams_time_in_english(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    number = _open(api, _key(api, tools, "zendesk", language="en"), _payload("zendesk"))
+    tools.fail_next(1, 503)
+    r = api.http.post(f"{api.base}/v1/incidents/{number}/customer_reply", headers=_auth(api), timeout=10,
+                      json={"kind": "closure"})
+    assert r.status_code in (200, 502), r.text  # the tool refused it: the requester knows nothing yet
+    assert api.act(number, "acknowledge").status_code == 200
+    _resolve(api, number)
+    texts = [_comment(c) for c in tools.calls_to("zendesk")]
+    # failed closure, acknowledgement note + reply, then the closure again and its note
+    assert [public for _, public in texts] == [True, False, True, True, False], texts
+    inc = api.incident(number)
+    acknowledged = _local(inc["acknowledged_at"], "en")
+    assert texts[1][0] == f"[Astreinte] Acknowledged by Carol Durand on {acknowledged}."
+    assert texts[4][0] == (f"[Astreinte] Resolved by Carol Durand on {_local(inc['resolved_at'], 'en')}. "
+                           "The requester has been told.")
+
+
+def test_an_unknown_customer_reply_kind_is_named_with_the_kinds_in_both_languages(
+        api: Api, fresh, tools: FakeTicketing) -> None:
+    from chalicelib import tokens
+
+    number = _ticket(api, tools)
+    kinds = "acknowledgement, first_answer, closure"
+    for token, said in ((api.token, f"'kind' doit être l'un de {kinds}, pas 'bogus'"),
+                        (tokens.create("bob", "tests"), f"'kind' must be one of {kinds}, not 'bogus'")):
+        r = api.http.post(f"{api.base}/v1/incidents/{number}/customer_reply", timeout=10,
+                          headers={"Authorization": f"Bearer {token}"}, json={"kind": "bogus"})
+        assert r.status_code == 400 and r.json()["error"] == "bad_kind", r.text
+        assert said in r.json()["message"], r.json()
+    assert tools.calls_to("zendesk") == []

@@ -20,6 +20,7 @@ from pynamodb.exceptions import PutError
 from .. import clock, errors, notify
 from ..model import Bundle, Step
 from ..notify.channels import Message
+from ..notify.templates import local_time
 from ..rotas import directory
 from ..store import DedupKey, Incident, TimelineEntry
 from ..text import clean
@@ -206,6 +207,7 @@ def reassign(number: int, actor: str, how: str, to: Any = None, policy: Any = No
                         f"'policy' : {str(policy)[:40]!r} n'est pas une politique d'escalade")
     before: list[str] = []
     decided: list[escalation.Decision] = []
+    context = {"kind": "reassigned", "by": actor, **latest_note(number)}  # said on their page
 
     def decide(inc: Incident, now: float) -> tuple[Change, dict[str, Any]] | Outcome:
         decided.clear()
@@ -221,7 +223,7 @@ def reassign(number: int, actor: str, how: str, to: Any = None, policy: Any = No
             steps = bundle["policies"][inc.policy]["steps"] if inc.policy in bundle["policies"] else []
             delay = steps[step]["delay"] if step < len(steps) else 0
             inc.escalation = {"step": step, "loop": state["loop"], "next_step_at": now + delay, "pending": []}
-            decided.append(page_now(inc, [to], bundle, now))
+            decided.append(page_now(inc, [to], bundle, now, why=context))
             detail: dict[str, Any] = {"to": to, "from": before}
             said = {"to": directory.name_of(to)}
         else:
@@ -239,6 +241,9 @@ def reassign(number: int, actor: str, how: str, to: Any = None, policy: Any = No
         engine.send_and_record(inc, decided[0], within=engine.TRIGGER_SECONDS)
     else:
         engine.process_due(number, within=engine.TRIGGER_SECONDS)
+    # The pages sent before (inc as stored: not the new ones) are open again, saying to whom.
+    engine.reopened(inc, "slack_reassigned",
+                    {"to": outcome.words.get("to", "?"), "by": directory.name_of(actor)})
     outcome.notices = tell(inc, others_paged(before, actor, to), "reassigned_notice",
                            {"by": directory.name_of(actor), **outcome.words})
     return outcome
@@ -262,12 +267,21 @@ def snooze(number: int, actor: str, how: str, minutes: Any = None, idem_key: str
         set_due(inc, until)
         return (Change(entries=[entry(number, "snoozed", now, actor=actor, channel=how,
                                       detail={"until": clock.iso(until), "minutes": wait})]),
-                {"until": clock.iso(until)[11:16], "minutes": wait})
+                {"until": until_said(actor, until), "minutes": wait})
 
     outcome, fresh = _act(number, actor, "snoozed", idem_key, decide)
     if fresh and outcome.incident is not None:
         timers.schedule(number, outcome.incident.due_at)
     return outcome
+
+
+def until_said(actor: str, until: float) -> str:
+    """When a snooze ends, as its author reads it: in their time zone and language
+    ("06:27 (heure de Paris)"), in UTC for a caller who is no person of the directory."""
+    person = directory.person(actor)
+    if person is None:
+        return local_time("en", until, None)
+    return local_time(person["language"], until, person["timezone"])
 
 
 def add_responders(number: int, actor: str, how: str, people: Any, idem_key: str | None = None) -> Outcome:
@@ -276,6 +290,7 @@ def add_responders(number: int, actor: str, how: str, people: Any, idem_key: str
     bundle = directory.bundle()
     who = responder_ids(people, bundle["people"])
     decided: list[escalation.Decision] = []
+    context = {"kind": "added", "by": actor, **latest_note(number)}  # said on their page
 
     def decide(inc: Incident, now: float) -> tuple[Change, dict[str, Any]] | Outcome:
         decided.clear()
@@ -283,7 +298,7 @@ def add_responders(number: int, actor: str, how: str, people: Any, idem_key: str
             return why
         if (why := unreachable(inc, who, bundle)) is not None:
             return why
-        decided.append(page_now(inc, who, bundle, now))
+        decided.append(page_now(inc, who, bundle, now, why=context))
         return (Change(entries=[entry(number, "responders_added", now, actor=actor, channel=how,
                                       detail={"people": who})]),
                 {"people": ", ".join(directory.name_of(p) for p in who)})
@@ -306,6 +321,19 @@ def pages_for(person: str, inc: Incident, bundle: Bundle, now: float) -> list[es
     return [{**p, "added": True} for p in planned]
 
 
+NOTE_KEPT = 300  # characters of the latest note kept on a planned page (a page shows fewer)
+
+
+def latest_note(number: int) -> dict[str, str]:
+    """The incident's latest note, for the page of someone reassigned or added: {note, note_by},
+    or nothing when it has none."""
+    notes = [e for e in timeline(number) if e.kind == "note" and isinstance(e.detail, dict)]
+    if not notes:
+        return {}
+    last = notes[-1]
+    return {"note": str(last.detail.get("text") or "")[:NOTE_KEPT], "note_by": str(last.actor or "")}
+
+
 def unreachable(inc: Incident, people: list[str], bundle: Bundle) -> Outcome | None:
     """`bad_target` naming who no page can reach (pages_for), or None."""
     nobody = [p for p in people if not pages_for(p, inc, bundle, 0.0)]
@@ -315,13 +343,17 @@ def unreachable(inc: Incident, people: list[str], bundle: Bundle) -> Outcome | N
                    words={"to": ", ".join(directory.name_of(p) for p in nobody), "sev": inc.severity})
 
 
-def page_now(inc: Incident, people: list[str], bundle: Bundle, now: float) -> escalation.Decision:
+def page_now(inc: Incident, people: list[str], bundle: Bundle, now: float,
+             why: dict[str, Any] | None = None) -> escalation.Decision:
     """Pages for `people` (pages_for) at the incident's current step, claimed (leased) on the
     incident as the engine's own: engine.send_and_record sends them, retries and falls back
     while the incident is not resolved.  Their later pages (a call after 2 min) wait on a
-    triggered incident only."""
+    triggered incident only.  `why` ({kind: reassigned|added, by, note?, note_by?}): each page
+    says it (chalicelib.notify.in_context)."""
     state: escalation.State = inc.escalation or escalation.initial_state()
     planned = [p for person in people for p in pages_for(person, inc, bundle, now)]
+    if why:
+        planned = [{**p, "why": dict(why)} for p in planned]
     later = [p for p in planned if p["at"] > now] if inc.state == "triggered" else []
     decision = escalation.Decision(state={**state, "pending": [*state["pending"], *later]},
                                    pages=[p for p in planned if p["at"] <= now])

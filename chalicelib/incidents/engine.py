@@ -68,13 +68,16 @@ def process_due(number: int, first: Incident | None = None, within: float | None
     between its due time and now."""
     decided: list[escalation.Decision] = []
     lateness: list[float] = []
+    woken: list[str] = []  # whose snooze ran out: their pages say so once stored (reopened)
 
     def change(inc: Incident) -> Change | None:
         decided.clear()
         lateness.clear()
+        woken.clear()
         now = clock.now()
         woke: list[TimelineEntry] = []
         if inc.state == "acknowledged" and inc.snoozed_until is not None and inc.snoozed_until <= now:
+            woken.append(str(inc.acknowledged_by or ""))
             woke.append(unsnooze(inc, now))
         if inc.state == "acknowledged":  # added responders' pages, else due when the snooze ends
             added = added_pages_due(inc, now)
@@ -113,23 +116,74 @@ def process_due(number: int, first: Incident | None = None, within: float | None
         done = mutate(number, change, first)
     except Gone:
         return 0
-    if done is None or not decided:
+    if done is None:
         return 0
-    for late in lateness:
-        metrics.seconds("EscalationLateness", late)
-    send_and_record(done[0], decided[0], within=within)
-    return len(decided[0].pages)
+    try:
+        if not decided:
+            return 0
+        for late in lateness:
+            metrics.seconds("EscalationLateness", late)
+        send_and_record(done[0], decided[0], within=within)
+        return len(decided[0].pages)
+    finally:  # its new pages first; then those sent before say it is open again
+        if woken:
+            reopened(done[0], "slack_reopened", {"by": directory.name_of(woken[0]) if woken[0] else "?"})
 
 
 def unsnooze(inc: Incident, now: float) -> TimelineEntry:
     """A snooze ran out (chalicelib.incidents.actions.snooze): the incident is unacknowledged
     again and its escalation starts over from step 1, due now."""
-    until = inc.snoozed_until
+    until, holder = inc.snoozed_until, inc.acknowledged_by
     let_go(inc, now)
     inc.escalation = escalation.initial_state()
     set_due(inc, now)
     return entry(inc.number, "unsnoozed", now, actor="astreinte",
-                 detail={"snoozed_until": clock.iso(until) if until is not None else None})
+                 detail={"snoozed_until": clock.iso(until) if until is not None else None, "holder": holder})
+
+
+def reopened(inc: Incident, footer_key: str, words: dict[str, Any]) -> list[dict[str, Any]]:
+    """An incident triggered again (a snooze ran out, reassigned): the pages already sent that
+    can be edited in place (Slack) get the triggered buttons back, and a footer saying why
+    (`footer_key`: slack_reopened {by}, slack_reassigned {to, by}).  `inc`: as stored by the
+    change, before any new page (its `sent`: the pages sent before).  Run once the change is
+    stored, never inside it; never raises (logged and counted)."""
+    try:
+        bundle: Bundle = directory.bundle()
+        about = {**view(inc, bundle), "created_at": inc.created_at}
+        sent = followups.sent_pages(inc)
+        zones = {pid: p["timezone"] for pid, p in bundle["people"].items()}
+        records = notify.update_pages(sent, about, "triggered",
+                                      lambda lang: notify.text(lang, footer_key, **words), zones=zones)
+        record_notices(inc.number, records)
+        return records
+    except Exception as exc:  # noqa: BLE001 - the change is stored: its pages' update fails alone
+        log.error("pages_not_updated", incident=inc.number, error=f"{type(exc).__name__}: {str(exc)[:300]}")
+        metrics.count("HandlerErrors")
+        return []
+
+
+def why_called(number: int, person: str) -> dict[str, Any] | None:
+    """Why a call to `person` was placed, for its words when answered (the TwiML is fetched
+    then; chalicelib.notify.voice.page_said): its `paged` entry's `why` (notify.deliver), by
+    whom (the latest reassignment to them, or adding them), the latest note.  None: an
+    ordinary page."""
+    entries = timeline(number)
+    calls = [e for e in entries if e.kind == "paged" and isinstance(e.detail, dict)
+             and e.detail.get("to") == person and e.channel == "voice"]
+    kind = calls[-1].detail.get("why") if calls else None
+    if kind not in ("reassigned", "added"):
+        return None
+    by = None
+    for e in entries:
+        detail = e.detail if isinstance(e.detail, dict) else {}
+        if (kind == "reassigned" and e.kind == "reassigned" and detail.get("to") == person) or \
+                (kind == "added" and e.kind == "responders_added" and person in (detail.get("people") or [])):
+            by = e.actor
+    notes = [e for e in entries if e.kind == "note" and isinstance(e.detail, dict)]
+    why: dict[str, Any] = {"kind": kind, "by": by}
+    if notes:
+        why.update(note=str(notes[-1].detail.get("text") or ""), note_by=notes[-1].actor)
+    return why
 
 
 def let_go(inc: Incident, now: float) -> None:
@@ -201,7 +255,7 @@ def send_and_record(inc: Incident, decision: escalation.Decision,
         return
     started = time.monotonic()
     bundle: Bundle = directory.bundle()
-    about = view(inc, bundle)
+    about = {**view(inc, bundle), "created_at": inc.created_at}  # (a person's page: in their time)
     now = clock.now()
     first_step = decision.state["step"] == 0 and decision.state["loop"] == 0
     critique_first = inc.severity == "critique" and first_step  # never held
@@ -462,7 +516,9 @@ def _again(inc: Incident, page: Planned, record: dict[str, Any], pending: list[P
 
 
 def _added_if(page: Planned, planned: Planned) -> Planned:
-    """A retry or fallback of an added responder's page is one too."""
+    """A retry or fallback of an added responder's page is one too, and says why as it did."""
+    if "why" in page:
+        planned = {**planned, "why": page["why"]}
     return {**planned, "added": True} if page.get("added") else planned
 
 

@@ -29,6 +29,7 @@ class PlannedPage(TypedDict):
     attempt: NotRequired[int]  # how many times it already failed (engine sends it again)
     fallback_for: NotRequired[str]  # the channel that failed, when this page replaces it
     added: NotRequired[bool]  # an extra responder's (actions.add_responders): goes on while not resolved
+    why: NotRequired[dict[str, Any]]  # why they are paged: {kind: reassigned|added, by, note?, note_by?}
 
 
 class State(TypedDict):

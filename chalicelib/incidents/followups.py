@@ -17,7 +17,7 @@ from ..notify.channels import Message, Sent
 from ..rotas import directory
 from ..store import Incident, first_time
 from .records import entry, get, record_notices, timeline
-from .views import view
+from .views import TOOL_NAMES, said_by, view
 
 
 def after_change(inc: Incident, actor: str, how: str, target: str, now: float) -> list[dict[str, Any]]:
@@ -41,35 +41,27 @@ def merged_into_it(inc: Incident) -> list[Incident]:
     return [d for d in found if d is not None and isinstance(d.details, dict) and d.details.get("ticket")]
 
 
-# How the tools that acknowledge or resolve at the source are named (`how` is their intake).
-TOOL_NAMES = {"events-api": "PagerDuty Events API", "pagerduty": "PagerDuty", "alertmanager": "Alertmanager",
-              "grafana": "Grafana", "cloudwatch": "CloudWatch", "sns": "Amazon SNS", "opsgenie": "Opsgenie",
-              "generic": "webhook", "heartbeat": "heartbeat", "zendesk": "Zendesk", "jira": "Jira",
-              "freshdesk": "Freshdesk"}
-TICKET_TOOLS = ("zendesk", "jira", "freshdesk")
-
-
 def who_did(actor: str, how: str, lang: str, bundle: Bundle) -> dict[str, str]:
     """`by` and `how` of "pris en charge par {by} ({how})": a person's name and the channel
     they used; for an acknowledgement or a resolution sent by the source, the tool — "l'outil
     de supervision (PagerDuty Events API)", never "source (events-api)"."""
-    person = bundle["people"].get(actor)
-    if person is not None or how not in TOOL_NAMES:
-        return {"by": person["name"] if person else directory.name_of(actor), "how": how}
+    if how not in TOOL_NAMES or actor in bundle["people"]:
+        return {"by": directory.name_of(actor), "how": how}
     named = TOOL_NAMES[how] if actor in ("source", "", how) else f"{TOOL_NAMES[how]}, {actor}"
-    return {"by": notify.text(lang, "by_ticket_tool" if how in TICKET_TOOLS else "by_source"), "how": named}
+    return {"by": said_by(actor, lang, channel=how) or actor, "how": named}
 
 
 def tell_others(inc: Incident, actor: str, how: str, target: str, now: float,
                 bundle: Bundle) -> list[dict[str, Any]]:
     """Update the pages that can be edited, and tell everyone else who was paged who took it."""
     key = "taken" if target == "acknowledged" else "resolved"
-    about = view(inc, bundle)
-    sent = [Sent.of(s) for s in inc.sent or []] + _older_slack_pages(inc)
+    about = {**view(inc, bundle), "created_at": inc.created_at}
+    sent = sent_pages(inc)
     footer_key = "slack_taken" if target == "acknowledged" else "slack_resolved"
     at = clock.iso(now)[11:19]
+    zones = {pid: p["timezone"] for pid, p in bundle["people"].items()}  # their page keeps their time
     records = notify.update_pages(sent, about, inc.state, lambda lang: notify.text(
-        lang, footer_key, **{**about, **who_did(actor, how, lang, bundle), "at": at}))
+        lang, footer_key, **{**about, **who_did(actor, how, lang, bundle), "at": at}), zones=zones)
     updated = {(r["person"], r["channel"]) for r in records if r["ok"]}
     for pid in map(str, inc.paged or []):
         person = bundle["people"].get(pid)
@@ -124,10 +116,12 @@ def tell_managers_of_permanent_failures(inc: Incident, records: list[dict[str, A
     record_notices(inc.number, notices)
 
 
-def _older_slack_pages(inc: Incident) -> list[Sent]:
-    """Slack pages recorded before Incident.sent existed ([channel, ts, lang]): whom they
-    went to is not known, so they are updated in place and nobody is skipped for them."""
-    return [Sent("slack", "", str(ch), str(ts), str(lang)) for ch, ts, lang in inc.slack_messages or []]
+def sent_pages(inc: Incident) -> list[Sent]:
+    """The pages sent about an incident, to update in place or to know who saw what; with the
+    Slack pages recorded before Incident.sent existed ([channel, ts, lang]: whom they went to
+    is not known, so they are updated in place and nobody is skipped for them)."""
+    return [Sent.of(s) for s in inc.sent or []] + [
+        Sent("slack", "", str(ch), str(ts), str(lang)) for ch, ts, lang in inc.slack_messages or []]
 
 
 def tell_ticket(inc: Incident, actor: str, how: str, target: str, now: float) -> None:
@@ -165,6 +159,6 @@ def _tell_ticket(inc: Incident, actor: str, how: str, target: str, now: float) -
     service = directory.bundle()["services"].get(inc.service)
     messages = service.get("customer_messages") if service else None
     tell = ticketing.on_acknowledged if target == "acknowledged" else ticketing.on_resolved
-    record = tell(inc.details, directory.name_of(actor), clock.iso(now), options, messages)
+    record = tell(inc.details, directory.name_of(actor), clock.iso(now), options, messages, number=inc.number)
     entry(inc.number, "notified", clock.now(), actor="astreinte", channel=ticket["tool"],
           detail=record).save()

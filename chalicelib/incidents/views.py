@@ -5,7 +5,9 @@ from typing import Any
 
 from .. import clock, log
 from ..model import Bundle
-from ..store import Incident
+from ..notify.templates import text
+from ..rotas import directory
+from ..store import Incident, TimelineEntry
 from .details import Highlights, empty, highlights
 from .records import timeline
 
@@ -27,8 +29,42 @@ def _page_highlights(inc: Incident) -> Highlights:
         return empty()
 
 
-def as_json(inc: Incident, with_timeline: bool = True) -> dict[str, Any]:
-    """The incident as the API returns it: every time in UTC ISO-8601."""
+# The channels people act on; an acknowledgement or a resolution on any other channel came
+# from a tool (its intake: events-api, alertmanager, zendesk…), said as the tool.
+# The tools that acknowledge or resolve at the source, by their channel (the intake's `via`),
+# as people read them; any other channel is a person's (sms, slack, api, link, web, …).
+TOOL_NAMES = {"events-api": "PagerDuty Events API", "pagerduty": "PagerDuty", "alertmanager": "Alertmanager",
+              "grafana": "Grafana", "cloudwatch": "CloudWatch", "sns": "Amazon SNS", "opsgenie": "Opsgenie",
+              "generic": "webhook", "heartbeat": "heartbeat", "zendesk": "Zendesk", "jira": "Jira",
+              "freshdesk": "Freshdesk"}
+TICKET_CHANNELS = frozenset({"zendesk", "jira", "freshdesk"})
+
+
+def channel_of(entries: list[TimelineEntry], actor: str | None, *kinds: str) -> str | None:
+    """The channel of the last entry of one of `kinds` by `actor` (who acknowledged, resolved)."""
+    found = [e.channel for e in entries if e.kind in kinds and e.actor == actor]
+    return found[-1] if found else None
+
+
+def said_by(actor: str | None, lang: str, inc: Incident | None = None,
+            channel: str | None = None) -> str | None:
+    """Who did it, as people read it: a person's name; a tool in `lang` ("l'outil de
+    supervision", "the ticketing tool"), never "source"; the id of someone no longer in rotas/."""
+    if not actor:
+        return None
+    person = directory.person(actor)
+    if person is not None:
+        return person["name"]
+    if channel is not None and channel not in TOOL_NAMES:  # someone no longer in rotas/
+        return actor
+    details = inc.details if inc is not None and isinstance(inc.details, dict) else {}
+    ticket = channel in TICKET_CHANNELS or (channel is None and bool(details.get("ticket")))
+    return text(lang, "by_ticket_tool" if ticket else "by_source")
+
+
+def as_json(inc: Incident, with_timeline: bool = True, lang: str | None = None) -> dict[str, Any]:
+    """The incident as the API returns it: every time in UTC ISO-8601; who acted also as
+    people read it (`*_by_name`), in `lang` (the caller's; English when not known)."""
     def t(v: float | None) -> str | None:
         return clock.iso(v) if v is not None else None
 
@@ -50,6 +86,19 @@ def as_json(inc: Incident, with_timeline: bool = True) -> dict[str, Any]:
     from ..changes import before as changes_before  # what changed on the service (chalicelib.changes)
     body["changes"] = changes_before(inc.service, inc.created_at)
     entries = timeline(inc.number)
+    words = lang or "en"
+    body["acknowledged_by_name"] = said_by(inc.acknowledged_by, words, inc,
+                                           channel_of(entries, inc.acknowledged_by, "acknowledged"))
+    body["resolved_by_name"] = said_by(inc.resolved_by, words, inc,
+                                       channel_of(entries, inc.resolved_by, "resolved", "merged"))
+    # The first acknowledgement, kept once its holder let it go (reassigned, a snooze ran out).
+    holds = [h for h in inc.earlier_holds or [] if isinstance(h, dict)]
+    first_by = holds[0].get("by") if holds else inc.acknowledged_by
+    body["first_acknowledged_at"] = t(inc.first_acknowledged_at if inc.first_acknowledged_at is not None
+                                      else inc.acknowledged_at)
+    body["first_acknowledged_by"] = first_by
+    body["first_acknowledged_by_name"] = said_by(first_by, words, inc,
+                                                 channel_of(entries, first_by, "acknowledged"))
     body["event_count"] = 1 + sum(1 for e in entries if e.kind == "repeated")
     if with_timeline:
         body["timeline"] = [

@@ -11,7 +11,7 @@ failed); the engine logs the failures, with the incident and the retry it planne
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,9 +21,9 @@ from .. import config, links, metrics
 from ..model import Person
 from . import channels
 from .channels import REGISTRY, Message, Page, Sent, Undeliverable, default_language, provider_status
-from .templates import text
+from .templates import local_time, text
 
-__all__ = ["deliver", "tell", "update_pages", "text", "default_language", "Message", "Sent",
+__all__ = ["deliver", "in_context", "tell", "update_pages", "text", "default_language", "Message", "Sent",
            "URGENT", "READING", "channels_of"]
 
 RETRY_DELAYS = (0.2, 0.6)
@@ -65,6 +65,10 @@ def deliver(planned: dict[str, Any], view: dict[str, Any], people: dict[str, Per
         if missing:  # said on the timeline and tried again: a setting can be fixed meanwhile
             raise RuntimeError(missing)
         lang = person["language"] if person else default_language()
+        if person is not None:
+            view = in_context(view, planned, person, people)
+            if planned.get("why"):
+                record["why"] = planned["why"]["kind"]
         page = Page(number=int(view["number"]), to=to, view=view, step=record["step"], person=person,
                     link=_links(int(view["number"]), to) if person else {})
         sent = with_retries(lambda: channel.page(page, lang))
@@ -76,6 +80,26 @@ def deliver(planned: dict[str, Any], view: dict[str, Any], people: dict[str, Per
     record.update(ok=True, ref=sent.ref)
     metrics.count("PagesSent")
     return Delivery(record, sent, sent.address or address)
+
+
+def in_context(view: dict[str, Any], planned: dict[str, Any], person: Person,
+               people: dict[str, Person]) -> dict[str, Any]:
+    """The view as this person's page shows it: when it was triggered in their time zone
+    (the view's `created_at`), and why they are paged (`planned["why"]`: reassigned to them,
+    asked to help, by whom, the latest note), with people's names."""
+    lang = person["language"]
+    out = dict(view)
+    if isinstance(view.get("created_at"), int | float):
+        out["when"] = local_time(lang, float(view["created_at"]), person.get("timezone"), seconds=True)
+    why = planned.get("why")
+    if isinstance(why, dict):
+        def name(pid: Any) -> str:
+            known = people.get(str(pid))
+            return known["name"] if known else str(pid or "?")
+
+        out["why"] = {"kind": why.get("kind"), "by": name(why.get("by")),
+                      "note": str(why.get("note") or ""), "note_by": name(why.get("note_by"))}
+    return out
 
 
 def _links(number: int, person: str) -> dict[str, str]:
@@ -117,16 +141,23 @@ def tell(person: Person, message: Message, order: Sequence[str] = URGENT,
 
 
 def update_pages(sent: Iterable[Sent], view: dict[str, Any], state: str,
-                 footer: Callable[[str], str]) -> list[dict[str, Any]]:
+                 footer: Callable[[str], str],
+                 zones: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Edit in place every page already sent on a channel that can: the buttons follow the
-    state, and `footer(lang)` says who took or closed it."""
+    state, and `footer(lang)` says who took or closed it.  `zones` (person id -> time zone)
+    and the view's `created_at`: a person's page keeps saying when it was triggered in their
+    time (a team channel's, and without them, in UTC)."""
     records = []
     for s in sent:
         channel = REGISTRY.get(s.channel)
         if channel is None or not channel.updates_in_place:
             continue
         try:
-            channel.update(s, view, state, footer(s.lang))
+            seen = view
+            zone = (zones or {}).get(s.to)
+            if zone and isinstance(view.get("created_at"), int | float):
+                seen = {**view, "when": local_time(s.lang, float(view["created_at"]), zone, seconds=True)}
+            channel.update(s, seen, state, footer(s.lang))
             records.append({"to": s.address, "channel": s.channel, "ok": True, "ref": s.ref,
                             "notice": "update", "person": s.to})
         except Exception as exc:  # noqa: BLE001

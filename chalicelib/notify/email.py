@@ -13,7 +13,7 @@ from typing import Any
 from .. import config
 from ..model import Person
 from .channels import BOLD, Channel, Message, Page, Sent, register
-from .templates import text
+from .templates import text, when, why_lines
 
 
 def sender() -> str:
@@ -77,9 +77,13 @@ def page_text(lang: str, page: Page) -> tuple[str, str, str]:
     colon = " : " if lang == "fr" else ": "
     buttons = "\n".join(f"{label}{colon}{url}" for label, url in actions.items())
     details = details_text(lang, v.get("highlights") or {})
-    plain = text(lang, "email_page", links="\n\n".join(p for p in (details, buttons) if p), **v).strip()
-    return subject, plain, as_html(text(lang, "email_page", links="", **v).strip(), actions, markup=False,
-                                   extra=details_html(lang, v.get("highlights") or {}))
+    v = {**v, "when": when(lang, v)}
+    why = "\n".join(why_lines(lang, v))  # reassigned to them, asked to help; the latest note
+    head = f"{why}\n\n" if why else ""
+    links = "\n\n".join(p for p in (details, buttons) if p)
+    plain = head + text(lang, "email_page", links=links, **v).strip()
+    return subject, plain, as_html(head + text(lang, "email_page", links="", **v).strip(), actions,
+                                   markup=False, extra=details_html(lang, v.get("highlights") or {}))
 
 
 def _items(highlights: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:

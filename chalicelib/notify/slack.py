@@ -7,7 +7,7 @@ from typing import Any
 from .. import config, escape
 from ..model import Person
 from .channels import Channel, Message, Page, Sent, register
-from .templates import text
+from .templates import text, when, why_lines
 
 # The user or channel is gone ("account_inactive" would be our own token's: tried again).
 GONE = ("user_not_found", "channel_not_found", "is_archived", "user_disabled", "cannot_dm_bot")
@@ -17,12 +17,17 @@ def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
                 footer: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     """The message text and Block Kit blocks for an incident, as its state now stands."""
     headline = escape.slack_fit(text(lang, "slack_page", **view))
-    source = escape.slack_fit(text(lang, "slack_source", **view))
+    source = escape.slack_fit(text(lang, "slack_source", **{**view, "when": when(lang, view)}))
     # verbatim: Slack links no bare URL or #channel of the event's text (links are only ours)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": headline, "verbatim": True}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": source, "verbatim": True}]},
     ]
+    why = why_lines(lang, view)  # reassigned to them, asked to help: why, and the latest note
+    if why:
+        said = "\n".join([f"*{escape.slack_fit(why[0], 300)}*",
+                           *(f">{escape.slack_fit(w, 600)}" for w in why[1:])])
+        blocks.insert(1, {"type": "section", "text": {"type": "mrkdwn", "text": said, "verbatim": True}})
     blocks += detail_blocks(lang, view.get("highlights") or {})
     if footer:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape.slack_fit(footer),

@@ -8,7 +8,7 @@ from .. import config, escape, links, log
 from ..model import Person
 from ..text import whole_number
 from .channels import Channel, DeliveryReport, Message, Page, Sent, register
-from .templates import text
+from .templates import text, why_lines
 
 
 def send(to: str, body: str, status_callback: str | None = None) -> str:
@@ -78,6 +78,9 @@ def page_text(page: Page, lang: str) -> str:
     one_line = {**page.view, "summary": " ".join(str(page.view.get("summary", "")).split())}
     body = text(lang, "sms_page", link=page.link.get("ack", ""), **one_line).strip()
     head, _, tail = body.partition("\n")
+    why = [" ".join(w.split()) for w in why_lines(lang, page.view)]
+    if why:  # why first; the latest note after the event's words, cut first when too long
+        head = "\n".join([f"[Astreinte] {why[0]}.", head, *why[1:]])
     url = details_link(page)
     if url:
         tail = f"{tail}\n{text(lang, 'sms_details', url=url)}" if tail else text(lang, "sms_details", url=url)

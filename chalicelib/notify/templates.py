@@ -7,20 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..severity import LABELS
+from .. import clock
+from ..severity import AFTER_FEMININE, LABELS
 
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "sms_page": "[Astreinte] #{number} {sev_upper} {service} : {summary}\n"
                     "Répondez 4 {number} pour prendre en charge, 6 {number} pour clore. {link}",
-        "voice_page": "Bonjour {name}. Ici Astreinte. Incident {number}, gravité {sev}, "
+        "voice_page": "Bonjour {name}. Ici Astreinte. Incident {number}, gravité {sev_f}, "
                       "service {service} : {summary}. Appuyez sur 4 pour prendre en charge, "
                       "6 pour clore, 5 pour escalader, 2 pour recevoir les détails par SMS, "
                       "1 pour réécouter.",
         "voice_goodbye": "Aucune touche reçue. L'escalade continue. Au revoir.",
         "voice_done": "C'est noté. {result} Au revoir.",
         "slack_page": ":rotating_light: *#{number} {sev_upper}* — {service}\n{summary}",
-        "slack_source": "Source : {source} · déclenché à {at} UTC",
+        "slack_source": "Source : {source} · déclenché à {when}",
         "btn_ack": "Prendre en charge", "btn_resolve": "Clore", "btn_escalate": "Escalader",
         "link_page": "Incident #{number} ({state}) : {summary}",
         "link_hint": "Rien n'est fait tant que vous n'appuyez pas sur le bouton.",
@@ -39,10 +40,10 @@ TEXTS: dict[str, dict[str, str]] = {
                 "5 <n°> pour escalader (ex. 4 12). ACQ/ACK, CLOS/RES et ESC marchent aussi.",
         "unknown_person": "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé. "
                           "This number is not in the on-call directory: nothing was changed.",
-        "unknown_slack_user": "Votre compte Slack n'est pas dans l'annuaire d'astreinte (champ slack de "
-                              "rotas/people.yaml) : rien n'a été changé. Your Slack account is not in "
-                              "the on-call directory (the slack field of rotas/people.yaml): nothing was "
-                              "changed.",
+        "unknown_slack_user": "Votre compte Slack n'est pas dans l'annuaire d'astreinte : rien n'a été "
+                              "changé. Demandez à votre administrateur d'astreinte d'y ajouter votre compte "
+                              "Slack. Your Slack account is not in the on-call directory: nothing was "
+                              "changed. Ask your on-call admin to add your Slack account to the directory.",
         "unknown_button": "Ce bouton ne correspond à aucune action d'Astreinte : rien n'a été changé.",
         "by_source": "l'outil de supervision", "by_ticket_tool": "l'outil de tickets",
         "try_again": "Astreinte n'a pas pu enregistrer votre réponse : renvoyez-la dans un instant. "
@@ -72,8 +73,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "rest_subject": "[Astreinte] Repos insuffisant : {name}",
         "handoff_subject": "[Astreinte] Votre astreinte {rota} — {layer}",
         "email_page_subject": "[Astreinte] #{number} {sev_upper} {service} : {summary}",
-        "email_page": "Incident #{number} — gravité {sev}, service {service}\n\n{summary}\n\n"
-                      "Source : {source} · déclenché à {at} UTC\n\n{links}",
+        "email_page": "Incident #{number} — gravité {sev_f}, service {service}\n\n{summary}\n\n"
+                      "Source : {source} · déclenché à {when}\n\n{links}",
         "hotline_greeting": "Bonjour, vous êtes au support {service}, en dehors des heures de bureau.",
         "hotline_option": "Pour : {label}, tapez {digit}.",
         "hotline_switch_to": "Pour le français, tapez 9.",
@@ -96,7 +97,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "voice_goodbye": "No key received. Escalation continues. Goodbye.",
         "voice_done": "Done. {result} Goodbye.",
         "slack_page": ":rotating_light: *#{number} {sev_upper}* — {service}\n{summary}",
-        "slack_source": "Source: {source} · triggered at {at} UTC",
+        "slack_source": "Source: {source} · triggered at {when}",
         "btn_ack": "Acknowledge", "btn_resolve": "Resolve", "btn_escalate": "Escalate",
         "link_page": "Incident #{number} ({state}): {summary}",
         "link_hint": "Nothing happens until you press the button.",
@@ -115,10 +116,10 @@ TEXTS: dict[str, dict[str, str]] = {
                 "(e.g. 4 12). ACK/ACQ, RES/CLOS and ESC work too.",
         "unknown_person": "This number is not in the on-call directory: nothing was changed. "
                           "Ce numéro n'est pas dans l'annuaire d'astreinte : rien n'a été changé.",
-        "unknown_slack_user": "Your Slack account is not in the on-call directory (the slack field of "
-                              "rotas/people.yaml): nothing was changed. Votre compte Slack n'est pas "
-                              "dans l'annuaire d'astreinte (champ slack de rotas/people.yaml) : rien n'a "
-                              "été changé.",
+        "unknown_slack_user": "Your Slack account is not in the on-call directory: nothing was changed. "
+                              "Ask your on-call admin to add your Slack account to the directory. Votre "
+                              "compte Slack n'est pas dans l'annuaire d'astreinte : rien n'a été changé. "
+                              "Demandez à votre administrateur d'astreinte d'y ajouter votre compte Slack.",
         "unknown_button": "This button is no Astreinte action: nothing was changed.",
         "by_source": "the monitoring tool", "by_ticket_tool": "the ticketing tool",
         "try_again": "Astreinte could not record your answer: please send it again in a moment. "
@@ -147,7 +148,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "handoff_subject": "[Astreinte] Your on-call shift {rota} — {layer}",
         "email_page_subject": "[Astreinte] #{number} {sev_upper} {service}: {summary}",
         "email_page": "Incident #{number} — severity {sev}, service {service}\n\n{summary}\n\n"
-                      "Source: {source} · triggered at {at} UTC\n\n{links}",
+                      "Source: {source} · triggered at {when}\n\n{links}",
         "hotline_greeting": "Hello, you have reached {service} support, outside office hours.",
         "hotline_option": "For: {label}, press {digit}.",
         "hotline_switch_to": "For English, press 9.",
@@ -253,7 +254,6 @@ _DETAILS: dict[str, dict[str, str]] = {
         "details_links": "Liens", "details_fields": "Détails", "details_images": "Images",
         "details_timeline": "Derniers événements",
         "details_title": "Incident #{number} — {service}",
-        "details_meta": "Gravité {sev} · {state} · source {source} · déclenché le {at} UTC",
         "details_state_triggered": "déclenché", "details_state_acknowledged": "pris en charge",
         "details_state_resolved": "clos",
         "details_gone": "Aucun incident #{number}.",
@@ -276,7 +276,6 @@ _DETAILS: dict[str, dict[str, str]] = {
         "details_links": "Links", "details_fields": "Details", "details_images": "Images",
         "details_timeline": "Latest events",
         "details_title": "Incident #{number} — {service}",
-        "details_meta": "Severity {sev} · {state} · source {source} · triggered {at} UTC",
         "details_state_triggered": "triggered", "details_state_acknowledged": "acknowledged",
         "details_state_resolved": "resolved",
         "details_gone": "There is no incident #{number}.",
@@ -296,7 +295,7 @@ _ACTIONS: dict[str, dict[str, str]] = {
     "fr": {
         "ok_note": "#{number} : note ajoutée.",
         "ok_reassign": "#{number} : réassigné à {to}, appelé maintenant.",
-        "ok_snooze": "#{number} : en pause jusqu'à {until} UTC ; s'il n'est pas clos d'ici là, "
+        "ok_snooze": "#{number} : en pause jusqu'à {until} ; s'il n'est pas clos d'ici là, "
                      "il sonnera de nouveau.",
         "ok_responders": "#{number} : {people} appelé(s) en renfort.",
         "ok_merge": "#{number} : fusionné dans #{into} (clos ici, la suite sur #{into}).",
@@ -315,7 +314,7 @@ _ACTIONS: dict[str, dict[str, str]] = {
     "en": {
         "ok_note": "#{number}: note added.",
         "ok_reassign": "#{number}: reassigned to {to}, paged now.",
-        "ok_snooze": "#{number}: snoozed until {until} UTC; unless resolved by then, it will page again.",
+        "ok_snooze": "#{number}: snoozed until {until}; unless resolved by then, it will page again.",
         "ok_responders": "#{number}: paging {people} as well.",
         "ok_merge": "#{number}: merged into #{into} (resolved here, followed on #{into}).",
         "ok_customer_reply": "#{number}: reply sent to the requester on {ticket}.",
@@ -335,7 +334,7 @@ for _lang, _texts in _ACTIONS.items():
 # Responders' actions, as reviewed: who cannot be paged, an added responder never reached.
 _ACTIONS_REVIEW: dict[str, dict[str, str]] = {
     "fr": {
-        "bad_target": "#{number} : impossible d'appeler {to} : aucune règle pour la sévérité {sev} "
+        "bad_target": "#{number} : impossible d'appeler {to} : aucune règle pour la sévérité {sev_f} "
                       "et ni SMS, ni Slack, ni e-mail.",
         "responder_unreachable": "[Astreinte] #{number} : {name}, appelé(e) en renfort, n'a pas pu être "
                                  "joint(e) ({channel} : {error}). Appelez quelqu'un d'autre ?",
@@ -352,6 +351,97 @@ _ACTIONS_REVIEW: dict[str, dict[str, str]] = {
 for _lang, _texts in _ACTIONS_REVIEW.items():
     TEXTS[_lang].update(_texts)
 
+# The details page's what-changed, notes and human timeline (chalicelib.routes.details), and
+# what a channel needs from a person (the /me page, its test page's refusal).
+_WALKTHROUGH: dict[str, dict[str, str]] = {
+    "fr": {
+        "details_meta_local": "Gravité {sev_f} · {state} · source {source} · déclenché le {at}",
+        "details_changes": "Ce qui a changé (dans l'heure d'avant)",
+        "details_notes": "Notes",
+        "tl_triggered": "déclenché",
+        "tl_paged": "{name} appelé(e) par {channel}",
+        "tl_paged_failed": "échec de l'appel de {name} par {channel}",
+        "tl_acknowledged": "pris en charge par {by}",
+        "tl_resolved": "clos par {by}",
+        "tl_note": "note de {by} : {text}",
+        "tl_reassigned": "réassigné à {to} par {by}",
+        "tl_snoozed": "en pause jusqu'au {until}, par {by}",
+        "tl_unsnoozed": "fin de la pause : il sonne de nouveau",
+        "tl_escalated": "escaladé (étape {step})",
+        "tl_escalate_requested": "escalade demandée par {by}",
+        "tl_responders_added": "renfort demandé par {by} : {people}",
+        "tl_merged_into": "fusionné dans #{into}",
+        "tl_merged_from": "#{other} fusionné ici",
+        "tl_unanswered": "personne n'a répondu",
+        "tl_undelivered": "{name} injoignable par {channel}",
+        "tl_source": "la source", "tl_astreinte": "Astreinte",
+        "ch_sms": "SMS", "ch_voice": "téléphone", "ch_slack": "Slack", "ch_email": "e-mail",
+        "ch_whatsapp": "WhatsApp",
+        "needs_phone": "un numéro de téléphone", "needs_email": "une adresse e-mail",
+        "needs_slack": "un identifiant Slack",
+    },
+    "en": {
+        "details_meta_local": "Severity {sev} · {state} · source {source} · triggered on {at}",
+        "details_changes": "What changed (in the hour before)",
+        "details_notes": "Notes",
+        "tl_triggered": "triggered",
+        "tl_paged": "{name} paged by {channel}",
+        "tl_paged_failed": "paging {name} by {channel} failed",
+        "tl_acknowledged": "acknowledged by {by}",
+        "tl_resolved": "resolved by {by}",
+        "tl_note": "note from {by}: {text}",
+        "tl_reassigned": "reassigned to {to} by {by}",
+        "tl_snoozed": "snoozed until {until}, by {by}",
+        "tl_unsnoozed": "snooze over: paging again",
+        "tl_escalated": "escalated (step {step})",
+        "tl_escalate_requested": "escalation asked for by {by}",
+        "tl_responders_added": "responders added by {by}: {people}",
+        "tl_merged_into": "merged into #{into}",
+        "tl_merged_from": "#{other} merged into this one",
+        "tl_unanswered": "nobody answered",
+        "tl_undelivered": "{name} could not be reached by {channel}",
+        "tl_source": "the source", "tl_astreinte": "Astreinte",
+        "ch_sms": "SMS", "ch_voice": "phone", "ch_slack": "Slack", "ch_email": "email",
+        "ch_whatsapp": "WhatsApp",
+        "needs_phone": "a phone number", "needs_email": "an email address",
+        "needs_slack": "a Slack user id",
+    },
+}
+for _lang, _texts in _WALKTHROUGH.items():
+    TEXTS[_lang].update(_texts)
+
+# Pages in context (issue 14): why a reassigned or added person is paged, with the latest
+# note; the footer of pages updated when an incident is open again; times in a person's zone.
+_IN_CONTEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "why_reassigned": "Réassigné à vous par {by}",
+        "why_added": "{by} demande votre aide",
+        "why_note": "Dernière note ({by}) : {text}",
+        "voice_page_why": "Bonjour {name}. Ici Astreinte. {why}. Incident {number}, gravité {sev_f}, "
+                          "service {service} : {summary}. {note}Appuyez sur 4 pour prendre en charge, "
+                          "6 pour clore, 5 pour escalader, 2 pour recevoir les détails par SMS, "
+                          "1 pour réécouter.",
+        "slack_reopened": ":alarm_clock: De nouveau ouvert : la pause prise par {by} est finie",
+        "slack_reassigned": ":arrows_counterclockwise: Réassigné à {to} par {by}",
+        "zone_time": "{time} (heure de {city})",
+        "zone_utc": "{time} UTC",
+    },
+    "en": {
+        "why_reassigned": "Reassigned to you by {by}",
+        "why_added": "{by} asks for your help",
+        "why_note": "Latest note ({by}): {text}",
+        "voice_page_why": "Hello {name}. This is Astreinte. {why}. Incident {number}, severity {sev}, "
+                          "service {service}: {summary}. {note}Press 4 to acknowledge, 6 to resolve, "
+                          "5 to escalate, 2 to get the details by text message, 1 to hear this again.",
+        "slack_reopened": ":alarm_clock: Open again: {by}'s snooze is over",
+        "slack_reassigned": ":arrows_counterclockwise: Reassigned to {to} by {by}",
+        "zone_time": "{time} ({city} time)",
+        "zone_utc": "{time} UTC",
+    },
+}
+for _lang, _texts in _IN_CONTEXT.items():
+    TEXTS[_lang].update(_texts)
+
 VOICE_LANGUAGE = {"fr": "fr-FR", "en": "en-GB"}
 
 
@@ -359,5 +449,38 @@ def text(lang: str, key: str, **values: Any) -> str:
     table = TEXTS.get(lang) or TEXTS["en"]
     if "sev" in values:
         label = LABELS.get(lang, LABELS["en"]).get(values["sev"], values["sev"])
-        values.update(sev=label, sev_upper=label.upper())
+        after_feminine = AFTER_FEMININE.get(lang, LABELS["en"]).get(values["sev"], label)
+        values.update(sev=label, sev_upper=label.upper(), sev_f=after_feminine)
     return table[key].format(**values)
+
+
+NOTE_SHOWN = 200  # characters of the latest note on a page (the details page has it all)
+
+
+def local_time(lang: str, ts: float, zone: str | None, seconds: bool = False) -> str:
+    """An instant as a person reads it: "06:27 (heure de Paris)", "06:27 (Paris time)";
+    "04:27 UTC" without a zone (a team channel) or in UTC."""
+    if not zone or zone in ("UTC", "Etc/UTC"):
+        return text(lang, "zone_utc", time=clock.hm(ts, "UTC", seconds))
+    city = zone.rsplit("/", 1)[-1].replace("_", " ")
+    return text(lang, "zone_time", time=clock.hm(ts, zone, seconds), city=city)
+
+
+def when(lang: str, view: dict[str, Any]) -> str:
+    """When the incident was triggered, for a page: the person's time (`when`, set by
+    chalicelib.notify.deliver), else the view's UTC time."""
+    return str(view.get("when") or text(lang, "zone_utc", time=view["at"]))
+
+
+def why_lines(lang: str, view: dict[str, Any]) -> list[str]:
+    """Why this person is paged (reassigned to them, asked to help) and the latest note, as
+    plain lines (each channel escapes them its way); none for an ordinary page."""
+    why = view.get("why")
+    if not isinstance(why, dict) or why.get("kind") not in ("reassigned", "added"):
+        return []
+    lines = [text(lang, f"why_{why['kind']}", by=str(why.get("by") or "?"))]
+    note = " ".join(str(why.get("note") or "").split())
+    if note:
+        short = note if len(note) <= NOTE_SHOWN else note[:NOTE_SHOWN - 1].rstrip() + "…"
+        lines.append(text(lang, "why_note", by=str(why.get("note_by") or "?"), text=short))
+    return lines

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from .. import config
 from ..text import clean
 from .channels import Channel, DeliveryReport, Page, Sent, register
 from .sms import twilio_missing, twilio_never, twilio_report, twilio_url
-from .templates import VOICE_LANGUAGE
+from .templates import VOICE_LANGUAGE, text, why_lines
 
 
 def call(to: str, twiml_url: str, status_callback: str) -> str:
@@ -33,6 +34,17 @@ def gather(said: str, lang: str, action_url: str, goodbye: str) -> str:
     resp.say(clean(goodbye), language=voice_lang)
     resp.hangup()
     return str(resp)
+
+
+def page_said(lang: str, view: dict[str, Any]) -> str:
+    """What a call says (view: the incident's, with `name`, the person's): why they are
+    called (reassigned to them, asked to help) and the latest note, when the view has it
+    (chalicelib.notify.in_context)."""
+    why = why_lines(lang, view)
+    if not why:
+        return text(lang, "voice_page", **view)
+    note = f"{why[1]}. " if len(why) > 1 else ""
+    return text(lang, "voice_page_why", **{**view, "why": why[0], "note": note})
 
 
 def say(said: str, lang: str) -> str:

@@ -96,13 +96,17 @@ def report_lines(start: float, end: float) -> list[str]:
     return out
 
 
-def open_lines() -> list[str]:
-    """The report line of each incident still open (triggered or acknowledged), whatever the
-    month it opened, oldest first, from the sparse `open` index."""
-    return _index_lines("open", OPEN_SHARD, None)
+def open_lines(start: float | None = None, end: float | None = None) -> list[str]:
+    """The report line of each incident still open (triggered or acknowledged), oldest first,
+    from the sparse `open` index: whatever the month it opened, or, given a period, opened in
+    [start, end)."""
+    when = None if start is None or end is None else Incident.created_at.between(start, end - 1e-6)
+    return _index_lines("open", OPEN_SHARD, when)
 
 
 def _index_lines(index: str, key: str, when: Any) -> list[str]:
+    """The `line` of each item of one partition of an index (`when`: a condition on its sort
+    key, created_at), in the index's order."""
     conn = Incident._get_connection()
     out: list[str] = []
     last = None
@@ -149,37 +153,53 @@ STATES = ("open", "triggered", "acknowledged", "resolved", "unanswered")
 RECENT_DAYS = 7  # the list's default: what is open, and what opened in the last week
 
 
+OPEN_STATES = frozenset({"triggered", "acknowledged"})
+
+
+def parse_states(value: str | None) -> set[str] | None:
+    """`state`: one of STATES or several, comma-separated, any case (PagerDuty's
+    `statuses[]`, joined by the route); open is triggered and acknowledged.  None: any."""
+    if not value:
+        return None
+    wanted = {w.strip().lower() for w in value.split(",") if w.strip()}
+    bad = sorted(wanted - set(STATES))
+    if bad or not wanted:
+        shown = ", ".join(repr(b[:20]) for b in bad[:3]) or repr(value[:20])
+        names = ", ".join(STATES)
+        raise errors.BadRequest(f"'state' takes {names} (several: comma-separated), not {shown} / "
+                                f"'state' accepte {names} (plusieurs : séparés par une virgule), pas {shown}")
+    return (wanted - {"open"}) | OPEN_STATES if "open" in wanted else wanted
+
+
 def list_incidents(start: float, end: float, filters: dict[str, str | None],
-                   limit: int = 1000, with_open: bool = False) -> dict[str, Any]:
+                   limit: int = 1000, with_open: bool = False, period_given: bool = False) -> dict[str, Any]:
     """The incidents opened in [start, end), newest first, filtered; `with_open`: and every
-    incident still open whenever it opened (state=open reads only those)."""
+    incident still open whenever it opened.  state=open reads only the open ones: whenever
+    they opened, or in [start, end) when the caller gave a period (`period_given`)."""
     sev = filters.get("severity")
     if sev and normalise(sev) is None:
         raise errors.BadRequest(f"'severity' is not one of critique, eleve, moyen, faible: {sev!r} / "
                                 f"'severity' n'est pas l'une de critique, eleve, moyen, faible")
-    state = filters.get("state")
-    if state and state not in STATES:
-        raise errors.BadRequest(f"'state' is not one of {', '.join(STATES)}: {state[:20]!r} / "
-                                f"'state' n'est pas l'un de {', '.join(STATES)}")
+    states = parse_states(filters.get("state"))
+    only_open = states is not None and states <= OPEN_STATES
     if not 1 <= limit <= 5000:
         raise errors.BadRequest("'limit' must be between 1 and 5000 / 'limit' doit être entre 1 et 5000")
     rows: list[dict[str, Any]] = []
     b = directory.bundle()
-    lines = [] if state == "open" else report_lines(start, end)
-    if with_open or state == "open":
-        lines += open_lines()
+    if only_open:
+        lines = open_lines(start, end) if period_given else open_lines()
+    else:
+        lines = report_lines(start, end) + (open_lines() if with_open else [])
     by_number = {f["number"]: f for f in (facts(line, b) for line in lines)}  # (both indexes: once)
     found = sorted(by_number.values(), key=lambda f: (f["created_at"], f["number"]))
-    answer = {"from": clock.iso(start), "to": clock.iso(end), "open": with_open or state == "open"}
+    answer = {"from": clock.iso(start), "to": clock.iso(end), "open": with_open or only_open}
     for f in reversed(found):
         if filters.get("service") and f["service"] != filters["service"]:
             continue
         if sev and f["severity"] != normalise(sev):
             continue
-        if state == "open" and f["state"] not in ("triggered", "acknowledged"):
-            continue
-        if state not in (None, "", "open") and not (
-                f["state"] == state or (state == "unanswered" and f["unanswered"])):
+        if states is not None and f["state"] not in states and not (
+                "unanswered" in states and f["unanswered"]):
             continue
         person = filters.get("person")
         if person and person not in {*f["paged"], f["acknowledged_by"], f["resolved_by"]}:

@@ -4,9 +4,11 @@ from __future__ import annotations
 from html import escape
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 
-from .. import clock, errors, incidents, replies
+from .. import clock, errors, incidents, replies, text
 from ..reports import review
+from ..rotas import directory
 from .http import (
     JSON_TYPES,
     caller,
@@ -27,7 +29,7 @@ bp = Blueprint(__name__)
 @guarded
 def get_incident(number: str) -> Response:
     request = bp.current_request
-    caller(request)
+    person = caller(request)
     inc = incidents.get(incident_number(number))
     if inc is None:
         raise errors.NotFound(f"there is no incident #{number} / aucun incident #{number}",
@@ -35,7 +37,7 @@ def get_incident(number: str) -> Response:
     if wants_csv(request):  # the timeline, one row per entry
         return csv(review.to_csv(review.timeline_rows([inc.number]), review.CSV_TIMELINE_FIELDS),
                    f"incident-{inc.number}.csv")
-    return json_response(200, incidents.as_json(inc))
+    return json_response(200, incidents.as_json(inc, lang=directory.language_of(person)))
 
 
 @bp.route("/v1/incidents/{number}/{action}", methods=["POST"], content_types=JSON_TYPES)
@@ -47,8 +49,11 @@ def act_on_incident(number: str, action: str) -> Response:
     person = caller(request)
     outcome, message = replies.api_action(incident_number(number), person, action, json_body(request),
                                           request.headers.get("idempotency-key"))
-    status = 200 if outcome.changed else (404 if outcome.result == "no_incident" else 409)
-    return json_response(status, {**outcome.as_dict(), "message": message})
+    if outcome.changed:
+        return json_response(200, {**outcome.as_dict(), "message": message})
+    # A refusal says why as every error does ({"error", "message"}), `result` kept beside it.
+    status = 404 if outcome.result == "no_incident" else 409
+    return json_response(status, {"error": outcome.result, **outcome.as_dict(), "message": message})
 
 
 _PAGE = ("<!doctype html><html lang={lang}><meta charset=utf-8>"
@@ -92,12 +97,20 @@ def press_link(token: str) -> Response:
     return json_response(status, {**outcome.as_dict(), "message": sentence}, {"Cache-Control": "no-store"})
 
 
+def pagerduty_statuses(request: Request) -> str | None:
+    """PagerDuty's `statuses[]=triggered&statuses[]=acknowledged`, as our `state` (comma-separated)."""
+    params = request.query_params
+    given = params.getlist("statuses[]") if params is not None and "statuses[]" in params else []
+    return ",".join(text.clean(str(v)) for v in given) or None
+
+
 @bp.route("/v1/incidents", methods=["GET"])
 @guarded
 def list_incidents() -> Response:
     request = bp.current_request
     caller(request)
     filters = {k: query(request, k) for k in ("service", "severity", "state", "person")}
+    filters["state"] = filters["state"] or query(request, "status") or pagerduty_statuses(request)
     rows = query(request, "rows") or "incidents"
     # By default what is open (whenever it opened) and the last days; a period given: that period.
     chosen = query(request, "from") or query(request, "to")
@@ -114,7 +127,7 @@ def list_incidents() -> Response:
             return csv(review.to_csv(found["timeline"], review.CSV_TIMELINE_FIELDS), "escalation-log.csv")
         return json_response(200, found)
     found = review.list_incidents(start, end, filters, limit=int_query(request, "limit", 1000),
-                                  with_open=recent)
+                                  with_open=recent, period_given=bool(chosen))
     if wants_csv(request):
         return csv(review.to_csv(found["incidents"], review.CSV_INCIDENT_FIELDS), "incidents.csv")
     return json_response(200, found)

@@ -72,9 +72,15 @@ def _channels(person: Person) -> list[dict[str, Any]]:
         missing = channel.configured()
         rows.append({"channel": name, "reachable": address is not None, "in_rules": name in ruled,
                      "address": mask(channel, address) if address else None,
-                     "needs": channel.needs_label, "configured": missing is None,
+                     "needs": channel.needs_label, "needs_label": needs_label(channel),
+                     "configured": missing is None,
                      "testable": address is not None and missing is None})
     return rows
+
+
+def needs_label(channel: Channel) -> dict[str, str]:
+    """What the channel needs from a person's entry, in each language ("an email address")."""
+    return {lang: notify.text(lang, f"needs_{channel.needs}") for lang in ("fr", "en")}
 
 
 def _rules(person: Person) -> list[dict[str, Any]]:
@@ -208,9 +214,10 @@ def test_page() -> Response:
                                 f"'channel' doit être l'un de {known}, pas {shown}", code="unknown_channel")
     address = channel.address(person)
     if address is None:
-        raise errors.BadRequest(f"'channel': {channel.name} cannot reach you, your entry in people.yaml has "
-                                f"no {channel.needs_label} / 'channel' : {channel.name} ne vous joint pas, "
-                                f"il manque {channel.needs} à votre fiche dans people.yaml",
+        needs = needs_label(channel)
+        raise errors.BadRequest(f"'channel': {channel.name} cannot reach you, your entry in people.yaml "
+                                f"lacks {needs['en']} / 'channel' : {channel.name} ne vous joint pas, il "
+                                f"manque {needs['fr']} à votre fiche dans people.yaml",
                                 code="unreachable_channel")
     missing = channel.configured()
     if missing:
