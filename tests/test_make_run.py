@@ -45,6 +45,9 @@ def test_the_printed_curl_pages_the_agent_on_call_in_the_outbox(tmp_path: Path) 
             if "/v1/incidents/1" in line:
                 break
         text = "".join(banner)
+        # It says where its data really is (ASTREINTE_DATA_DIR moves it from .localdata/).
+        [stored] = [line for line in banner if "DynamoDB Local" in line]
+        assert f"(data kept in {tmp_path / 'db'})" in stored and ".localdata" not in stored, stored
         outbox = f"http://127.0.0.1:{ports['ASTREINTE_OUTBOX_PORT']}"
         assert f"{outbox}/" in text and f"{outbox}/outbox.json" in text
         curl = re.search(r"(curl -s -X POST .*?\}')", text, re.S)

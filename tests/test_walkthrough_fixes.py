@@ -5,25 +5,18 @@ says where its data really is."""
 from __future__ import annotations
 
 import copy
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from datetime import datetime
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-from conftest import HELPDESK_KEY, ROOT, Api
+from conftest import HELPDESK_KEY, Api
 
 from chalicelib import changes, clock, links
 from chalicelib.notify.templates import text
 from chalicelib.rotas import directory
-from devstack.dynamodb import free_port
 
 ALICE = "+33600000001"
 DETAILS_LINK = re.compile(r"(?:détails|details) ?: (http://127\.0\.0\.1:\d+/d/[A-Za-z0-9_.-]+)$")
@@ -212,31 +205,3 @@ def test_a_french_call_says_gravite_elevee(api: Api, fresh) -> None:
     call = fresh.fake.wait_for(kind="call", to=ALICE)
     said = fresh.fake.answer_call(call["sid"])
     assert "gravité élevée" in said and "gravité élevé," not in said, said
-
-
-# ---------------------------------------------------------------- 4. make run's banner
-
-def test_make_run_says_where_its_data_really_is(tmp_path: Path) -> None:
-    data = tmp_path / "elsewhere"
-    env = {**os.environ, "ASTREINTE_PORT": str(free_port()), "ASTREINTE_OUTBOX_PORT": str(free_port()),
-           "ASTREINTE_DYNAMODB_PORT": str(free_port()), "ASTREINTE_DATA_DIR": str(data)}
-    proc = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        seen = []
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline() if proc.stdout else ""
-            assert line, "make run stopped before its banner:\n" + "".join(seen)
-            seen.append(line)
-            if "DynamoDB Local" in line:
-                break
-        assert f"(data kept in {data})" in seen[-1], seen[-1]
-        assert ".localdata" not in seen[-1]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
