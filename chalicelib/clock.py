@@ -42,14 +42,26 @@ def iso(ts: float) -> str:
     )
 
 
-def hm(ts: float, zone: str, seconds: bool = False) -> str:
+def known_zone(name: str) -> bool:
+    """Whether `name` is an IANA time zone ("Europe/Paris"; not "Europe", a folder of the
+    database, nor "Europe/Pariss")."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError, TypeError):
+        return False
+    return True
+
+
+def zone(name: str) -> tzinfo:
+    """The time zone of that name, or UTC: what people read is never a reason to fail (the
+    rotas' loader names a zone it cannot read)."""
+    return ZoneInfo(name) if known_zone(name) else UTC
+
+
+def hm(ts: float, zone_name: str, seconds: bool = False) -> str:
     """'HH:MM' (or 'HH:MM:SS') of an instant in a time zone (an IANA name: a person's or a
     team's); in UTC when the zone is unknown."""
-    try:
-        tz: tzinfo = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = UTC
-    return datetime.fromtimestamp(ts, tz=tz).strftime("%H:%M:%S" if seconds else "%H:%M")
+    return datetime.fromtimestamp(ts, tz=zone(zone_name)).strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
 def check_year(d: date) -> date:

@@ -140,7 +140,8 @@ SEPARATOR = " / "
 def _separator(message: str) -> int | None:
     """Where the first " / " outside quotes starts, or None.  A quote opens on ' or " that
     does not follow a letter or digit (an apostrophe inside a word, "API's", "n'est", opens
-    nothing) and closes on the same character; a backslash escapes the next one, as in repr."""
+    nothing) and closes on the same character; a backslash escapes the next one, as in repr.
+    A quote left open to the end counts for nothing: the first " / " then."""
     quote: str | None = None
     i = 0
     while i < len(message):
@@ -155,4 +156,7 @@ def _separator(message: str) -> int | None:
         elif message.startswith(SEPARATOR, i) and i and i + len(SEPARATOR) < len(message):
             return i
         i += 1
+    if quote is not None:  # a quote never closed (a value cut after quoting): quotes say nothing
+        first = message.find(SEPARATOR, 1)
+        return first if 0 < first < len(message) - len(SEPARATOR) else None
     return None

@@ -21,7 +21,7 @@ from pynamodb.exceptions import PutError
 from . import clock, config, errors, hashing, incidents, links, notify, store, ticketing
 from .hotline import csat
 from .incidents import delivery, engine, flood
-from .incidents.actions import BadTarget
+from .incidents.actions import NOTE_MAX, BadTarget
 from .incidents.records import IDEMPOTENCY_DAYS
 from .incidents.views import channel_of, said_by, view
 from .model import Person
@@ -267,7 +267,8 @@ def slack_clicked(payload: dict[str, Any]) -> str:
     if payload.get("type") != "block_actions" or not actions:
         return "ignored"
     act = _obj(actions[0])
-    buttons = {"ack": "acknowledge", "resolve": "resolve", "escalate": "escalate", "snooze": "snooze"}
+    buttons = {"ack": "acknowledge", "resolve": "resolve", "escalate": "escalate", "snooze": "snooze",
+               "note": "note"}
     action = buttons.get(str(act.get("action_id")))
     channel = _obj(payload.get("channel")).get("id") or _obj(payload.get("container")).get("channel_id")
     person = directory.person_by_slack(user)
@@ -279,6 +280,8 @@ def slack_clicked(payload: dict[str, Any]) -> str:
             slack_notify.ephemeral(channel, user, said)
         return "unknown"
     inc = incidents.get(number)
+    if action == "note":  # a modal to type it in (slack_submitted adds it); any directory member may
+        return _open_note(payload, person, user, number, inc, channel)
     # A page posted in a team channel may be taken by anyone in the directory.
     via_channel = inc is not None and f"slack:{channel}" in (inc.paged or [])
     idem_key = f"slack:{user}:{act.get('action_ts', '')}:{act.get('action_id')}"
@@ -291,6 +294,64 @@ def slack_clicked(payload: dict[str, Any]) -> str:
     if outcome.result not in ("acknowledged", "resolved", "escalated") and channel:
         slack_notify.ephemeral(channel, user, answer(outcome, person["language"]))
     return outcome.result
+
+
+def _open_note(payload: dict[str, Any], person: Person, user: str, number: int,
+               inc: store.Incident | None, channel: Any) -> str:
+    """The Note button: the modal opened with the click's trigger_id, in the clicker's language.
+    No such incident, or Slack refusing the trigger (more than 3 seconds old): said privately."""
+    lang = person["language"]
+    if inc is None:
+        if channel:
+            slack_notify.ephemeral(str(channel), user, text(lang, "no_incident", number=number))
+        return "no_incident"
+    from slack_sdk.errors import SlackApiError
+
+    modal = slack_notify.note_modal(lang, number, inc.summary, NOTE_MAX)
+    try:
+        slack_notify.open_modal(str(payload.get("trigger_id", "")), modal)
+    except SlackApiError:
+        if channel:
+            slack_notify.ephemeral(str(channel), user, text(lang, "try_again"))
+        return "modal_refused"
+    return "modal_opened"
+
+
+def slack_submitted(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The Note modal submitted (a view_submission): the note added for the one who typed it, once
+    per view (a retried delivery adds nothing).  None closes the modal (Slack wants an empty
+    200); otherwise Slack's {"response_action": "errors", "errors": {block_id: why}} keeps it open
+    with the reason under the field, in the person's language."""
+    user = str(_obj(payload.get("user")).get("id", ""))
+    modal = _obj(payload.get("view"))
+    if payload.get("type") != "view_submission" or modal.get("callback_id") != "note":
+        return None  # no modal of ours: closed, nothing done
+    person = directory.person_by_slack(user)
+    if person is None:
+        return _field_error(text("fr", "unknown_slack_user"))
+    lang = person["language"]
+    number = whole_number(str(modal.get("private_metadata", "")), 1)
+    if number is None:
+        return _field_error(text(lang, "unknown_button"))
+    typed = _obj(_obj(_obj(_obj(modal.get("state")).get("values")).get(slack_notify.NOTE_BLOCK))
+                 .get(slack_notify.NOTE_INPUT)).get("value")
+    view_id = str(modal.get("id", ""))
+    try:
+        outcome = incidents.note(number, person["id"], "slack", typed,
+                                 f"slack-view:{view_id}" if view_id else None)
+    except errors.BadRequest:
+        return _field_error(text(lang, "note_modal_bad", max=NOTE_MAX))
+    except Exception as exc:
+        if not store.unavailable(exc):
+            raise
+        return _field_error(text(lang, "try_again"))  # nothing recorded: the modal stays, to send again
+    if outcome.result != "noted":
+        return _field_error(answer(outcome, lang))
+    return None
+
+
+def _field_error(said: str) -> dict[str, Any]:
+    return {"response_action": "errors", "errors": {slack_notify.NOTE_BLOCK: said}}
 
 
 # ---------------------------------------------------------------- links and API

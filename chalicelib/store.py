@@ -570,8 +570,8 @@ def create_table() -> bool:
     s = config.settings()
     client = boto3.client("dynamodb", endpoint_url=s.dynamodb_endpoint, region_name=s.region)
     if s.table_name in client.list_tables()["TableNames"]:
-        if "open" in _add_missing_indexes(client, s.table_name):
-            backfill_open_index(client, s.table_name)
+        _add_missing_indexes(client, s.table_name)
+        backfill_open_index(client, s.table_name)  # once done, one read of its marker
         return False
     definition = {k: v for k, v in TABLE_DEFINITION.items() if k != "TimeToLiveSpecification"}
     client.create_table(TableName=s.table_name, **definition)

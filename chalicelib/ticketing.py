@@ -26,7 +26,6 @@ import secrets
 import string
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
@@ -180,7 +179,7 @@ def _team_zone(inc: Incident | None) -> str | None:
 
 def local_time(ts: float, zone: str, lang: str) -> str:
     """"02/12/2026 à 05:58 (Europe/Paris)" / "2 Dec 2026 at 05:58 (Europe/Paris)"."""
-    t = datetime.fromtimestamp(ts, ZoneInfo(zone))
+    t = datetime.fromtimestamp(ts, clock.zone(zone))
     if lang == "fr":
         return f"{t:%d/%m/%Y} à {t:%H:%M} ({zone})"
     return f"{t.day} {_MONTHS_EN[t.month - 1]} {t.year} at {t:%H:%M} ({zone})"
@@ -294,7 +293,7 @@ def customer_reply(inc: Incident, person_id: str, kind: str, values: dict[str, A
     if ticket is None:
         raise NoTicket("this incident was not opened by a ticket / cet incident ne vient pas d'un ticket")
     if kind not in KINDS:
-        known, shown = ", ".join(KINDS), repr(kind)[:40]
+        known, shown = ", ".join(KINDS), repr(kind[:40])
         raise errors.BadRequest(f"'kind' must be one of {known}, not {shown} / "
                                 f"'kind' doit être l'un de {known}, pas {shown}", code="bad_kind")
     words = _reply_values(kind, values)

@@ -169,7 +169,7 @@ def test_a_reassigned_persons_sms_says_by_whom_with_the_latest_note(api: Api, fr
     sms = fake.wait_for(kind="sms", to=DAN, predicate=lambda m: f"#{number} " in m["body"])
     lines = sms["body"].split("\n")
     assert lines[0] == "[Astreinte] Reassigned to you by Carol Durand."
-    assert lines[1].startswith(f"[Astreinte] #{number} HIGH Helpdesk: Disk full on db-1")
+    assert lines[1].startswith(f"#{number} HIGH Helpdesk: Disk full on db-1")  # one [Astreinte]
     assert lines[2] == "Latest note (Carol Durand): RAID reconstruit, à surveiller"
     assert lines[3].startswith(f"Reply 4 {number} to acknowledge")
     paged = [e["detail"] for e in api.incident(number)["timeline"]

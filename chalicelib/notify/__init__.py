@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_chain, wait_fixed
 
-from .. import config, links, metrics
+from .. import config, links, log, metrics
 from ..model import Person
 from . import channels
 from .channels import REGISTRY, Message, Page, Sent, Undeliverable, default_language, provider_status
@@ -66,7 +66,7 @@ def deliver(planned: dict[str, Any], view: dict[str, Any], people: dict[str, Per
             raise RuntimeError(missing)
         lang = person["language"] if person else default_language()
         if person is not None:
-            view = in_context(view, planned, person, people)
+            view = _in_context_or_plain(view, planned, person, people)
             if planned.get("why"):
                 record["why"] = planned["why"]["kind"]
         page = Page(number=int(view["number"]), to=to, view=view, step=record["step"], person=person,
@@ -80,6 +80,17 @@ def deliver(planned: dict[str, Any], view: dict[str, Any], people: dict[str, Per
     record.update(ok=True, ref=sent.ref)
     metrics.count("PagesSent")
     return Delivery(record, sent, sent.address or address)
+
+
+def _in_context_or_plain(view: dict[str, Any], planned: dict[str, Any], person: Person,
+                         people: dict[str, Person]) -> dict[str, Any]:
+    """The page in context (in_context), or the plain page: the context never costs a page."""
+    try:
+        return in_context(view, planned, person, people)
+    except Exception as exc:  # noqa: BLE001 - a bug in the words must not stop paging
+        log.error("page_context_failed", incident=view.get("number"), to=person["id"],
+                  error=f"{type(exc).__name__}: {exc}"[:300])
+        return view
 
 
 def in_context(view: dict[str, Any], planned: dict[str, Any], person: Person,

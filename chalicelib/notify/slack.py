@@ -1,5 +1,6 @@
 """Slack pages: chat.postMessage with Acknowledge / Resolve / Escalate buttons, updated in
-place (chat.update) when the incident is taken or closed."""
+place (chat.update) when the incident is taken or closed; a Note button opens a modal
+(views.open) whose submission comes back to the same interactivity URL."""
 from __future__ import annotations
 
 from typing import Any
@@ -41,6 +42,11 @@ def page_blocks(lang: str, view: dict[str, Any], state: str = "triggered",
         buttons.append(("escalate", "btn_escalate", "danger"))
     if state == "acknowledged":  # 60 minutes, then triggered again (chalicelib.replies.slack_clicked)
         buttons.append(("snooze", "btn_snooze", None))
+    if state in ("triggered", "acknowledged"):  # a note for the others paged: a modal (note_modal)
+        blocks.append({"type": "section", "block_id": f"note-{view['number']}",
+                       "text": {"type": "mrkdwn", "text": text(lang, "slack_note_prompt"), "verbatim": True},
+                       "accessory": {"type": "button", "action_id": "note", "value": str(view["number"]),
+                                     "text": {"type": "plain_text", "text": text(lang, "btn_note")}}})
     if buttons:
         elements = []
         for action, label, style in buttons:
@@ -89,6 +95,33 @@ def detail_blocks(lang: str, highlights: dict[str, Any]) -> list[dict[str, Any]]
     if fields:
         blocks.append({"type": "section", "fields": fields})
     return blocks
+
+
+NOTE_BLOCK, NOTE_INPUT = "note", "text"  # the modal's input: view.state.values["note"]["text"]
+
+
+def note_modal(lang: str, number: int, summary: str, max_chars: int) -> dict[str, Any]:
+    """The modal the Note button opens: one multiline input, in the clicker's language; the
+    incident's number rides in private_metadata (chalicelib.replies.slack_submitted)."""
+    def plain(key: str, **values: Any) -> dict[str, Any]:
+        return {"type": "plain_text", "text": text(lang, key, **values)}
+    return {
+        "type": "modal", "callback_id": "note", "private_metadata": str(number),
+        "title": plain("note_modal_title", number=number), "submit": plain("note_modal_submit"),
+        "close": plain("note_modal_close"),
+        "blocks": [
+            {"type": "context", "elements": [{"type": "plain_text", "text": f"#{number} {summary}"[:300]}]},
+            {"type": "input", "block_id": NOTE_BLOCK, "label": plain("note_modal_label"),
+             "element": {"type": "plain_text_input", "action_id": NOTE_INPUT, "multiline": True,
+                         "max_length": max_chars, "placeholder": plain("note_modal_placeholder")}},
+        ],
+    }
+
+
+def open_modal(trigger_id: str, modal: dict[str, Any]) -> str:
+    """views.open with a click's trigger_id (Slack honours it for 3 seconds); returns the view's id."""
+    resp = config.slack_client().views_open(trigger_id=trigger_id, view=modal)
+    return str(resp["view"]["id"])
 
 
 def post(channel: str, message: str, blocks: list[dict[str, Any]] | None = None) -> tuple[str, str]:

@@ -80,7 +80,7 @@ def page_text(page: Page, lang: str) -> str:
     head, _, tail = body.partition("\n")
     why = [" ".join(w.split()) for w in why_lines(lang, page.view)]
     if why:  # why first; the latest note after the event's words, cut first when too long
-        head = "\n".join([f"[Astreinte] {why[0]}.", head, *why[1:]])
+        head = "\n".join([f"[Astreinte] {why[0]}.", head.removeprefix("[Astreinte] "), *why[1:]])
     url = details_link(page)
     if url:
         tail = f"{tail}\n{text(lang, 'sms_details', url=url)}" if tail else text(lang, "sms_details", url=url)

@@ -442,6 +442,33 @@ _IN_CONTEXT: dict[str, dict[str, str]] = {
 for _lang, _texts in _IN_CONTEXT.items():
     TEXTS[_lang].update(_texts)
 
+# A note from Slack (issue 14): the page's button and the modal it opens (chalicelib.notify.slack).
+# Slack's limits: a modal's title, submit and close at most 24 characters, a placeholder 150.
+_SLACK_NOTE: dict[str, dict[str, str]] = {
+    "fr": {
+        "slack_note_prompt": ":memo: Une information pour les autres personnes appelées ?",
+        "btn_note": "Ajouter une note",
+        "note_modal_title": "Note sur #{number}",
+        "note_modal_submit": "Ajouter",
+        "note_modal_close": "Annuler",
+        "note_modal_label": "Votre note (envoyée aux autres personnes appelées)",
+        "note_modal_placeholder": "Ce que vous avez vu, fait ou demandé",
+        "note_modal_bad": "Écrivez une note de 1 à {max} caractères.",
+    },
+    "en": {
+        "slack_note_prompt": ":memo: Something the others paged should know?",
+        "btn_note": "Add a note",
+        "note_modal_title": "Note on #{number}",
+        "note_modal_submit": "Add",
+        "note_modal_close": "Cancel",
+        "note_modal_label": "Your note (sent to the others paged)",
+        "note_modal_placeholder": "What you saw, did or asked for",
+        "note_modal_bad": "Write a note of 1 to {max} characters.",
+    },
+}
+for _lang, _texts in _SLACK_NOTE.items():
+    TEXTS[_lang].update(_texts)
+
 VOICE_LANGUAGE = {"fr": "fr-FR", "en": "en-GB"}
 
 
@@ -460,7 +487,7 @@ NOTE_SHOWN = 200  # characters of the latest note on a page (the details page ha
 def local_time(lang: str, ts: float, zone: str | None, seconds: bool = False) -> str:
     """An instant as a person reads it: "06:27 (heure de Paris)", "06:27 (Paris time)";
     "04:27 UTC" without a zone (a team channel) or in UTC."""
-    if not zone or zone in ("UTC", "Etc/UTC"):
+    if not zone or zone in ("UTC", "Etc/UTC") or not clock.known_zone(zone):
         return text(lang, "zone_utc", time=clock.hm(ts, "UTC", seconds))
     city = zone.rsplit("/", 1)[-1].replace("_", " ")
     return text(lang, "zone_time", time=clock.hm(ts, zone, seconds), city=city)

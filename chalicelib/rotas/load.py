@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -172,8 +172,12 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
                 problems.append(f"{where}.notify[{j}].severities: unknown severity")
             rules.append({"channel": ch, "after": _duration(rule.get("after", 0), where, problems),
                           "severities": [s for s in sevs if s]})
+        zone = str(p.get("timezone", "Europe/Paris"))
+        if not clock.known_zone(zone):  # their pages' and answers' times
+            problems.append(f"{where}.timezone: unknown time zone '{zone}'")
+            zone = "Europe/Paris"
         people[pid] = {"id": pid, "name": p.get("name", pid), "language": lang,
-                       "timezone": p.get("timezone", "Europe/Paris"), "phone": phone,
+                       "timezone": zone, "phone": phone,
                        "slack": p.get("slack"), "email": p.get("email"), "notify": rules,
                        "roles": [str(r) for r in p.get("roles") or []]}
 
@@ -181,9 +185,7 @@ def _validate(raw: dict[str, dict[str, Any]], origin: dict[str, str],
     for rid, r in raw["rotas"].items():
         where = origin["rotas" + rid]
         tz = r.get("timezone", "Europe/Paris")
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
+        if not clock.known_zone(tz):
             problems.append(f"{where}.timezone: unknown time zone '{tz}'")
             tz = "UTC"
         layers = {}
@@ -320,9 +322,7 @@ def _teams(raw: dict[str, Any], origin: dict[str, str], bundle: dict[str, Any],
             if m not in people:
                 problems.append(f"{where}.managers: unknown person '{m}'")
         tz = str(t.get("timezone") or (rotas[own[0]]["timezone"] if own else "Europe/Paris"))
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
+        if not clock.known_zone(tz):
             problems.append(f"{where}.timezone: unknown time zone '{tz}'")
             tz = "Europe/Paris"
         office = t.get("office_hours") or [{"days": ["weekdays"], "from": "09:00", "to": "18:00"}]
@@ -440,9 +440,7 @@ def _layer_fields(layer: dict[str, Any], lw: str, tz: str, people: dict[str, Any
                 problems.append(f"{ow}: overlaps overrides[{j}] of the same layer")
         overrides.append(item)
     zone = str(layer.get("timezone", tz))  # follow-the-sun: a layer may keep its own hours
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not clock.known_zone(zone):
         problems.append(f"{lw}.timezone: unknown time zone '{zone}'")
         zone = tz
     return {"timezone": zone, "pattern": pattern, "handoff": handoff, "start": start,
@@ -506,9 +504,7 @@ def _support_hours(svc: dict[str, Any], where: str, people: dict[str, Any],
         return None
     sw = f"{where}.support_hours"
     tz = str(hours.get("timezone", "Europe/Paris"))
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not clock.known_zone(tz):
         problems.append(f"{sw}.timezone: unknown time zone '{tz}'")
         tz = "Europe/Paris"
     defer = [_severity(x) for x in hours.get("defer", ["moyen", "faible"])]

@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from chalice import Blueprint, Response
 
@@ -84,10 +83,7 @@ def _details(token: str) -> tuple[dict[str, Any], str]:
 
 
 def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError):  # checked by the rotas' loader; never a reason to fail the page
-        return ZoneInfo("UTC")
+    return clock.zone(name)  # checked by the rotas' loader; never a reason to fail the page
 
 
 def _when(ts: float, lang: str, zone: tzinfo, full: bool = False) -> str:

@@ -209,7 +209,7 @@ def test_page() -> Response:
     known = ", ".join(channels.REGISTRY)
     channel = channels.REGISTRY.get(name) if isinstance(name, str) else None
     if channel is None:
-        shown = repr(name)[:40]
+        shown = repr(name[:40]) if isinstance(name, str) else f"<{type(name).__name__}>"
         raise errors.BadRequest(f"'channel' must be one of {known}, not {shown} / "
                                 f"'channel' doit être l'un de {known}, pas {shown}", code="unknown_channel")
     address = channel.address(person)

@@ -1,5 +1,6 @@
 """Providers calling us back: Twilio (SMS replies, voice TwiML and keys, delivery status) and
-Slack (buttons).  Each request is verified as its provider signs it before anything else."""
+Slack (buttons, and the modals they open).  Each request is verified as its provider signs it
+before anything else."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -7,7 +8,7 @@ from chalice import Blueprint, Response
 from .. import replies, store
 from ..notify import sms, voice
 from ..notify.templates import text
-from .http import FORM, body, empty, guarded, request_url, xml
+from .http import FORM, body, empty, guarded, json_response, request_url, xml
 
 bp = Blueprint(__name__)
 
@@ -63,6 +64,9 @@ def slack_interactivity() -> Response:
     request = bp.current_request
     payload = replies.verify_slack(body(request), request.headers.get("x-slack-request-timestamp"),
                                    request.headers.get("x-slack-signature"))
+    if payload.get("type") == "view_submission":  # a modal of ours submitted (the Note button's)
+        said = replies.slack_submitted(payload)
+        return empty(200) if said is None else json_response(200, said)
     try:
         replies.slack_clicked(payload)
     except Exception as exc:

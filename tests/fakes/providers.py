@@ -114,6 +114,38 @@ def _http(method: str, url: str, data: bytes | None, headers: dict[str, str]) ->
         return exc.code, exc.read().decode("utf-8", "replace")
 
 
+VIEW_TRIGGER_SECONDS = 3  # Slack: "a trigger_id expires 3 seconds after it's sent to your app"
+VIEW_TITLE_MAX, VIEW_BLOCKS_MAX, VIEW_METADATA_MAX = 24, 100, 3000
+
+
+def _modal_problems(view: Any) -> list[str]:
+    """What Slack's views.open would refuse in a modal (a few of its documented limits)."""
+    if not isinstance(view, dict):
+        return ["view must be a JSON object [json-pointer:/view]"]
+    problems = []
+    if view.get("type") != "modal":
+        problems.append("must be modal [json-pointer:/view/type]")
+    for key, required in (("title", True), ("submit", False), ("close", False)):
+        label = view.get(key)
+        if label is None and not required:
+            continue
+        if not isinstance(label, dict) or label.get("type") != "plain_text" or not label.get("text"):
+            problems.append(f"must provide a plain_text object [json-pointer:/view/{key}]")
+        elif len(label["text"]) > VIEW_TITLE_MAX:
+            problems.append(f"must be less than {VIEW_TITLE_MAX + 1} characters "
+                            f"[json-pointer:/view/{key}/text]")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or len(blocks) > VIEW_BLOCKS_MAX:
+        problems.append(f"must provide an array of at most {VIEW_BLOCKS_MAX} blocks "
+                        "[json-pointer:/view/blocks]")
+    elif any(b.get("type") == "input" for b in blocks) and view.get("submit") is None:
+        problems.append("must provide submit when the view has input blocks [json-pointer:/view/submit]")
+    if len(str(view.get("private_metadata", ""))) > VIEW_METADATA_MAX:
+        problems.append(f"must be at most {VIEW_METADATA_MAX} characters "
+                        "[json-pointer:/view/private_metadata]")
+    return problems
+
+
 def _buttons(blocks: Any) -> list[tuple[dict, dict]]:
     """(block, button) pairs from `actions` blocks and section accessories."""
     found = []
@@ -203,6 +235,7 @@ class FakeProviders:
         self._holding = 0  # API calls slow_next is holding now
         self._releases = 0  # release() count: a held call goes on when it changes
         self._ts_counter = 0
+        self._triggers: dict[str, dict[str, Any]] = {}  # trigger_id -> {user, issued, used}: views.open
         self._flash = ""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -243,6 +276,7 @@ class FakeProviders:
         with self._cond:
             self._records.clear()
             self._hotline_calls.clear()
+            self._triggers.clear()
             self._api_calls.clear()
             self._failures.clear()
             self.fail_numbers = set(self._initial_fail_numbers)
@@ -691,7 +725,7 @@ class FakeProviders:
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else args.get("token")
         handler = {"chat.postMessage": self._slack_post, "chat.postEphemeral": self._slack_post,
                    "chat.update": self._slack_update, "conversations.open": self._slack_open,
-                   "auth.test": self._slack_auth_test}.get(method)
+                   "auth.test": self._slack_auth_test, "views.open": self._slack_views_open}.get(method)
         if not token:
             return _json_response(200, {"ok": False, "error": "not_authed"})
         if not hmac.compare_digest(str(token).encode(), self.slack_bot_token.encode()):
@@ -775,6 +809,44 @@ class FakeProviders:
                 "user": "astreinte", "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID,
                 "is_enterprise_install": False}
 
+    def _trigger(self, user_id: str, now: float) -> str:
+        """A trigger_id as Slack gives with an interaction: good for one views.open, 3 seconds."""
+        trigger_id = f"{int(now)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
+        with self._lock:
+            self._triggers[trigger_id] = {"user": user_id, "issued": now, "used": False}
+        return trigger_id
+
+    def _slack_views_open(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Open a modal for the user whose interaction gave the trigger_id; Slack's refusals:
+        a trigger it never gave (invalid_trigger_id), older than 3 s (expired_trigger_id) or
+        already used (exchanged_trigger_id), and a view it would not draw (invalid_arguments)."""
+        view, trigger_id = _json_arg(args.get("view")), str(args.get("trigger_id") or "")
+        if not trigger_id:
+            return {"ok": False, "error": "invalid_arguments",
+                    "response_metadata": {"messages": ["[ERROR] missing required field: trigger_id"]}}
+        with self._lock:
+            trigger = self._triggers.get(trigger_id)
+            if trigger is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            if time.time() - trigger["issued"] > VIEW_TRIGGER_SECONDS:
+                return {"ok": False, "error": "expired_trigger_id"}
+            if trigger["used"]:
+                return {"ok": False, "error": "exchanged_trigger_id"}
+            problems = _modal_problems(view)
+            if problems:
+                return {"ok": False, "error": "invalid_arguments",
+                        "response_metadata": {"messages": [f"[ERROR] {p}" for p in problems]}}
+            trigger["used"] = True
+        view_id = "V" + secrets.token_hex(5).upper()
+        opened = {**view, "id": view_id, "team_id": TEAM_ID, "state": {"values": {}},
+                  "hash": f"{int(time.time())}.{secrets.token_hex(4)}", "private_metadata":
+                  view.get("private_metadata", ""), "callback_id": view.get("callback_id", ""),
+                  "root_view_id": view_id, "previous_view_id": None, "app_id": APP_ID, "bot_id": BOT_ID}
+        self._record({"kind": "slack_view", "view_id": view_id, "trigger_id": trigger_id,
+                      "user": trigger["user"], "view": opened, "title": view["title"]["text"],
+                      "open": True, "errors": None, "submissions": 0})
+        return {"ok": True, "view": opened}
+
     def _slack_response_url(self, ts: str, body: dict[str, Any]) -> Response:
         """What an app posts to a click's response_url; replace_original edits the message."""
         replace = _truthy(body.get("replace_original", False))
@@ -809,6 +881,18 @@ class FakeProviders:
                 raise LookupError(f"no recorded Slack message with ts={message_ts!r}")
             payload = self._block_actions(msg[-1], action_id, user_id, user_name or user_id)
             raw_body = urllib.parse.urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
+        body, ts, signature, status, text = self._post_signed(url, raw_body, bad_signature, timestamp)
+        if payload is None:
+            payload = json.loads(urllib.parse.parse_qs(body).get("payload", ["{}"])[0])
+        self._record({"kind": "slack_interaction", "message_ts": message_ts, "action_id": action_id,
+                      "user_id": user_id, "payload": payload, "raw_body": body, "timestamp": ts,
+                      "signature": signature, "status_code": status, "response": text})
+        return status, text
+
+    def _post_signed(self, url: str, raw_body: str | bytes, bad_signature: bool = False,
+                     timestamp: int | None = None) -> tuple[str, str, str, int, str]:
+        """POST an interaction as Slack does (form-encoded `payload`, signed with the signing
+        secret, or a forged one); -> (body, timestamp, signature, status, answer)."""
         body = raw_body.decode() if isinstance(raw_body, bytes) else raw_body
         ts = str(int(time.time() if timestamp is None else timestamp))
         secret = "forged-signing-secret" if bad_signature else self.slack_signing_secret
@@ -816,12 +900,7 @@ class FakeProviders:
         status, text = _http("POST", url, body.encode(), {
             "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
             "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
-        if payload is None:
-            payload = json.loads(urllib.parse.parse_qs(body).get("payload", ["{}"])[0])
-        self._record({"kind": "slack_interaction", "message_ts": message_ts, "action_id": action_id,
-                      "user_id": user_id, "payload": payload, "raw_body": body, "timestamp": ts,
-                      "signature": signature, "status_code": status, "response": text})
-        return status, text
+        return body, ts, signature, status, text
 
     def _block_actions(self, msg: Record, action_id: str, user_id: str, user_name: str) -> dict[str, Any]:
         blocks = copy.deepcopy(msg["blocks"]) or []
@@ -834,13 +913,14 @@ class FakeProviders:
         block, button = found[0]
         now = time.time()
         message = self._slack_message({**msg, "blocks": blocks})
+        trigger_id = self._trigger(user_id, now)
         return {
             "type": "block_actions",
             "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": TEAM_ID},
             "api_app_id": APP_ID, "token": "fake-verification-token",
             "container": {"type": "message", "message_ts": msg["ts"], "channel_id": msg["channel"],
                           "is_ephemeral": msg["kind"] == "slack_ephemeral"},
-            "trigger_id": f"{int(now)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}",
+            "trigger_id": trigger_id,
             "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
             "enterprise": None, "is_enterprise_install": False,
             "channel": {"id": msg["channel"], "name": str(msg["channel"]).lstrip("#")},
@@ -848,6 +928,69 @@ class FakeProviders:
             "response_url": f"{self.url}/_slack/response/{msg['ts']}",
             "actions": [{"action_id": action_id, "block_id": block["block_id"], "value": button.get("value"),
                          "type": "button", "action_ts": f"{now:.6f}", "text": button.get("text")}],
+        }
+
+    def submit_view(self, view_id: str, user_id: str, values: dict[str, Any] | None = None, *,
+                    bad_signature: bool = False, raw_body: str | bytes | None = None) -> tuple[int, str]:
+        """Play a person pressing a modal's submit button: a signed view_submission POST to
+        slack_interactivity_url, then what Slack does with the answer: an empty 200 closes the
+        modal; {"response_action": "errors", "errors": {block_id: text}} keeps it open with the
+        texts under those fields (record "errors"); anything else leaves it open, as Slack's
+        "We had some trouble connecting".  `values`: {block_id: text} for a block's single input,
+        or {block_id: {action_id: text}}.  Slack lets only the one it was opened for submit;
+        the fake lets a test play anyone, to check the app trusts the payload's user.
+        `raw_body` resends an earlier body verbatim (a retried delivery)."""
+        url = _need(self.slack_interactivity_url, "slack_interactivity_url")
+        opened = self._get("slack_view", "view_id", view_id)
+        payload = None
+        if raw_body is None:
+            if not opened["open"]:
+                raise LookupError(f"view {view_id} is closed: there is no submit button to press")
+            payload = self._view_submission(opened["view"], user_id, values or {})
+            raw_body = urllib.parse.urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
+        body, ts, signature, status, text = self._post_signed(url, raw_body, bad_signature)
+        if payload is None:
+            payload = json.loads(urllib.parse.parse_qs(body).get("payload", ["{}"])[0])
+        answer: Any = None
+        if status == 200 and text.strip():
+            try:
+                answer = json.loads(text)
+            except ValueError:
+                answer = None
+        action = answer.get("response_action") if isinstance(answer, dict) else None
+        closed = status == 200 and (not text.strip() or action == "clear")
+        errors = answer.get("errors") if action == "errors" and isinstance(answer, dict) else None
+
+        def change(rec: Record) -> None:
+            rec["submissions"] += 1
+            rec["open"] = rec["open"] and not closed
+            rec["errors"] = errors
+
+        self._mutate("slack_view", "view_id", view_id, change)
+        self._record({"kind": "slack_view_submission", "view_id": view_id, "user_id": user_id,
+                      "payload": payload, "raw_body": body, "timestamp": ts, "signature": signature,
+                      "status_code": status, "response": text, "response_action": action,
+                      "errors": errors, "closed": closed})
+        return status, text
+
+    def _view_submission(self, view: dict[str, Any], user_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        inputs = {b.get("block_id"): b for b in view.get("blocks", []) if b.get("type") == "input"}
+        state: dict[str, Any] = {}
+        for block_id, value in values.items():
+            if block_id not in inputs:
+                raise LookupError(f"view {view['id']} has no input block {block_id!r}; "
+                                  f"inputs: {list(inputs)}")
+            element = inputs[block_id]["element"]
+            typed = value if isinstance(value, dict) else {element["action_id"]: value}
+            state[block_id] = {action_id: {"type": element["type"], "value": v}
+                               for action_id, v in typed.items()}
+        submitted = {**view, "state": {"values": state}}
+        return {
+            "type": "view_submission", "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+            "user": {"id": user_id, "username": user_id, "name": user_id, "team_id": TEAM_ID},
+            "api_app_id": APP_ID, "token": "fake-verification-token",
+            "trigger_id": self._trigger(user_id, time.time()), "view": submitted,
+            "response_urls": [], "enterprise": None, "is_enterprise_install": False,
         }
 
     # ------------------------------------------------------------ HTTP routing
@@ -923,6 +1066,15 @@ class FakeProviders:
                               a.get("user_name") or None, timestamp=stamp,
                               bad_signature=_truthy(a.get("bad_signature", False)),
                               raw_body=a.get("raw_body") or None)
+        if name == "submit_view":  # values: JSON {block_id: text}, or text: the modal's one input
+            values = _json_arg(a.get("values")) if a.get("values") else None
+            if values is None:
+                view = self._get("slack_view", "view_id", a["view_id"])["view"]
+                first = [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"][:1]
+                values = {first[0]: a.get("text", "")} if first else {}
+            return self.submit_view(a["view_id"], a.get("user_id") or "U0FAKEUSER", values,
+                                    bad_signature=_truthy(a.get("bad_signature", False)),
+                                    raw_body=a.get("raw_body") or None)
         if name == "fail_next":
             return self.fail_next(int(a.get("n", 1)), int(a.get("status", 500)), a.get("service", "any"),
                                   a.get("kind") or None)
