@@ -8,7 +8,6 @@ answer is the same sentence, in the person's language.
 """
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import unicodedata
@@ -495,6 +494,8 @@ def unknown_action(action: str) -> errors.NotFound:
     ("acknowledged": did you mean acknowledge?)."""
     names = ", ".join(API_ACTIONS)
     shown = action[:40]
+    import difflib  # only for an unknown action: kept off the cold start
+
     close = difflib.get_close_matches(action.lower(), [*API_ACTIONS, *API_ALIASES], n=1, cutoff=0.6)
     guess = API_ALIASES.get(close[0], close[0]) if close else None
     en = f"unknown action {shown!r}" + (f": did you mean {guess}?" if guess else "")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import secrets
 import string
-from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -32,6 +31,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from . import clock, errors, text
 from .intake import Event
 from .intake.tickets import TOOLS, language
+from .notify.templates import dated
 from .rotas import directory
 from .rotas.messages import MESSAGE_PLACEHOLDERS
 from .store import Idempotency, Incident, IntegrationKey, TimelineEntry
@@ -73,7 +73,6 @@ NOTES = {
 REQUESTER_TOLD = {"fr": " Le demandeur est prévenu.", "en": " The requester has been told."}
 # ... when the closure message went out before (customer_reply): not sent twice.
 REQUESTER_TOLD_AT = {"fr": " Le demandeur a été prévenu le {at}.", "en": " The requester was told on {at}."}
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 REQUESTER_NOT_TOLD = {
     "fr": " Le message au demandeur n'a pas pu être envoyé ({error}) : il ne sait rien.",
     "en": " The message to the requester could not be sent ({error}): they know nothing yet.",
@@ -179,10 +178,7 @@ def _team_zone(inc: Incident | None) -> str | None:
 
 def local_time(ts: float, zone: str, lang: str) -> str:
     """"02/12/2026 à 05:58 (Europe/Paris)" / "2 Dec 2026 at 05:58 (Europe/Paris)"."""
-    t = datetime.fromtimestamp(ts, clock.zone(zone))
-    if lang == "fr":
-        return f"{t:%d/%m/%Y} à {t:%H:%M} ({zone})"
-    return f"{t.day} {_MONTHS_EN[t.month - 1]} {t.year} at {t:%H:%M} ({zone})"
+    return dated(lang, ts, clock.zone(zone), full=True)
 
 
 def _note_time(at_iso: str, zone: str | None, lang: str) -> str:

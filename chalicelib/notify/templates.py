@@ -5,6 +5,7 @@ RES/CLOS <n> resolves, 5 <n> or ESC <n> escalates now.  On a call: 4, 6, 5.
 """
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any
 
 from .. import clock
@@ -491,6 +492,20 @@ def local_time(lang: str, ts: float, zone: str | None, seconds: bool = False) ->
         return text(lang, "zone_utc", time=clock.hm(ts, "UTC", seconds))
     city = zone.rsplit("/", 1)[-1].replace("_", " ")
     return text(lang, "zone_time", time=clock.hm(ts, zone, seconds), city=city)
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def dated(lang: str, ts: float, zone: tzinfo, full: bool = False) -> str:
+    """An instant with its day, as people read it in a zone: "02/12 05:58" / "2 Dec 05:58";
+    `full`: "02/12/2026 à 05:58 (Europe/Paris)" / "2 Dec 2026 at 05:58 (Europe/Paris)"."""
+    t = datetime.fromtimestamp(ts, zone)
+    day = f"{t:%d/%m}" if lang == "fr" else f"{t.day} {_MONTHS_EN[t.month - 1]}"
+    if not full:
+        return f"{day} {t:%H:%M}"
+    at = "à" if lang == "fr" else "at"
+    return f"{day}{'/' if lang == 'fr' else ' '}{t.year} {at} {t:%H:%M} ({zone})"
 
 
 def when(lang: str, view: dict[str, Any]) -> str:

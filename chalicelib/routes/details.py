@@ -14,7 +14,7 @@ for a browser (`Accept: text/html`), JSON otherwise.
 """
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from html import escape
 from typing import Any
 
@@ -22,7 +22,7 @@ from chalice import Blueprint, Response
 
 from .. import changes, clock, config, errors, incidents, links
 from ..incidents.details import highlights
-from ..notify.templates import text
+from ..notify.templates import dated, text
 from ..rotas import directory
 from .http import guarded, json_response
 
@@ -31,7 +31,6 @@ bp = Blueprint(__name__)
 TIMELINE_SHOWN = 8
 NOTES_SHOWN = 30  # the newest; each is at most 2000 characters (chalicelib.incidents.actions)
 CHANGES_SHOWN = 10  # the newest of the hour before
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _STYLE = ("body{font:1.05em system-ui;margin:1em;max-width:40em;overflow-wrap:anywhere}"
           "h1{font-size:1.2em}h2{font-size:1em;margin-top:1.4em}.sum{font-size:1.1em;unicode-bidi:isolate}"
           ".meta,li small{color:#555}form{display:inline-block;margin:.3em .5em .3em 0}"
@@ -87,14 +86,7 @@ def _zone(name: str) -> tzinfo:
 
 
 def _when(ts: float, lang: str, zone: tzinfo, full: bool = False) -> str:
-    """A time as the person reads it, in their time zone: "02/12 05:58" / "2 Dec 05:58";
-    `full`: "02/12/2026 à 05:58 (Europe/Paris)" / "2 Dec 2026 at 05:58 (Europe/Paris)"."""
-    t = datetime.fromtimestamp(ts, zone)
-    day = f"{t:%d/%m}" if lang == "fr" else f"{t.day} {_MONTHS_EN[t.month - 1]}"
-    if not full:
-        return f"{day} {t:%H:%M}"
-    at = "à" if lang == "fr" else "at"
-    return f"{day}{'/' if lang == 'fr' else ' '}{t.year} {at} {t:%H:%M} ({zone})"
+    return dated(lang, ts, zone, full)
 
 
 def _web(url: Any) -> bool:
