@@ -193,6 +193,9 @@ class Incident(_Table):
     open_shard = UnicodeAttribute(null=True)  # OPEN_SHARD while not resolved (the `open` index)
     snoozed_until = NumberAttribute(null=True)  # acknowledged, triggered again then (snooze)
     merged_into = IntegerAttribute(null=True)  # a duplicate merged into that incident
+    # the duplicates merged into this one (and theirs): only such an incident has merge notes
+    # and pointers to clean up when resolved, so no other resolution looks for them
+    merged_from = JSONAttribute(null=True)
     # Kept when a holder lets it go (reassigned, snooze ran out: engine.let_go), for reports:
     first_acknowledged_at = NumberAttribute(null=True)  # the first acknowledgement (TTA, SLA)
     earlier_holds = JSONAttribute(null=True)  # [{by, from, to}]: earlier holders' acknowledged time

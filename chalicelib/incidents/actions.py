@@ -416,6 +416,7 @@ def join(dup: Incident, into: int, actor: str, how: str) -> None:
         if kept.state == "resolved":
             return None
         kept.paged = with_people(kept.paged, map(str, dup.paged or []))
+        kept.merged_from = list(dict.fromkeys([*(kept.merged_from or []), number, *(dup.merged_from or [])]))
         return Change(entries=[entry(into, "merged", now, actor=actor, channel=how, detail={"from": number})],
                       once=(f"merge:{number}:{into}", {"result": "merged"}))
 

@@ -35,6 +35,8 @@ def after_change(inc: Incident, actor: str, how: str, target: str, now: float) -
 
 def merged_into_it(inc: Incident) -> list[Incident]:
     """The incidents merged into this one (its `merged` entries {from}) that a ticket opened."""
+    if not inc.merged_from:  # nothing was ever merged into it: no timeline to read
+        return []
     numbers = [e.detail["from"] for e in timeline(inc.number)
                if e.kind == "merged" and isinstance(e.detail, dict) and isinstance(e.detail.get("from"), int)]
     found = [get(n) for n in dict.fromkeys(numbers)]

@@ -118,7 +118,7 @@ def act(number: int, actor: str, how: str, target: str, idem_key: str | None = N
             return Outcome(answer.get("result", target), number, answer.get("by"), refused[0].incident)
         return refused[0]
     inc = written[0]
-    if target == "resolved":  # after the resolution, never in its transaction (100 items at most)
+    if target == "resolved" and inc.merged_from:  # after the resolution, never in its transaction
         forget_merged(number)
     outcome = Outcome(target, number, actor, inc)
     if target == "escalated":
@@ -143,7 +143,7 @@ def apply(inc: Incident, actor: str, how: str, target: str, now: float) -> list[
         return [entry(inc.number, "acknowledged", now, actor=actor, channel=how,
                       detail={"tta_seconds": round(now - inc.created_at, 3)})]
     if any(e.kind == "repeated" for e in timeline_since(inc.number, now - RECENT_REPEATS_SECONDS)) \
-            or has_merged(inc.number):
+            or (inc.merged_from and has_merged(inc.number)):
         # A container may still remember its dedup pointer: the sweeper looks for repeats
         # stored on it after this (chalicelib.incidents.dedup.reopen_late_repeats), and
         # deletes the merged duplicates' pointers that forget_merged could not.
